@@ -1,0 +1,449 @@
+package bridge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// A Message is one JSON-RPC 2.0 message on its way through the relay.
+//
+// The relay forwards the bytes it received, not a re-encoding of them, so
+// that unknown fields, number formatting and future protocol additions reach
+// the other side unchanged. It reads only the envelope: the id, the method,
+// and whether a response carries a result or an error.
+type Message struct {
+	// Raw is the message as one compact JSON value with no trailing newline.
+	Raw []byte
+
+	// ID is the raw JSON text of the "id" member, or nil when there is none
+	// (a notification).
+	ID []byte
+
+	// Method is the "method" member of a request or notification, or "" for
+	// a response.
+	Method string
+
+	// Batch holds the members of a JSON-RPC batch (an array at the top
+	// level, allowed by protocol revision 2025-03-26 only). For a batch, ID
+	// and Method are empty.
+	Batch []*Message
+
+	idStart, idEnd int // byte offsets of ID within Raw
+	params         []byte
+	result         []byte
+}
+
+// IsRequest reports whether m is a request: it has a method and an id.
+func (m *Message) IsRequest() bool { return m.Method != "" && m.ID != nil }
+
+// IsNotification reports whether m is a notification: a method and no id.
+func (m *Message) IsNotification() bool { return m.Method != "" && m.ID == nil }
+
+// IsResponse reports whether m is a response: an id and no method.
+func (m *Message) IsResponse() bool { return m.Method == "" && m.Batch == nil }
+
+// String returns a short description of m for logs. It never includes
+// parameters or results, which may hold secrets.
+func (m *Message) String() string {
+	switch {
+	case m.Batch != nil:
+		return fmt.Sprintf("batch of %d", len(m.Batch))
+	case m.IsRequest():
+		return fmt.Sprintf("request %s id=%s", m.Method, m.ID)
+	case m.IsNotification():
+		return "notification " + m.Method
+	default:
+		return fmt.Sprintf("response id=%s", m.ID)
+	}
+}
+
+// Parse errors, distinguished so that the host gets the JSON-RPC error code
+// that fits: -32700 for [ErrSyntax], -32600 for [ErrInvalidMessage].
+var (
+	// ErrSyntax is wrapped by errors for input that is not JSON.
+	ErrSyntax = errors.New("JSON syntax error")
+	// ErrInvalidMessage is wrapped by errors for JSON that is not a JSON-RPC 2.0 message.
+	ErrInvalidMessage = errors.New("invalid JSON-RPC message")
+)
+
+// ParseMessage reads the envelope of one JSON-RPC message. data must hold a
+// single JSON object (or, for a batch, an array of objects); surrounding
+// whitespace is allowed and insignificant whitespace with line breaks is
+// compacted, so that Raw can be written as one line of the stdio transport.
+// ParseMessage keeps a reference to data.
+//
+// The check is structural: objects, arrays, strings and literals must be well
+// formed, but the contents of strings are not decoded. This keeps a 10 MB
+// tool result from costing more than a scan for quote characters.
+func ParseMessage(data []byte) (*Message, error) {
+	data = bytes.TrimSpace(data)
+	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, data); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+		}
+		data = buf.Bytes()
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: empty message", ErrSyntax)
+	}
+	switch data[0] {
+	case '{':
+		m, err := parseObject(data)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case '[':
+		return parseBatch(data)
+	default:
+		if _, err := skipValue(data, 0); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidMessage)
+	}
+}
+
+func parseBatch(data []byte) (*Message, error) {
+	end, err := skipValue(data, 0)
+	if err != nil {
+		return nil, err
+	}
+	if end != len(data) {
+		return nil, fmt.Errorf("%w: data after the batch", ErrSyntax)
+	}
+	b := &Message{Raw: data, Batch: []*Message{}}
+	i := skipSpace(data, 1)
+	if data[i] == ']' {
+		return nil, fmt.Errorf("%w: empty batch", ErrInvalidMessage)
+	}
+	for {
+		i = skipSpace(data, i)
+		end, _ := skipValue(data, i) // already validated
+		if data[i] != '{' {
+			return nil, fmt.Errorf("%w: batch member is not an object", ErrInvalidMessage)
+		}
+		m, err := parseObject(data[i:end])
+		if err != nil {
+			return nil, err
+		}
+		b.Batch = append(b.Batch, m)
+		i = skipSpace(data, end)
+		if data[i] == ']' {
+			return b, nil
+		}
+		i++ // ','
+	}
+}
+
+func parseObject(data []byte) (*Message, error) {
+	end, err := skipValue(data, 0)
+	if err != nil {
+		return nil, err
+	}
+	if end != len(data) {
+		return nil, fmt.Errorf("%w: data after the object", ErrSyntax)
+	}
+	m := &Message{Raw: data}
+	var version []byte
+	hasError := false
+	i := skipSpace(data, 1)
+	for data[i] != '}' {
+		keyEnd, _ := skipValue(data, i)
+		key := data[i+1 : keyEnd-1]
+		i = skipSpace(data, keyEnd) + 1 // ':'
+		i = skipSpace(data, i)
+		valEnd, _ := skipValue(data, i)
+		val := data[i:valEnd]
+		switch {
+		case bytes.Equal(key, []byte("jsonrpc")):
+			version = val
+		case bytes.Equal(key, []byte("id")):
+			m.ID, m.idStart, m.idEnd = val, i, valEnd
+		case bytes.Equal(key, []byte("method")):
+			if val[0] != '"' {
+				return nil, fmt.Errorf("%w: method is not a string", ErrInvalidMessage)
+			}
+			if err := json.Unmarshal(val, &m.Method); err != nil || m.Method == "" {
+				return nil, fmt.Errorf("%w: bad method", ErrInvalidMessage)
+			}
+		case bytes.Equal(key, []byte("params")):
+			m.params = val
+		case bytes.Equal(key, []byte("result")):
+			m.result = val
+		case bytes.Equal(key, []byte("error")):
+			hasError = true
+		}
+		i = skipSpace(data, valEnd)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	if !bytes.Equal(version, []byte(`"2.0"`)) {
+		return nil, fmt.Errorf(`%w: "jsonrpc" must be "2.0"`, ErrInvalidMessage)
+	}
+	if m.ID != nil {
+		switch m.ID[0] {
+		case '"':
+		case 'n': // null: only in error responses to unparseable requests
+			if m.Method != "" {
+				return nil, fmt.Errorf("%w: request id is null", ErrInvalidMessage)
+			}
+		case 't', 'f', '{', '[':
+			return nil, fmt.Errorf("%w: id must be a string or a number", ErrInvalidMessage)
+		}
+	}
+	if m.Method == "" {
+		if m.ID == nil {
+			return nil, fmt.Errorf("%w: neither a method nor an id", ErrInvalidMessage)
+		}
+		if (m.result != nil) == hasError {
+			return nil, fmt.Errorf("%w: a response needs exactly one of result and error", ErrInvalidMessage)
+		}
+	}
+	return m, nil
+}
+
+// idKey returns a key under which equal ids compare equal, even when a
+// server re-encodes a number id (1.0 as 1, say). Strings and numbers never
+// collide.
+func idKey(id []byte) string {
+	if len(id) == 0 {
+		return ""
+	}
+	if id[0] == '"' {
+		if bytes.IndexByte(id, '\\') < 0 {
+			return string(id[1 : len(id)-1])
+		}
+		var s string
+		if json.Unmarshal(id, &s) != nil {
+			return string(id)
+		}
+		return s
+	}
+	if f, err := strconv.ParseFloat(string(id), 64); err == nil {
+		return "\x00" + strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return "\x00" + string(id)
+}
+
+// withID returns the message with its id replaced by id, copying Raw. It is
+// used to give the host back the exact id bytes it sent when a server
+// re-encoded them.
+func (m *Message) withID(id []byte) *Message {
+	raw := make([]byte, 0, len(m.Raw)-len(m.ID)+len(id))
+	raw = append(raw, m.Raw[:m.idStart]...)
+	raw = append(raw, id...)
+	raw = append(raw, m.Raw[m.idEnd:]...)
+	c := *m
+	c.Raw, c.ID, c.idEnd = raw, raw[m.idStart:m.idStart+len(id)], m.idStart+len(id)
+	return &c
+}
+
+// errorResponse builds a JSON-RPC error response with the given raw id
+// (nil means null).
+func errorResponse(id []byte, code int, msg string) *Message {
+	if id == nil {
+		id = []byte("null")
+	}
+	text, _ := json.Marshal(msg)
+	raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s}}`, id, code, text)
+	m, err := ParseMessage(raw)
+	if err != nil {
+		panic("bridge: malformed error response: " + err.Error())
+	}
+	return m
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue returns the offset just past the JSON value that starts at
+// data[i], checking its structure (see [ParseMessage]).
+func skipValue(data []byte, i int) (int, error) {
+	if i >= len(data) {
+		return 0, fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+	}
+	switch c := data[i]; {
+	case c == '"':
+		return skipString(data, i)
+	case c == '{' || c == '[':
+		return skipContainer(data, i)
+	case c == 't':
+		return skipLiteral(data, i, "true")
+	case c == 'f':
+		return skipLiteral(data, i, "false")
+	case c == 'n':
+		return skipLiteral(data, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return skipNumber(data, i)
+	default:
+		return 0, fmt.Errorf("%w: unexpected %q at offset %d", ErrSyntax, c, i)
+	}
+}
+
+// skipString returns the offset just past the string starting at data[i].
+func skipString(data []byte, i int) (int, error) {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return 0, fmt.Errorf("%w: unterminated string at offset %d", ErrSyntax, i)
+		}
+		j += k
+		// The quote is escaped if an odd number of backslashes precede it.
+		n := 0
+		for p := j - 1; p > i && data[p] == '\\'; p-- {
+			n++
+		}
+		j++
+		if n%2 == 0 {
+			return j, nil
+		}
+	}
+}
+
+func skipLiteral(data []byte, i int, lit string) (int, error) {
+	if !bytes.HasPrefix(data[i:], []byte(lit)) {
+		return 0, fmt.Errorf("%w: bad literal at offset %d", ErrSyntax, i)
+	}
+	return i + len(lit), nil
+}
+
+func skipNumber(data []byte, i int) (int, error) {
+	start := i
+	if data[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	bad := func() (int, error) {
+		return 0, fmt.Errorf("%w: bad number at offset %d", ErrSyntax, start)
+	}
+	if i < len(data) && data[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return bad()
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if digits() == 0 {
+			return bad()
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return bad()
+		}
+	}
+	return i, nil
+}
+
+// skipContainer walks an object or array iteratively, with an explicit stack
+// of open brackets, so that deeply nested input cannot exhaust the stack.
+func skipContainer(data []byte, i int) (int, error) {
+	var stack []byte // '{' or '['
+	syntax := func() (int, error) {
+		return 0, fmt.Errorf("%w: syntax error at offset %d", ErrSyntax, i)
+	}
+	// Each iteration starts at a position where a value (or, right after an
+	// opening bracket, a closing bracket) is expected.
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return syntax()
+		}
+		switch data[i] {
+		case '{', '[':
+			stack = append(stack, data[i])
+			i = skipSpace(data, i+1)
+			if i >= len(data) {
+				return syntax()
+			}
+			if data[i] == '}' || data[i] == ']' {
+				// An empty container: handled below as a close.
+				break
+			}
+			if stack[len(stack)-1] == '{' {
+				if data[i] != '"' {
+					return syntax()
+				}
+				end, err := skipString(data, i)
+				if err != nil {
+					return 0, err
+				}
+				i = skipSpace(data, end)
+				if i >= len(data) || data[i] != ':' {
+					return syntax()
+				}
+				i++
+			}
+			continue
+		default:
+			end, err := skipValue(data, i) // a scalar: containers are handled above
+			if err != nil {
+				return 0, err
+			}
+			i = end
+		}
+		// After a value, or at an empty container's closing bracket: close
+		// containers or move on to the next member.
+		for {
+			i = skipSpace(data, i)
+			if i >= len(data) {
+				return syntax()
+			}
+			top := stack[len(stack)-1]
+			switch c := data[i]; {
+			case c == '}' && top == '{', c == ']' && top == '[':
+				stack = stack[:len(stack)-1]
+				i++
+				if len(stack) == 0 {
+					return i, nil
+				}
+				continue
+			case c == ',':
+				i = skipSpace(data, i+1)
+				if top == '{' {
+					if i >= len(data) || data[i] != '"' {
+						return syntax()
+					}
+					end, err := skipString(data, i)
+					if err != nil {
+						return 0, err
+					}
+					i = skipSpace(data, end)
+					if i >= len(data) || data[i] != ':' {
+						return syntax()
+					}
+					i++
+				}
+			default:
+				return syntax()
+			}
+			break
+		}
+	}
+}

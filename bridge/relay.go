@@ -1,0 +1,597 @@
+// Package bridge relays MCP JSON-RPC messages between a host that speaks the
+// stdio transport and a remote server that speaks Streamable HTTP (MCP
+// revisions 2025-03-26, 2025-06-18 and 2025-11-25) or, as a fallback, the
+// HTTP+SSE transport of revision 2024-11-05. See the specification's
+// basic/transports section.
+//
+// The relay works at the transport level: it forwards each message's bytes
+// and reads only its envelope (id, method), so that unknown methods, unknown
+// fields and later protocol additions pass through unchanged. It keeps the
+// book of the host's pending requests so that each one gets an answer, even
+// when the server fails or the bridge shuts down.
+//
+// Authorization is not this package's concern: it calls the
+// [auth.OAuthHandler] it is given, as the SDK's transports do.
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+)
+
+// Transport names, for [Config.Transport].
+const (
+	// TransportAuto tries Streamable HTTP and falls back to HTTP+SSE when
+	// the server answers the initialize POST with 400, 404 or 405.
+	TransportAuto = "auto"
+	// TransportStreamable is the Streamable HTTP transport.
+	TransportStreamable = "streamable"
+	// TransportSSE is the HTTP+SSE transport of revision 2024-11-05.
+	TransportSSE = "sse"
+)
+
+// DefaultMaxMessageSize is the default for [Config.MaxMessageSize].
+const DefaultMaxMessageSize = 64 << 20
+
+// JSON-RPC error codes the relay answers with.
+const (
+	codeParseError     = -32700
+	codeInvalidRequest = -32600
+	// CodeBridgeError is the code of errors the bridge itself reports to the
+	// host: the server is unreachable, answered with an HTTP error, or the
+	// bridge is shutting down. It is in the range JSON-RPC reserves for
+	// implementation-defined server errors.
+	CodeBridgeError = -32000
+)
+
+// Config configures a [Relay].
+type Config struct {
+	// URL is the server's MCP endpoint. It must be https, or http on a
+	// loopback address, unless AllowHTTP is set.
+	URL string
+
+	// Transport is one of [TransportAuto] (the default if empty),
+	// [TransportStreamable] and [TransportSSE].
+	Transport string
+
+	// HTTPClient sends the requests. If nil, [http.DefaultClient] is used.
+	// The relay uses a copy whose redirect policy never carries the
+	// Authorization header or the static headers to another origin.
+	HTTPClient *http.Client
+
+	// Header holds static headers sent with every request.
+	Header http.Header
+
+	// OAuthHandler, if not nil, authorizes requests (see [auth.OAuthHandler]).
+	OAuthHandler auth.OAuthHandler
+
+	// TransportCache, if not nil, remembers which transport the server
+	// answered on when Transport is auto, so that the next start does not
+	// probe again.
+	TransportCache TransportCache
+
+	// AllowHTTP permits plain http to hosts that are not loopback.
+	AllowHTTP bool
+
+	// MaxMessageSize bounds one message in either direction, in bytes.
+	// Zero means [DefaultMaxMessageSize].
+	MaxMessageSize int
+
+	// DrainTimeout bounds how long, after the host closes stdin, the relay
+	// waits for pending requests before it cancels them. Zero means 5s.
+	DrainTimeout time.Duration
+
+	// UserAgent is sent as the User-Agent header, if not empty.
+	UserAgent string
+
+	// Logger receives one line per session event at Info, and per message
+	// at Debug. If nil, nothing is logged.
+	Logger *slog.Logger
+}
+
+// A TransportCache remembers which transport a server answered on.
+// Implementations must be safe for concurrent use.
+type TransportCache interface {
+	// Transport returns the transport remembered for url, or "".
+	Transport(url string) string
+	// SetTransport remembers transport for url.
+	SetTransport(url, transport string)
+}
+
+// A Relay moves messages between a host on stdio and one remote server.
+// A Relay runs once.
+type Relay struct {
+	cfg    Config
+	log    *slog.Logger
+	remote *switchRemote
+	host   *hostWriter
+
+	mu      sync.Mutex       // guards pending, idle and closing
+	pending map[string]*call // host requests awaiting a response, by idKey
+	idle    chan struct{}    // closed when pending empties, if not nil
+	closing bool             // shutting down: no new requests
+
+	calls    sync.WaitGroup // goroutines sending requests
+	hostGone chan struct{}  // closed when a write to the host fails
+	goneOnce sync.Once
+}
+
+// A call is a host request awaiting its response.
+type call struct {
+	id     []byte // the id exactly as the host sent it
+	method string
+	cancel context.CancelFunc // aborts the request's HTTP exchange
+}
+
+// New checks cfg and returns a Relay.
+func New(cfg *Config) (*Relay, error) {
+	c := *cfg
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("server URL: %w", err)
+	}
+	if err := checkServerURL(u, c.AllowHTTP); err != nil {
+		return nil, err
+	}
+	switch c.Transport {
+	case "":
+		c.Transport = TransportAuto
+	case TransportAuto, TransportStreamable, TransportSSE:
+	default:
+		return nil, fmt.Errorf("transport %q: want auto, streamable or sse", c.Transport)
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 5 * time.Second
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Relay{
+		cfg:      c,
+		log:      log,
+		pending:  map[string]*call{},
+		hostGone: make(chan struct{}),
+	}
+	r.remote = &switchRemote{
+		leg: httpLeg{
+			endpoint:  u.String(),
+			client:    confineRedirects(c.HTTPClient, c.Header, c.AllowHTTP),
+			header:    c.Header.Clone(),
+			oauth:     c.OAuthHandler,
+			userAgent: c.UserAgent,
+			maxSize:   c.MaxMessageSize,
+			log:       log,
+			deliver:   r.toHost,
+			lost:      r.lost,
+		},
+		mode:  c.Transport,
+		cache: c.TransportCache,
+		log:   log,
+	}
+	return r, nil
+}
+
+// checkServerURL enforces https, except to loopback or when allowHTTP is set.
+func checkServerURL(u *url.URL, allowHTTP bool) error {
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return fmt.Errorf("server URL %q: want an absolute http or https URL", u.Redacted())
+	case u.User != nil:
+		return fmt.Errorf("server URL %s: credentials in the URL are not supported; use --header", u.Redacted())
+	case u.Fragment != "":
+		return fmt.Errorf("server URL %s: a fragment is not allowed", u.Redacted())
+	case u.Scheme == "http" && !allowHTTP && !IsLoopback(u.Hostname()):
+		return fmt.Errorf("server URL %s: plain http is only allowed to loopback addresses; use https, or --allow-http if you accept that tokens and messages travel unencrypted", u.Redacted())
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names the local machine: localhost or a
+// loopback IP address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// confineRedirects returns a copy of c (or of http.DefaultClient) whose
+// redirects never downgrade https to http and never carry credentials, the
+// session id or the static headers to another origin.
+func confineRedirects(c *http.Client, static http.Header, allowHTTP bool) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	cc := *c
+	next := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		from := via[0].URL
+		if from.Scheme == "https" && req.URL.Scheme != "https" && !allowHTTP && !IsLoopback(req.URL.Hostname()) {
+			return fmt.Errorf("refusing a redirect from https to %s", req.URL.Redacted())
+		}
+		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+			for _, h := range []string{"Authorization", "Cookie", headerSessionID} {
+				req.Header.Del(h)
+			}
+			for h := range static {
+				req.Header.Del(h)
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &cc
+}
+
+// Run relays messages between the host, reading from in and writing to
+// out, and the server, until in ends, ctx is done or out fails. When in
+// ends, pending requests get DrainTimeout to finish; the rest are cancelled
+// and answered with an error. Then the session is ended (bounded by a short
+// timeout). Run returns nil on these normal ends.
+func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
+	r.host = &hostWriter{w: out}
+	type line struct {
+		data []byte
+		err  error
+	}
+	lines := make(chan line)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		lr := newLineReader(in, r.cfg.MaxMessageSize)
+		for {
+			data, err := lr.next()
+			select {
+			case lines <- line{data, err}:
+			case <-stop:
+				return
+			}
+			if err != nil && !errors.Is(err, errLineTooLong) {
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			r.log.Info("stopping", "reason", context.Cause(ctx))
+			return r.shutdown(nil)
+		case <-r.hostGone:
+			r.log.Info("stopping: the host closed stdout")
+			return r.shutdown(nil)
+		case l := <-lines:
+			switch {
+			case errors.Is(l.err, errLineTooLong):
+				r.log.Warn("message from the host refused", "err", l.err)
+				r.reply(errorResponse(nil, codeInvalidRequest, "mcp-bridge: "+l.err.Error()))
+			case errors.Is(l.err, io.EOF):
+				r.log.Info("stopping: the host closed stdin")
+				return r.shutdown(ctx.Done())
+			case l.err != nil:
+				r.log.Info("stopping: reading stdin failed", "err", l.err)
+				return r.shutdown(nil)
+			default:
+				r.fromHost(ctx, l.data)
+			}
+		}
+	}
+}
+
+// fromHost handles one line from the host.
+func (r *Relay) fromHost(ctx context.Context, data []byte) {
+	m, err := ParseMessage(data)
+	if err != nil {
+		code := codeInvalidRequest
+		if errors.Is(err, ErrSyntax) {
+			code = codeParseError
+		}
+		r.log.Warn("message from the host refused", "err", err)
+		r.reply(errorResponse(nil, code, "mcp-bridge: "+err.Error()))
+		return
+	}
+	r.log.Debug("host → server", "msg", m)
+	if !r.track(m) {
+		return
+	}
+	if m.Method == "notifications/cancelled" {
+		defer r.cancelled(m)
+	}
+	callCtx, cancel := context.WithCancel(ctx)
+	r.setCancel(m, cancel)
+	send := func() {
+		defer cancel()
+		if err := r.remote.Send(callCtx, m); err != nil {
+			r.failed(m, err)
+		}
+	}
+	switch {
+	case m.Method == "initialize", len(callIDs(m)) == 0:
+		// Notifications and responses go in order: the server must see
+		// notifications/initialized before the requests that follow it. The
+		// session id comes with the initialize response.
+		send()
+	default:
+		r.calls.Go(send)
+	}
+}
+
+// track records the requests in m as pending. It reports false, after
+// answering them, if the relay is shutting down.
+func (r *Relay) track(m *Message) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing {
+		for _, c := range requests(m) {
+			r.reply(errorResponse(c.ID, CodeBridgeError, "mcp-bridge is shutting down"))
+		}
+		return false
+	}
+	for _, c := range requests(m) {
+		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method}
+	}
+	return true
+}
+
+func (r *Relay) setCancel(m *Message, cancel context.CancelFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range requests(m) {
+		if p := r.pending[idKey(c.ID)]; p != nil {
+			p.cancel = cancel
+		}
+	}
+}
+
+// requests returns the requests in m: m itself, or a batch's requests.
+func requests(m *Message) []*Message {
+	if m.IsRequest() {
+		return []*Message{m}
+	}
+	var rs []*Message
+	for _, b := range m.Batch {
+		if b.IsRequest() {
+			rs = append(rs, b)
+		}
+	}
+	return rs
+}
+
+// cancelled handles the host's notifications/cancelled, after forwarding
+// it: the response will not be wanted, so the request's stream is closed.
+func (r *Relay) cancelled(m *Message) {
+	var n struct {
+		Params struct {
+			RequestID json.RawMessage `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(m.Raw, &n) != nil || len(n.Params.RequestID) == 0 {
+		return
+	}
+	r.mu.Lock()
+	k := idKey(n.Params.RequestID)
+	p := r.pending[k]
+	delete(r.pending, k) // a late response is dropped
+	r.signalIdle()
+	r.mu.Unlock()
+	if p != nil && p.cancel != nil {
+		p.cancel()
+	}
+}
+
+// toHost delivers a message from the server to the host.
+func (r *Relay) toHost(m *Message) {
+	r.log.Debug("server → host", "msg", m)
+	if m.Batch == nil && m.IsResponse() {
+		p := r.complete(m)
+		if p == nil {
+			r.log.Debug("dropping a response no request awaits", "id", string(m.ID))
+			return
+		}
+		if !bytes.Equal(p.id, m.ID) {
+			m = m.withID(p.id) // the server re-encoded the id
+		}
+		if p.method == "initialize" {
+			r.logSession(m)
+		}
+	}
+	for _, b := range m.Batch {
+		if b.IsResponse() {
+			r.complete(b)
+		}
+	}
+	r.reply(m)
+}
+
+// complete takes the call m answers off the pending book.
+func (r *Relay) complete(m *Message) *call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := idKey(m.ID)
+	p := r.pending[k]
+	if p != nil {
+		delete(r.pending, k)
+		r.signalIdle()
+	}
+	return p
+}
+
+// signalIdle closes idle if nothing is pending. r.mu must be held.
+func (r *Relay) signalIdle() {
+	if len(r.pending) == 0 && r.idle != nil {
+		close(r.idle)
+		r.idle = nil
+	}
+}
+
+func (r *Relay) logSession(m *Message) {
+	var res struct {
+		ProtocolVersion string `json:"protocolVersion"`
+		ServerInfo      struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"serverInfo"`
+	}
+	if m.result == nil || json.Unmarshal(m.result, &res) != nil {
+		return
+	}
+	r.log.Info("connected", "server", res.ServerInfo.Name, "version", res.ServerInfo.Version,
+		"protocol", res.ProtocolVersion, "transport", r.remote.name())
+}
+
+// reply writes m to the host.
+func (r *Relay) reply(m *Message) {
+	if err := r.host.write(m); err != nil {
+		r.goneOnce.Do(func() {
+			r.log.Debug("writing to the host failed", "err", err)
+			close(r.hostGone)
+		})
+	}
+}
+
+// failed answers the requests in m that are still pending with err.
+func (r *Relay) failed(m *Message, err error) {
+	var answers []*Message
+	for _, c := range requests(m) {
+		if r.complete(c) != nil {
+			answers = append(answers, errorFor(c.ID, err))
+		}
+	}
+	if len(answers) > 0 || !m.IsRequest() {
+		r.log.Warn("sending to the server failed", "msg", m, "err", err)
+	}
+	r.replyAll(m, answers)
+}
+
+// lost answers every pending request: the connection that would have
+// carried their responses is gone.
+func (r *Relay) lost(err error) {
+	r.log.Warn("connection to the server lost", "err", err)
+	r.mu.Lock()
+	var answers []*Message
+	for k, p := range r.pending {
+		delete(r.pending, k)
+		answers = append(answers, errorFor(p.id, err))
+	}
+	r.signalIdle()
+	r.mu.Unlock()
+	for _, a := range answers {
+		r.reply(a)
+	}
+}
+
+// replyAll writes answers to the requests of m: as one batch if m was one.
+func (r *Relay) replyAll(m *Message, answers []*Message) {
+	if m.Batch == nil || len(answers) == 0 {
+		for _, a := range answers {
+			r.reply(a)
+		}
+		return
+	}
+	raws := make([][]byte, len(answers))
+	for i, a := range answers {
+		raws[i] = a.Raw
+	}
+	b, err := ParseMessage(append(append([]byte{'['}, bytes.Join(raws, []byte{','})...), ']'))
+	if err != nil {
+		panic("bridge: malformed batch of errors: " + err.Error())
+	}
+	r.reply(b)
+}
+
+// errorFor builds the error response the host sees for a request the relay
+// could not complete. The message says what failed, never what was sent.
+func errorFor(id []byte, err error) *Message {
+	if se, ok := errors.AsType[*StatusError](err); ok && se.RPCError != nil {
+		// The server explained itself in JSON-RPC terms: pass that on.
+		raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, id, se.RPCError)
+		if m, perr := ParseMessage(raw); perr == nil {
+			return m
+		}
+	}
+	msg := "mcp-bridge: " + err.Error()
+	switch {
+	case errors.Is(err, ErrSessionExpired):
+		msg = "mcp-bridge: the server ended the MCP session; reconnect to this server in the host"
+	case errors.Is(err, context.Canceled):
+		msg = "mcp-bridge: request cancelled: the bridge is shutting down"
+	}
+	return errorResponse(id, CodeBridgeError, msg)
+}
+
+// closeTimeout bounds the farewell to the server: cancellations and the
+// session's DELETE.
+const closeTimeout = 2 * time.Second
+
+// shutdown ends the relay. If drain is not nil, pending requests get
+// DrainTimeout, or until drain is closed, to finish; the rest are
+// cancelled upstream and answered with an error. Then the session ends.
+func (r *Relay) shutdown(drain <-chan struct{}) error {
+	r.mu.Lock()
+	r.closing = true
+	var idle chan struct{}
+	if len(r.pending) > 0 && drain != nil {
+		r.idle = make(chan struct{})
+		idle = r.idle
+	}
+	r.mu.Unlock()
+	if idle != nil {
+		t := time.NewTimer(r.cfg.DrainTimeout)
+		select {
+		case <-idle:
+		case <-t.C:
+		case <-drain:
+		case <-r.hostGone:
+		}
+		t.Stop()
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	r.mu.Lock()
+	left := r.pending
+	r.pending = map[string]*call{}
+	r.mu.Unlock()
+	for _, p := range left {
+		if p.cancel != nil {
+			p.cancel()
+		}
+		if p.method != "initialize" { // initialize must not be cancelled
+			n := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%s,"reason":"mcp-bridge is shutting down"}}`, p.id)
+			if m, err := ParseMessage(n); err == nil {
+				if err := r.remote.Send(ctx, m); err != nil {
+					r.log.Debug("cancelling a request upstream failed", "err", err)
+				}
+			}
+		}
+		r.reply(errorFor(p.id, context.Canceled))
+	}
+	r.calls.Wait()
+	if err := r.remote.Close(ctx); err != nil {
+		r.log.Warn("ending the session failed", "err", err)
+	}
+	r.log.Info("stopped")
+	return nil
+}

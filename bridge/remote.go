@@ -1,0 +1,206 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"golang.org/x/oauth2"
+)
+
+// A remote is the server side of the relay: one MCP session over HTTP.
+type remote interface {
+	// Send delivers m to the server. Messages from the server, the response
+	// to m among them, go to the deliver function the remote was built with.
+	// An error means that m was not accepted or that its response was lost.
+	Send(ctx context.Context, m *Message) error
+
+	// Close ends the session. ctx bounds the farewell to the server.
+	Close(ctx context.Context) error
+}
+
+// httpLeg holds what both HTTP transports share: the endpoint, the client,
+// the static headers and the authorization handler.
+type httpLeg struct {
+	endpoint  string
+	client    *http.Client
+	header    http.Header       // static headers sent on every request
+	oauth     auth.OAuthHandler // nil: no authorization
+	userAgent string
+	maxSize   int
+	log       *slog.Logger
+
+	// deliver is called with every message from the server, from several
+	// goroutines; it must be safe for concurrent use. lost is called when the
+	// connection breaks in a way that loses pending responses.
+	deliver func(*Message)
+	lost    func(error)
+}
+
+// do sends req with the static headers and the bearer token. On 401 or 403
+// and when interactive is set, it runs the authorization handler and sends
+// the request once more, as [auth.OAuthHandler] asks of transports. newReq
+// must build a fresh request each time it is called.
+func (h *httpLeg) do(ctx context.Context, interactive bool, newReq func() (*http.Request, error)) (*http.Response, error) {
+	send := func() (*http.Request, *http.Response, error) {
+		req, err := newReq()
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range h.header {
+			req.Header[k] = v
+		}
+		if h.userAgent != "" {
+			req.Header.Set("User-Agent", h.userAgent)
+		}
+		if err := h.setBearer(ctx, req); err != nil {
+			return nil, nil, err
+		}
+		resp, err := h.client.Do(req)
+		return req, resp, err
+	}
+	req, resp, err := send()
+	if err != nil {
+		return nil, err
+	}
+	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
+			return nil, fmt.Errorf("authorize: %w", err)
+		}
+		_, resp, err = send()
+	}
+	return resp, err
+}
+
+func (h *httpLeg) setBearer(ctx context.Context, req *http.Request) error {
+	if h.oauth == nil {
+		return nil
+	}
+	ts, err := h.oauth.TokenSource(ctx)
+	if err != nil || ts == nil {
+		return err
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		// A refresh token the authorization server no longer accepts
+		// (RFC 6749 section 5.2, invalid_grant): send the request without a
+		// token, so that the 401 starts a new authorization.
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "invalid_grant" {
+			return nil
+		}
+		return fmt.Errorf("get access token: %w", err)
+	}
+	if tok != nil && tok.AccessToken != "" {
+		req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	}
+	return nil
+}
+
+// readBody reads a response body of at most h.maxSize bytes.
+func (h *httpLeg) readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n > int64(h.maxSize) {
+		return nil, fmt.Errorf("response body of %d bytes exceeds the %d byte limit", n, h.maxSize)
+	}
+	var buf bytes.Buffer
+	if n > 0 {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(h.maxSize)+1)); err != nil {
+		return nil, fmt.Errorf("read response body: %w", err)
+	}
+	if buf.Len() > h.maxSize {
+		return nil, fmt.Errorf("response body exceeds the %d byte limit", h.maxSize)
+	}
+	return buf.Bytes(), nil
+}
+
+// A StatusError reports an HTTP response from the server that the relay
+// could not use.
+type StatusError struct {
+	Method string // HTTP method of the request
+	URL    string
+	Status int    // HTTP status code
+	Type   string // Content-Type of the response
+
+	// Excerpt is the start of the body, reduced to printable text.
+	Excerpt string
+
+	// RPCError is the JSON-RPC error object the body carried, if any.
+	RPCError json.RawMessage
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	if e.Excerpt != "" {
+		s += ": " + e.Excerpt
+	}
+	return s
+}
+
+// statusError reads a little of resp's body to describe it, and closes it.
+func statusError(resp *http.Response) *StatusError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	e := &StatusError{
+		Method:  resp.Request.Method,
+		URL:     resp.Request.URL.Redacted(),
+		Status:  resp.StatusCode,
+		Type:    resp.Header.Get("Content-Type"),
+		Excerpt: excerpt(body, 200),
+	}
+	var env struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &env) == nil && len(env.Error) > 0 && env.Error[0] == '{' {
+		e.RPCError = env.Error
+	}
+	return e
+}
+
+// excerpt returns at most n runes of b as one line of printable text.
+func excerpt(b []byte, n int) string {
+	var sb strings.Builder
+	space := false
+	for len(b) > 0 && n > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case unicode.IsSpace(r):
+			space = sb.Len() > 0
+			continue
+		case !unicode.IsPrint(r):
+			r = '?'
+		}
+		if space {
+			sb.WriteByte(' ')
+			space = false
+			n--
+		}
+		sb.WriteRune(r)
+		n--
+	}
+	if len(b) > 0 {
+		sb.WriteString("…")
+	}
+	return sb.String()
+}
+
+// mediaType returns the media type of a Content-Type header, lower-cased.
+func mediaType(header string) string {
+	t, _, err := mime.ParseMediaType(header)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(strings.Split(header, ";")[0]))
+	}
+	return t
+}

@@ -1,0 +1,182 @@
+package bridge
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// An event is one server-sent event.
+type event struct {
+	name string // the "event" field; "" means "message"
+	data []byte // the "data" fields joined with "\n"; owned by the receiver
+}
+
+// eventReader parses a text/event-stream body as the WHATWG HTML standard
+// describes ("Server-sent events", section "Event stream interpretation"):
+// lines end in CRLF, LF or CR; a blank line dispatches the event; an event
+// cut off by the end of the stream is discarded.
+type eventReader struct {
+	r   *bufio.Reader
+	max int // largest event accepted, in bytes
+
+	// lastID is the id of the stream as of the last dispatched event, for
+	// the Last-Event-ID header when resuming. retry is the reconnection
+	// delay the server asked for, or 0.
+	lastID string
+	retry  time.Duration
+
+	idBuf string
+	line  []byte // reused buffer for lines longer than the bufio buffer
+	rest  []byte // input after a lone CR, read before the bufio buffer
+	first bool   // no line read yet: strip a leading byte order mark
+}
+
+// errEventTooLarge is returned when an event exceeds the size limit.
+var errEventTooLarge = errors.New("server-sent event too large")
+
+func newEventReader(r io.Reader, max int) *eventReader {
+	return &eventReader{r: bufio.NewReaderSize(r, 64<<10), max: max, first: true}
+}
+
+// reset continues with r, the body of a resumed stream, keeping the last
+// event id and the retry delay.
+func (er *eventReader) reset(r io.Reader) {
+	er.r.Reset(r)
+	er.line, er.rest, er.first = er.line[:0], nil, true
+}
+
+// next returns the next event that carries data. It returns io.EOF when the
+// stream ends.
+func (er *eventReader) next() (event, error) {
+	var ev event
+	var data []byte
+	hasData := false
+	size := 0
+	for {
+		line, err := er.readLine(er.max - size)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				// The stream ended inside a line: the event is incomplete.
+				return event{}, io.EOF
+			}
+			return event{}, err
+		}
+		size += len(line)
+		if len(line) == 0 {
+			er.lastID = er.idBuf
+			if !hasData {
+				ev.name = ""
+				continue
+			}
+			ev.data = data
+			return ev, nil
+		}
+		if line[0] == ':' {
+			continue // a comment
+		}
+		field, value, found := bytes.Cut(line, []byte(":"))
+		if found && len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		switch string(field) {
+		case "event":
+			ev.name = string(value)
+		case "data":
+			if hasData {
+				data = append(data, '\n')
+			}
+			switch {
+			case data == nil && len(er.line) > 0 && len(value) > 0 && &line[len(line)-1] == &er.line[len(er.line)-1]:
+				// A long line assembled in er.line: take it over
+				// rather than copy it (this is the 10 MB result path).
+				data, er.line = value, nil
+			case data == nil:
+				data = append(make([]byte, 0, len(value)), value...)
+			default:
+				data = append(data, value...)
+			}
+			hasData = true
+		case "id":
+			if bytes.IndexByte(value, 0) < 0 {
+				er.idBuf = string(value)
+			}
+		case "retry":
+			if n, err := strconv.ParseUint(string(value), 10, 31); err == nil && isDigits(value) {
+				er.retry = time.Duration(n) * time.Millisecond
+			}
+		}
+	}
+}
+
+// readLine returns the next line without its terminator. At the end of the
+// stream it returns the partial line, if any, with io.EOF. The returned slice
+// is valid until the next call.
+func (er *eventReader) readLine(budget int) ([]byte, error) {
+	er.line = er.line[:0]
+	for {
+		var chunk []byte
+		var err error
+		if len(er.rest) > 0 {
+			// Left over after a lone CR.
+			if i := bytes.IndexByte(er.rest, '\n'); i >= 0 {
+				chunk, er.rest = er.rest[:i+1], er.rest[i+1:]
+			} else {
+				chunk, er.rest, err = er.rest, nil, bufio.ErrBufferFull
+			}
+		} else {
+			chunk, err = er.r.ReadSlice('\n')
+		}
+		if er.first && len(chunk) > 0 {
+			chunk = bytes.TrimPrefix(chunk, []byte("\uFEFF"))
+			er.first = false
+		}
+		// A lone CR also ends a line (rare: servers write LF or CRLF).
+		if i := bytes.IndexByte(chunk, '\r'); i >= 0 && i+1 < len(chunk) && chunk[i+1] != '\n' {
+			er.rest = append(append([]byte(nil), chunk[i+1:]...), er.rest...)
+			return er.finish(chunk[:i], budget)
+		}
+		switch {
+		case err == nil:
+			return er.finish(bytes.TrimSuffix(bytes.TrimSuffix(chunk, []byte("\n")), []byte("\r")), budget)
+		case errors.Is(err, bufio.ErrBufferFull):
+			er.line = append(er.line, chunk...)
+			if len(er.line) > budget {
+				return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
+			}
+		default:
+			line, ferr := er.finish(bytes.TrimSuffix(chunk, []byte("\r")), budget)
+			if ferr != nil {
+				return nil, ferr
+			}
+			return line, err
+		}
+	}
+}
+
+func (er *eventReader) finish(chunk []byte, budget int) ([]byte, error) {
+	if len(er.line) == 0 {
+		if len(chunk) > budget {
+			return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
+		}
+		return chunk, nil
+	}
+	er.line = append(er.line, chunk...)
+	if len(er.line) > budget {
+		return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
+	}
+	return er.line, nil
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
