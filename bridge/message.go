@@ -225,6 +225,9 @@ func idKey(id []byte) string {
 		return s
 	}
 	if f, err := strconv.ParseFloat(string(id), 64); err == nil {
+		if f == 0 {
+			f = 0 // -0 and 0 are one id
+		}
 		return "\x00" + strconv.FormatFloat(f, 'g', -1, 64)
 	}
 	return "\x00" + string(id)

@@ -270,8 +270,8 @@ func readEvents(er *eventReader, fn func(*Message) bool) error {
 		if err != nil {
 			return err
 		}
-		if ev.name != "" && ev.name != "message" {
-			continue
+		if ev.name != "" && ev.name != "message" || len(bytes.TrimSpace(ev.data)) == 0 {
+			continue // another kind of event, or a priming event (id only)
 		}
 		m, err := ParseMessage(ev.data)
 		if err != nil {

@@ -158,13 +158,15 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	defer closeLog()
 
 	cfg, err := o.config(pos[0], log)
+	var r *bridge.Relay
 	if err == nil {
-		var r *bridge.Relay
-		if r, err = bridge.New(cfg); err == nil {
-			err = r.Run(ctx, stdin, stdout)
-		}
+		r, err = bridge.New(cfg)
 	}
 	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
+		return exitUsage
+	}
+	if err := r.Run(ctx, stdin, stdout); err != nil {
 		log.Error("mcp-bridge failed", tint.Err(err))
 		return exitError
 	}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/bridge"
+)
+
+// TestMain lets the test binary act as mcp-bridge itself: the end-to-end
+// tests start it as a child process and talk to it over stdio, as a host
+// does (the pattern of go-sdk's mcp/cmd_test.go).
+func TestMain(m *testing.M) {
+	if os.Getenv("MCP_BRIDGE_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// recvTimeout bounds every wait for a line from the bridge; reaching it
+// fails the test.
+const recvTimeout = 20 * time.Second
+
+// A testHost drives a real mcp-bridge process over its stdin and stdout.
+type testHost struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan []byte // lines from the bridge's stdout
+	stderr *lockedBuffer
+	exited chan struct{}
+	exit   int // valid after exited is closed
+}
+
+// startBridge starts mcp-bridge with args, with the user's directories
+// pointed at a temporary one. When the test ends, it checks that stdout
+// carried nothing but JSON-RPC messages.
+func startBridge(t *testing.T, args ...string) *testHost {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(),
+		"MCP_BRIDGE_TEST_AS_MAIN=1",
+		"HOME="+home, "XDG_CACHE_HOME="+home+"/cache", "XDG_CONFIG_HOME="+home+"/config",
+		"LOCALAPPDATA="+home, "APPDATA="+home,
+	)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &testHost{
+		t: t, cmd: cmd, stdin: stdin,
+		lines:  make(chan []byte, 1024),
+		stderr: &lockedBuffer{},
+		exited: make(chan struct{}),
+	}
+	cmd.Stderr = h.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		defer close(h.lines)
+		r := bufio.NewReaderSize(stdout, 1<<20)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				if !bytes.HasSuffix(line, []byte("\n")) {
+					bad = append(bad, "unterminated line: "+clip(line))
+				}
+				line = bytes.TrimSuffix(line, []byte("\n"))
+				if _, perr := bridge.ParseMessage(line); perr != nil || !json.Valid(line) {
+					bad = append(bad, fmt.Sprintf("%v: %s", perr, clip(line)))
+				}
+				h.lines <- line
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		<-readDone
+		err := cmd.Wait()
+		h.exit = cmd.ProcessState.ExitCode()
+		if err != nil && h.exit == 0 {
+			h.exit = -1
+		}
+		close(h.exited)
+	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		select {
+		case <-h.exited:
+		case <-time.After(recvTimeout):
+			cmd.Process.Kill()
+			<-h.exited
+			t.Errorf("the bridge did not exit after stdin closed")
+		}
+		for _, b := range bad {
+			t.Errorf("stdout carried something that is not a JSON-RPC message: %s", b)
+		}
+		if t.Failed() {
+			t.Logf("bridge stderr:\n%s", h.stderr.String())
+		}
+	})
+	return h
+}
+
+// send writes one line to the bridge's stdin.
+func (h *testHost) send(line string) {
+	h.t.Helper()
+	if _, err := io.WriteString(h.stdin, line+"\n"); err != nil {
+		h.t.Fatalf("write to the bridge: %v", err)
+	}
+}
+
+// sendJSON encodes v and sends it as one line.
+func (h *testHost) sendJSON(v any) {
+	h.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.send(string(data))
+}
+
+// recv returns the next line from the bridge's stdout.
+func (h *testHost) recv() []byte {
+	h.t.Helper()
+	select {
+	case line, ok := <-h.lines:
+		if !ok {
+			h.t.Fatalf("the bridge closed stdout; stderr:\n%s", h.stderr.String())
+		}
+		return line
+	case <-time.After(recvTimeout):
+		h.t.Fatalf("no message from the bridge within %v; stderr:\n%s", recvTimeout, h.stderr.String())
+		return nil
+	}
+}
+
+// msg is a decoded JSON-RPC message, for assertions.
+type msg struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Method  string          `json:"method,omitempty"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *struct {
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data,omitempty"`
+	} `json:"error,omitempty"`
+}
+
+// recvMsg returns the next message, decoded.
+func (h *testHost) recvMsg() msg {
+	h.t.Helper()
+	line := h.recv()
+	var m msg
+	if err := json.Unmarshal(line, &m); err != nil {
+		h.t.Fatalf("decode %s: %v", clip(line), err)
+	}
+	return m
+}
+
+// initialize runs the initialize handshake with the given capabilities and
+// returns the result.
+func (h *testHost) initialize(version string, capabilities string) json.RawMessage {
+	h.t.Helper()
+	h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + version +
+		`","capabilities":` + capabilities + `,"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+	m := h.recvMsg()
+	if string(m.ID) != "0" || m.Error != nil {
+		h.t.Fatalf("initialize: got %+v", m)
+	}
+	h.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return m.Result
+}
+
+// closeAndWait closes stdin and returns the exit code.
+func (h *testHost) closeAndWait() int {
+	h.t.Helper()
+	h.stdin.Close()
+	select {
+	case <-h.exited:
+		return h.exit
+	case <-time.After(recvTimeout):
+		h.t.Fatalf("the bridge did not exit after stdin closed")
+		return -1
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// clip shortens a line for error messages.
+func clip(b []byte) string {
+	s := string(b)
+	if len(s) > 300 {
+		return s[:300] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return strings.TrimSpace(s)
+}
