@@ -134,4 +134,3 @@ func TestRunUsage(t *testing.T) {
 		})
 	}
 }
-
