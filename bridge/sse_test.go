@@ -112,8 +112,8 @@ func TestEventReader(t *testing.T) {
 				t.Errorf("retry = %v; want %v", er.retry, tt.wantRetry)
 			}
 			// After the end of the stream, next keeps failing.
-			if _, err2 := er.next(); err2 == nil {
-				t.Errorf("next() after %v succeeded", err)
+			if _, err2 := er.next(); err == io.EOF && err2 != io.EOF {
+				t.Errorf("next() after io.EOF = %v; want io.EOF", err2)
 			}
 		})
 	}
@@ -268,23 +268,32 @@ func TestEventReaderCRAtEnd(t *testing.T) {
 	}
 
 	t.Run("live stream", func(t *testing.T) {
-		// stalled stands for a server that has sent one event and is quiet:
-		// reading more would block.
-		er := newEventReader(&stalled{data: []byte("data: a\r\r")}, 1<<20)
+		// The server has sent one event and is quiet.
+		src := &stalled{data: []byte("data: a\r\r")}
+		er := newEventReader(src, 1<<20)
 		ev, err := er.next()
 		if err != nil || string(ev.data) != "a" {
 			t.Errorf("next() = %q, %v; want the event the server sent", ev.data, err)
 		}
+		if src.readPast {
+			t.Error("next() read past the event: on a live stream it waits for the next one")
+		}
 	})
 }
 
-// stalled returns data, then errStalled in place of blocking.
-type stalled struct{ data []byte }
+// stalled stands for a stream on which the server has sent data and is
+// quiet: reading past data would block. It returns errStalled instead, and
+// records the attempt.
+type stalled struct {
+	data     []byte
+	readPast bool
+}
 
 var errStalled = errors.New("read would block")
 
 func (s *stalled) Read(p []byte) (int, error) {
 	if len(s.data) == 0 {
+		s.readPast = true
 		return 0, errStalled
 	}
 	n := copy(p, s.data)
@@ -295,9 +304,13 @@ func (s *stalled) Read(p []byte) (int, error) {
 func TestEventReaderDoesNotReadAhead(t *testing.T) {
 	// With LF and CRLF, an event is returned as soon as its blank line is in.
 	for _, in := range []string{"data: a\n\n", "data: a\r\n\r\n", ": c\nid: 1\nretry: 2\n\ndata: a\n\n"} {
-		er := newEventReader(&stalled{data: []byte(in)}, 1<<20)
+		src := &stalled{data: []byte(in)}
+		er := newEventReader(src, 1<<20)
 		if ev, err := er.next(); err != nil || string(ev.data) != "a" {
 			t.Errorf("next() on %q = %q, %v; want the event", in, ev.data, err)
+		}
+		if src.readPast {
+			t.Errorf("next() on %q read past the event", in)
 		}
 		if _, err := er.next(); !errors.Is(err, errStalled) {
 			t.Errorf("next() on %q after the event = %v; want the read error", in, err)
