@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoCommand returns the test binary set up to act as mcp-bridge.
+func demoCommand(t *testing.T, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1", "HOME="+home, "XDG_CACHE_HOME="+home)
+	return cmd
+}
+
+// TestDemo runs `mcp-bridge demo` as a new user would and checks that every
+// step of the session happened.
+func TestDemo(t *testing.T) {
+	cmd := demoCommand(t, "demo")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"→ initialize", "protocol 2025-11-25",
+		"→ tools/list", "11 tools: add, big, confirm, count, echo",
+		"→ tools/call add", "    42 ",
+		"← progress 1/3", "← progress 3/3", "counted to 3",
+		`← elicitation/create "Deploy to staging?"`, "action=accept confirmed=true",
+		"← sampling/createMessage", "Hello from the host's model.",
+		"→ resources/read demo://readme",
+		"→ prompts/get greet", "Please greet Ada.",
+		"notifications/resources/updated demo://notice, on the GET stream",
+		"exited with status 0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s", out)
+	}
+}
+
+// TestDemoServe checks that `demo --serve` prints a host config entry whose
+// server answers, and stops cleanly on SIGINT.
+func TestDemoServe(t *testing.T) {
+	cmd := demoCommand(t, "demo", "--serve")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+
+	// Read up to the end of the JSON entry.
+	var text strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		text.WriteString(sc.Text() + "\n")
+		if sc.Text() == "  }" {
+			break
+		}
+	}
+	out := text.String()
+	var entry struct {
+		MCPServers map[string]struct {
+			Command string   `json:"command"`
+			Args    []string `json:"args"`
+		} `json:"mcpServers"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &entry); err != nil {
+		t.Fatalf("the config entry is not JSON: %v\n%s", err, out)
+	}
+	e, ok := entry.MCPServers["bridge-demo"]
+	if !ok || e.Command == "" || len(e.Args) != 1 {
+		t.Fatalf("entry = %+v", entry)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.Args[0], strings.NewReader(
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("the demo server does not answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("initialize: %s", resp.Status)
+	}
+
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("demo --serve after SIGINT: %v", err)
+	}
+}
