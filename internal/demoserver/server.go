@@ -13,10 +13,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// shutdownTimeout bounds how long Close waits for HTTP handlers to return
-// before closing their connections.
-const shutdownTimeout = 5 * time.Second
-
 // A Server is a demo server listening on a loopback port. It serves one
 // [mcp.Server] (see [NewServer]) over Streamable HTTP at /mcp and over
 // HTTP+SSE at /sse, so [Server.NotifyAll] reaches the sessions of both.
@@ -30,6 +26,10 @@ type Server struct {
 	logger *slog.Logger
 	cancel context.CancelFunc
 	served chan struct{} // closed when http.Serve has returned
+
+	mu       sync.Mutex     // guards closing
+	closing  bool           // set by Close; no handler starts after it
+	handlers sync.WaitGroup // running HTTP handlers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -65,7 +65,7 @@ func Start(ctx context.Context, opts *Options) (*Server, error) {
 	// so this one pattern serves both the GET stream and the POSTs.
 	mux.Handle("/sse", newSSEHandler(s.mcp, opts))
 	s.http = &http.Server{
-		Handler:           observe(opts, mux),
+		Handler:           s.track(observe(opts, mux)),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
@@ -117,26 +117,48 @@ func (s *Server) NotifyAll(ctx context.Context, text string) error {
 }
 
 // Close stops the server: it cancels running tool calls and pending `notify`
-// notifications, closes every session and the listener, and waits for its
-// goroutines to finish. Clients see their streams end. Close is idempotent;
-// later calls return the first call's result.
+// notifications, closes every session, the listener and all connections, and
+// waits for its handlers and goroutines to finish; Options.Observe is not
+// called after Close returns. Clients see their streams end. Close is
+// idempotent; later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		s.closeSessions()
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		err := s.http.Shutdown(ctx)
-		if err != nil {
-			err = errors.Join(fmt.Errorf("shut down demo server: %w", err), s.http.Close())
+		// Not http.Server.Shutdown: it waits up to 5s for connections that
+		// were accepted but have not sent a request yet (Go issue 22682),
+		// which clients keep around. Every handler has been cancelled, so
+		// closing the connections loses nothing.
+		if err := s.http.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close demo server: %w", err)
 		}
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.handlers.Wait()
 		// A session may have been created while the listener was still open.
 		s.closeSessions()
 		s.demo.notifiers.Wait()
 		<-s.served
-		s.closeErr = err
 	})
 	return s.closeErr
+}
+
+// track counts the running handlers, so that Close can wait for them, and
+// turns requests away once Close has started.
+func (s *Server) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			http.Error(w, "server closed", http.StatusServiceUnavailable)
+			return
+		}
+		s.handlers.Add(1)
+		s.mu.Unlock()
+		defer s.handlers.Done()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // closeSessions closes every session of the server. Each Close waits for
