@@ -53,6 +53,7 @@ func dialLegacy(ctx context.Context, h httpLeg) (*legacySSE, error) {
 	er := newEventReader(resp.Body, l.maxSize)
 	ev, err := er.next()
 	if err != nil || ev.name != "endpoint" {
+		er.release()
 		resp.Body.Close()
 		cancel()
 		if err == nil {
@@ -62,6 +63,7 @@ func dialLegacy(ctx context.Context, h httpLeg) (*legacySSE, error) {
 	}
 	post, err := endpointURL(l.endpoint, string(ev.data))
 	if err != nil {
+		er.release()
 		resp.Body.Close()
 		cancel()
 		return nil, err
@@ -93,6 +95,7 @@ func endpointURL(base, ref string) (string, error) {
 // session, and with it the responses still to come.
 func (l *legacySSE) read(resp *http.Response, er *eventReader) {
 	defer resp.Body.Close()
+	defer er.release()
 	err := readEvents(er, func(m *Message) bool {
 		l.deliver(m)
 		return true

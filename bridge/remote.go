@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -104,6 +105,16 @@ func (h *httpLeg) setBearer(ctx context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 	}
 	return nil
+}
+
+// drainClose reads what is left of a response body, for a second at most,
+// and closes it: the connection then goes back to the pool, where closing
+// the body before its end would close the connection.
+func drainClose(body io.ReadCloser) {
+	t := time.AfterFunc(time.Second, func() { body.Close() })
+	defer t.Stop()
+	io.Copy(io.Discard, io.LimitReader(body, 256<<10))
+	body.Close()
 }
 
 // readBody reads a response body of at most h.maxSize bytes.

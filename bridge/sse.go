@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -39,8 +40,24 @@ type eventReader struct {
 // errEventTooLarge is returned when an event exceeds the size limit.
 var errEventTooLarge = errors.New("server-sent event too large")
 
+// readers recycles the buffers of event readers: a relay reads one stream
+// per request.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
 func newEventReader(r io.Reader, max int) *eventReader {
-	return &eventReader{r: bufio.NewReaderSize(r, 64<<10), max: max, first: true}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &eventReader{r: br, max: max, first: true}
+}
+
+// release returns the reader's buffer for reuse; er must not be used after.
+// It may be called more than once.
+func (er *eventReader) release() {
+	if er.r != nil {
+		er.r.Reset(nil)
+		readers.Put(er.r)
+		er.r = nil
+	}
 }
 
 // reset continues with r, the body of a resumed stream, keeping the last

@@ -225,6 +225,7 @@ const maxResumes = 5
 // delay the server asked for in its retry field.
 func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted map[string]bool, initID []byte) error {
 	er := newEventReader(body, s.maxSize)
+	defer er.release()
 	failures := 0
 	for {
 		progressID := er.lastID
@@ -232,10 +233,12 @@ func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted 
 			s.receive(m, wanted, initID)
 			return len(wanted) > 0
 		})
-		body.Close()
 		if len(wanted) == 0 {
+			er.release()
+			go drainClose(body)
 			return nil
 		}
+		body.Close()
 		if errors.Is(err, errEventTooLarge) || errors.Is(err, ErrSyntax) || errors.Is(err, ErrInvalidMessage) {
 			return err
 		}
@@ -329,6 +332,11 @@ func (s *streamable) listen() {
 // capped exponential backoff with jitter while reconnections fail.
 func (s *streamable) listenLoop() {
 	var er *eventReader
+	defer func() {
+		if er != nil {
+			er.release()
+		}
+	}()
 	failures := 0
 	for {
 		lastID := ""

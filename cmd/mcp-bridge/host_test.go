@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBenchBinary()
+	os.Exit(code)
 }
 
 // recvTimeout bounds every wait for a line from the bridge; reaching it

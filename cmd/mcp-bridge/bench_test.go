@@ -1,0 +1,451 @@
+package main
+
+// Benchmarks of the bridge against direct HTTP calls on the same server.
+//
+// Run them with:
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./cmd/mcp-bridge/
+//
+// "direct" is a minimal Streamable HTTP client in this process; "bridge" is
+// the same calls written to the real mcp-bridge binary's stdin and read from
+// its stdout, as a host does. Both talk to the in-process demo server (Go
+// SDK) and both classify messages with the same cheap check, so the
+// difference between them is what the bridge costs. Latency benchmarks
+// report p50 and p99 per call; throughput ones calls per second.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// bridgeBinary builds the real binary once per test process.
+func bridgeBinary(b *testing.B) string {
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "mcp-bridge-bench-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "mcp-bridge")
+		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		b.Fatal(binErr)
+	}
+	return binPath
+}
+
+// removeBenchBinary is called by TestMain after the tests.
+func removeBenchBinary() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
+
+func startDemo(b *testing.B) *demoserver.Server {
+	srv, err := demoserver.Start(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+const benchInit = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`
+
+// A caller sends one request and returns the response line, counting the
+// notifications that came before it.
+type caller interface {
+	call(id int, body string) (resp []byte, notes int, err error)
+}
+
+func callBody(id int, tool, args string) string {
+	return `{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `,"_meta":{"progressToken":` + strconv.Itoa(id) + `}}}`
+}
+
+// classify finds a message's id without decoding it: the demo server (Go
+// SDK) writes {"jsonrpc":"2.0","id":N,... for responses.
+func classify(line []byte) (id string, isResponse bool) {
+	const prefix = `{"jsonrpc":"2.0","id":`
+	if !bytes.HasPrefix(line, []byte(prefix)) {
+		return "", false
+	}
+	rest := line[len(prefix):]
+	end := bytes.IndexByte(rest, ',')
+	if end < 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
+}
+
+// directClient speaks Streamable HTTP itself.
+type directClient struct {
+	url, session string
+	client       *http.Client
+}
+
+func newDirect(b *testing.B, url string) *directClient {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 128
+	d := &directClient{url: url, client: &http.Client{Transport: t}}
+	resp, err := d.post(benchInit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.session = resp.Header.Get("Mcp-Session-Id")
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	r, err := d.post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.Body.Close()
+	return d
+}
+
+func (d *directClient) post(body string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, d.url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if d.session != "" {
+		req.Header.Set("Mcp-Session-Id", d.session)
+		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	}
+	return d.client.Do(req)
+}
+
+func (d *directClient) call(id int, body string) ([]byte, int, error) {
+	resp, err := d.post(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Like the bridge, read the rest of the stream in the background so
+	// that the connection is reused.
+	defer func() { go func() { io.Copy(io.Discard, resp.Body); resp.Body.Close() }() }()
+	want := strconv.Itoa(id)
+	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	notes := 0
+	var data []byte
+	for {
+		line, err := readLine(r)
+		if err != nil {
+			return nil, notes, fmt.Errorf("stream ended before the response: %w", err)
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("data: ")):
+			data = line[len("data: "):]
+		case len(line) == 0 && data != nil:
+			if got, ok := classify(data); ok && got == want {
+				return data, notes, nil
+			}
+			notes++
+			data = nil
+		}
+	}
+}
+
+// readLine reads a line of any length, without its newline, in a new slice.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if err == nil {
+			return bytes.TrimSuffix(line, []byte("\n")), nil
+		}
+		if err != bufio.ErrBufferFull {
+			return nil, err
+		}
+	}
+}
+
+// stdioClient drives the real bridge binary as a host does, with any
+// number of requests in flight.
+type stdioClient struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+
+	wmu sync.Mutex // serializes writes to in
+
+	mu      sync.Mutex // guards waiting
+	waiting map[string]chan []byte
+	notes   atomic.Int64
+}
+
+func newStdio(b *testing.B, url string) *stdioClient {
+	cmd := exec.Command(bridgeBinary(b), url, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	s := &stdioClient{cmd: cmd, in: in, waiting: map[string]chan []byte{}}
+	go func() {
+		r := bufio.NewReaderSize(out, 64<<10)
+		for {
+			line, err := readLine(r)
+			if err != nil {
+				return
+			}
+			id, ok := classify(line)
+			if !ok {
+				s.notes.Add(1)
+				continue
+			}
+			s.mu.Lock()
+			ch := s.waiting[id]
+			delete(s.waiting, id)
+			s.mu.Unlock()
+			if ch != nil {
+				ch <- line
+			}
+		}
+	}()
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	if _, _, err := s.call(0, benchInit); err != nil {
+		b.Fatal(err)
+	}
+	s.write(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return s
+}
+
+func (s *stdioClient) write(line string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := io.WriteString(s.in, line+"\n")
+	return err
+}
+
+func (s *stdioClient) call(id int, body string) ([]byte, int, error) {
+	ch := make(chan []byte, 1)
+	s.mu.Lock()
+	s.waiting[strconv.Itoa(id)] = ch
+	s.mu.Unlock()
+	before := s.notes.Load()
+	if err := s.write(body); err != nil {
+		return nil, 0, err
+	}
+	select {
+	case line := <-ch:
+		return line, int(s.notes.Load() - before), nil
+	case <-time.After(30 * time.Second):
+		return nil, 0, fmt.Errorf("no response to %d", id)
+	}
+}
+
+// clients returns a direct and a bridge caller for the same server.
+func clients(b *testing.B) []struct {
+	name string
+	c    caller
+} {
+	srv := startDemo(b)
+	return []struct {
+		name string
+		c    caller
+	}{
+		{"direct", newDirect(b, srv.MCPURL())},
+		{"bridge", newStdio(b, srv.MCPURL())},
+	}
+}
+
+// BenchmarkColdStart measures, per start of the binary, the time from exec
+// to the initialize response (target: 10 ms or less).
+func BenchmarkColdStart(b *testing.B) {
+	srv := startDemo(b)
+	bin := bridgeBinary(b)
+	cache := b.TempDir()
+	var total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		cmd := exec.Command(bin, srv.MCPURL())
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		io.WriteString(in, benchInit+"\n")
+		line, err := bufio.NewReader(out).ReadBytes('\n')
+		if err != nil || !bytes.Contains(line, []byte(`"protocolVersion":"2025-11-25"`)) {
+			b.Fatalf("initialize: %q, %v", line, err)
+		}
+		total += time.Since(start)
+		in.Close()
+		cmd.Wait()
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-to-initialize")
+}
+
+// BenchmarkLatency makes one call at a time and reports the p50 and p99 of
+// a call's round trip.
+func BenchmarkLatency(b *testing.B) {
+	for _, cl := range clients(b) {
+		b.Run(cl.name, func(b *testing.B) {
+			var lat []time.Duration
+			id := 1
+			for b.Loop() {
+				id++
+				start := time.Now()
+				if _, _, err := cl.c.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
+
+// BenchmarkThroughput keeps 8 or 64 calls in flight and reports calls per
+// second (target: the bridge at 0.9× direct or better).
+func BenchmarkThroughput(b *testing.B) {
+	for _, cl := range clients(b) {
+		for _, inflight := range []int{8, 64} {
+			b.Run(fmt.Sprintf("%s/inflight-%d", cl.name, inflight), func(b *testing.B) {
+				var next atomic.Int64
+				next.Store(1_000_000 * int64(inflight))
+				n := int64(b.N)
+				var wg sync.WaitGroup
+				errs := make(chan error, inflight)
+				b.ResetTimer()
+				start := time.Now()
+				for range inflight {
+					wg.Go(func() {
+						for {
+							id := int(next.Add(1))
+							if int64(id)-1_000_000*int64(inflight) > n {
+								return
+							}
+							if _, _, err := cl.c.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
+								errs <- err
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				elapsed := time.Since(start)
+				select {
+				case err := <-errs:
+					b.Fatal(err)
+				default:
+				}
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+			})
+		}
+	}
+}
+
+// BenchmarkBigResult fetches a 10 MB tool result (target: the bridge at
+// 0.9× direct or better) and checks it arrives whole.
+func BenchmarkBigResult(b *testing.B) {
+	const size = 10_000_000
+	want := demoserver.BigText(size)
+	for _, cl := range clients(b) {
+		b.Run(cl.name, func(b *testing.B) {
+			b.SetBytes(size)
+			id := 1
+			for b.Loop() {
+				id++
+				resp, _, err := cl.c.call(id, callBody(id, "big", `{"bytes":10000000}`))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !bytes.Contains(resp, []byte(want)) {
+					b.Fatalf("the 10 MB result is not intact (%d bytes)", len(resp))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkProgress makes a call that sends 1000 progress notifications
+// before its result (target: 1.3× direct or better, none lost).
+func BenchmarkProgress(b *testing.B) {
+	for _, cl := range clients(b) {
+		b.Run(cl.name, func(b *testing.B) {
+			id := 1
+			for b.Loop() {
+				id++
+				_, notes, err := cl.c.call(id, callBody(id, "count", `{"n":1000}`))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if notes != 1000 {
+					b.Fatalf("got %d progress notifications, want 1000", notes)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIdleRSS reports the resident memory of a bridge with an open
+// session, after a few calls (target: 12 MiB or less). Linux only.
+func BenchmarkIdleRSS(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads /proc")
+	}
+	srv := startDemo(b)
+	var rss float64
+	for b.Loop() {
+		s := newStdio(b, srv.MCPURL())
+		for id := 1; id <= 10; id++ {
+			if _, _, err := s.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for line := range strings.Lines(string(status)) {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				rss = kb / 1024
+			}
+		}
+	}
+	b.ReportMetric(rss, "MiB-RSS")
+}
