@@ -49,13 +49,23 @@ type testHost struct {
 // carried nothing but JSON-RPC messages.
 func startBridge(t *testing.T, args ...string) *testHost {
 	t.Helper()
-	home := t.TempDir()
+	return startBridgeEnv(t, nil, args...)
+}
+
+// homeEnv points the user's directories at home.
+func homeEnv(home string) []string {
+	return []string{
+		"HOME=" + home, "XDG_CACHE_HOME=" + home + "/cache", "XDG_CONFIG_HOME=" + home + "/config",
+		"LOCALAPPDATA=" + home, "APPDATA=" + home,
+	}
+}
+
+// startBridgeEnv is startBridge with extra environment variables, which
+// take precedence.
+func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(),
-		"MCP_BRIDGE_TEST_AS_MAIN=1",
-		"HOME="+home, "XDG_CACHE_HOME="+home+"/cache", "XDG_CONFIG_HOME="+home+"/config",
-		"LOCALAPPDATA="+home, "APPDATA="+home,
-	)
+	cmd.Env = append(append(append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1"), homeEnv(t.TempDir())...), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
