@@ -148,7 +148,7 @@ func TestEventReaderLimitPerEvent(t *testing.T) {
 }
 
 func TestEventReaderLongLines(t *testing.T) {
-	const bufSize = 64 << 10 // newEventReader's bufio buffer
+	bufSize := newEventReader(strings.NewReader(""), 1).r.Size() // newEventReader's bufio buffer
 	long := func(n int, c byte) string { return strings.Repeat(string(c), n) }
 	a, b, c := long(bufSize+1, 'a'), long(3*bufSize+17, 'b'), long(bufSize-6, 'c')
 	for _, tt := range []struct {
@@ -157,6 +157,7 @@ func TestEventReaderLongLines(t *testing.T) {
 		want []sseEvent
 	}{
 		{"one long line", "data: " + a + "\n\n", []sseEvent{{"", a, ""}}},
+		{"line over 64 KiB", "data: " + long(64<<10+1, 'e') + "\n\n", []sseEvent{{"", long(64<<10+1, 'e'), ""}}},
 		{"long lines joined", "data: " + a + "\ndata: " + b + "\ndata: x\n\n", []sseEvent{{"", a + "\n" + b + "\nx", ""}}},
 		{"short line then long lines", "data: x\ndata: " + a + "\ndata: " + b + "\n\n", []sseEvent{{"", "x\n" + a + "\n" + b, ""}}},
 		{"long lines in turn", "data: " + a + "\n\ndata: " + b + "\n\ndata: " + a + "\n\n", []sseEvent{{"", a, ""}, {"", b, ""}, {"", a, ""}}},
@@ -243,7 +244,7 @@ func TestEventReaderTenMegabytes(t *testing.T) {
 // not seen as the end of a line until a following byte arrives. At the end
 // of the stream the event it completes is dropped; on a live stream that
 // ends its lines with CR, next waits for the next event (ReadSlice('\n')
-// returns only at LF, at EOF, or with a full 64 KiB buffer) before
+// returns only at LF, at EOF, or with a full buffer) before
 // returning this one.
 func TestEventReaderCRAtEnd(t *testing.T) {
 	for _, tt := range []struct {
