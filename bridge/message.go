@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // A Message is one JSON-RPC 2.0 message on its way through the relay.
@@ -100,8 +101,12 @@ func ParseMessage(data []byte) (*Message, error) {
 	case '[':
 		return parseBatch(data)
 	default:
-		if _, err := skipValue(data, 0); err != nil {
+		end, err := skipValue(data, 0)
+		if err != nil {
 			return nil, err
+		}
+		if end != len(data) {
+			return nil, fmt.Errorf("%w: data after the value", ErrSyntax)
 		}
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidMessage)
 	}
@@ -154,6 +159,13 @@ func parseObject(data []byte) (*Message, error) {
 	for data[i] != '}' {
 		keyEnd, _ := skipValue(data, i)
 		key := data[i+1 : keyEnd-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// An escaped name ("\u0069d") means what it decodes to.
+			var s string
+			if json.Unmarshal(data[i:keyEnd], &s) == nil {
+				key = []byte(s)
+			}
+		}
 		i = skipSpace(data, keyEnd) + 1 // ':'
 		i = skipSpace(data, i)
 		valEnd, _ := skipValue(data, i)
@@ -182,7 +194,7 @@ func parseObject(data []byte) (*Message, error) {
 			i = skipSpace(data, i+1)
 		}
 	}
-	if !bytes.Equal(version, []byte(`"2.0"`)) {
+	if v := ""; !bytes.Equal(version, []byte(`"2.0"`)) && (json.Unmarshal(version, &v) != nil || v != "2.0") {
 		return nil, fmt.Errorf(`%w: "jsonrpc" must be "2.0"`, ErrInvalidMessage)
 	}
 	if m.ID != nil {
@@ -216,21 +228,42 @@ func idKey(id []byte) string {
 	}
 	if id[0] == '"' {
 		if bytes.IndexByte(id, '\\') < 0 {
-			return string(id[1 : len(id)-1])
+			return "s" + string(id[1:len(id)-1])
 		}
 		var s string
 		if json.Unmarshal(id, &s) != nil {
-			return string(id)
+			return "r" + string(id)
 		}
-		return s
+		return "s" + s
 	}
-	if f, err := strconv.ParseFloat(string(id), 64); err == nil {
-		if f == 0 {
-			f = 0 // -0 and 0 are one id
+	return "n" + numberKey(string(id))
+}
+
+// numberKey returns the JSON number n in a form that is the same for equal
+// numbers: its significant digits, without leading or trailing zeros, and
+// the exponent of the last one. Unlike a float64 it is exact, so that
+// distinct large integer ids stay distinct.
+func numberKey(n string) string {
+	digits, exp := strings.TrimPrefix(n, "-"), 0
+	if i := strings.IndexAny(digits, "eE"); i >= 0 {
+		e, err := strconv.Atoi(digits[i+1:])
+		if err != nil || e > 1<<30 || e < -1<<30 {
+			return n // compare absurd exponents as written
 		}
-		return "\x00" + strconv.FormatFloat(f, 'g', -1, 64)
+		digits, exp = digits[:i], e
 	}
-	return "\x00" + string(id)
+	intPart, frac, _ := strings.Cut(digits, ".")
+	digits = strings.TrimLeft(intPart+frac, "0")
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	if trimmed == "" {
+		return "0" // 0, -0, 0.0e5
+	}
+	if n[0] == '-' {
+		trimmed = "-" + trimmed
+	}
+	return trimmed + "e" + strconv.Itoa(exp)
 }
 
 // withID returns the message with its id replaced by id, copying Raw. It is

@@ -31,10 +31,10 @@ type eventReader struct {
 	lastID string
 	retry  time.Duration
 
-	idBuf string
-	line  []byte // reused buffer for lines longer than the bufio buffer
-	rest  []byte // input after a lone CR, read before the bufio buffer
-	first bool   // no line read yet: strip a leading byte order mark
+	idBuf  string
+	line   []byte // reused buffer for the current line
+	skipLF bool   // the last line ended in CR: skip an LF that follows
+	first  bool   // no line read yet: strip a leading byte order mark
 }
 
 // errEventTooLarge is returned when an event exceeds the size limit.
@@ -64,7 +64,9 @@ func (er *eventReader) release() {
 // event id and the retry delay.
 func (er *eventReader) reset(r io.Reader) {
 	er.r.Reset(r)
-	er.line, er.rest, er.first = er.line[:0], nil, true
+	er.line, er.skipLF, er.first = er.line[:0], false, true
+	// An id read for an event that was cut off never took effect.
+	er.idBuf = er.lastID
 }
 
 // next returns the next event that carries data. It returns io.EOF when the
@@ -88,6 +90,7 @@ func (er *eventReader) next() (event, error) {
 			er.lastID = er.idBuf
 			if !hasData {
 				ev.name = ""
+				size = 0 // the limit is per event
 				continue
 			}
 			ev.data = data
@@ -133,60 +136,53 @@ func (er *eventReader) next() (event, error) {
 // readLine returns the next line without its terminator. At the end of the
 // stream it returns the partial line, if any, with io.EOF. The returned slice
 // is valid until the next call.
+//
+// It waits for input only when none is buffered, so that a line ended by a
+// lone CR is returned without waiting for the byte after it.
 func (er *eventReader) readLine(budget int) ([]byte, error) {
 	er.line = er.line[:0]
 	for {
-		var chunk []byte
-		var err error
-		if len(er.rest) > 0 {
-			// Left over after a lone CR.
-			if i := bytes.IndexByte(er.rest, '\n'); i >= 0 {
-				chunk, er.rest = er.rest[:i+1], er.rest[i+1:]
-			} else {
-				chunk, er.rest, err = er.rest, nil, bufio.ErrBufferFull
-			}
-		} else {
-			chunk, err = er.r.ReadSlice('\n')
+		buf, err := er.r.Peek(max(er.r.Buffered(), 1))
+		if len(buf) == 0 {
+			return er.line, err
 		}
-		if er.first && len(chunk) > 0 {
-			chunk = bytes.TrimPrefix(chunk, []byte("\uFEFF"))
+		if er.first {
 			er.first = false
-		}
-		// A lone CR also ends a line (rare: servers write LF or CRLF).
-		if i := bytes.IndexByte(chunk, '\r'); i >= 0 && i+1 < len(chunk) && chunk[i+1] != '\n' {
-			er.rest = append(append([]byte(nil), chunk[i+1:]...), er.rest...)
-			return er.finish(chunk[:i], budget)
-		}
-		switch {
-		case err == nil:
-			return er.finish(bytes.TrimSuffix(bytes.TrimSuffix(chunk, []byte("\n")), []byte("\r")), budget)
-		case errors.Is(err, bufio.ErrBufferFull):
-			er.line = append(er.line, chunk...)
-			if len(er.line) > budget {
-				return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
+			if buf[0] == 0xEF {
+				if bom, _ := er.r.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
+					er.r.Discard(3)
+				}
 			}
-		default:
-			line, ferr := er.finish(bytes.TrimSuffix(chunk, []byte("\r")), budget)
-			if ferr != nil {
-				return nil, ferr
-			}
-			return line, err
+			continue
 		}
-	}
-}
-
-func (er *eventReader) finish(chunk []byte, budget int) ([]byte, error) {
-	if len(er.line) == 0 {
-		if len(chunk) > budget {
+		if er.skipLF {
+			er.skipLF = false
+			if buf[0] == '\n' {
+				er.r.Discard(1)
+				continue
+			}
+		}
+		// Two IndexByte scans, not IndexAny: they run at memory speed on
+		// the 10 MB line of a large result.
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			i = len(buf)
+		}
+		if j := bytes.IndexByte(buf[:i], '\r'); j >= 0 {
+			i = j
+		}
+		if len(er.line)+i > budget {
 			return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
 		}
-		return chunk, nil
+		er.line = append(er.line, buf[:i]...)
+		if i == len(buf) {
+			er.r.Discard(i)
+			continue
+		}
+		er.skipLF = buf[i] == '\r'
+		er.r.Discard(i + 1)
+		return er.line, nil
 	}
-	er.line = append(er.line, chunk...)
-	if len(er.line) > budget {
-		return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
-	}
-	return er.line, nil
 }
 
 func isDigits(b []byte) bool {

@@ -45,15 +45,15 @@ func (lr *lineReader) readLine() ([]byte, error) {
 	chunk, err := lr.r.ReadSlice('\n')
 	if err == nil || (errors.Is(err, io.EOF) && len(chunk) > 0) {
 		// The common case: the whole line was in the buffer.
-		if len(chunk) > lr.max+1 {
-			return nil, fmt.Errorf("%w: more than %d bytes", errLineTooLong, lr.max)
+		if line := trimEOL(chunk); len(line) <= lr.max {
+			return bytes.Clone(line), nil
 		}
-		return bytes.Clone(trimEOL(chunk)), nil
+		return nil, fmt.Errorf("%w: more than %d bytes", errLineTooLong, lr.max)
 	}
 	var line []byte
 	for errors.Is(err, bufio.ErrBufferFull) {
 		line = append(line, chunk...)
-		if len(line) > lr.max {
+		if len(line) > lr.max+1 { // one more for the CR of a CRLF
 			// Skip to the end of the line without keeping it.
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = lr.r.ReadSlice('\n')
@@ -69,10 +69,10 @@ func (lr *lineReader) readLine() ([]byte, error) {
 	if err != nil && (!errors.Is(err, io.EOF) || len(line) == 0) {
 		return nil, err
 	}
-	if len(line) > lr.max+1 {
+	if line = trimEOL(line); len(line) > lr.max {
 		return nil, fmt.Errorf("%w: more than %d bytes", errLineTooLong, lr.max)
 	}
-	return trimEOL(line), nil
+	return line, nil
 }
 
 func trimEOL(b []byte) []byte {
