@@ -318,7 +318,10 @@ func (r *Relay) fromHost(ctx context.Context, data []byte) bool {
 		return false
 	}
 	if m.Method == "notifications/cancelled" {
-		defer r.cancelled(m)
+		// Before forwarding: once the server reads it, the cancelled
+		// call may still answer on its open stream, and the host must
+		// not see that answer.
+		r.cancelled(m)
 	}
 	send := func() {
 		defer r.calls.Done()
@@ -372,8 +375,9 @@ func requests(m *Message) []*Message {
 	return rs
 }
 
-// cancelled handles the host's notifications/cancelled, after forwarding
-// it: the response will not be wanted, so the request's stream is closed.
+// cancelled handles the host's notifications/cancelled: the response will
+// not be wanted, so the request leaves the pending book and its stream is
+// closed.
 func (r *Relay) cancelled(m *Message) {
 	var n struct {
 		Params struct {

@@ -16,7 +16,7 @@ func main() {
 	// with EPIPE instead of killing the process, so the bridge can still end
 	// the session upstream.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], pollableStdin(), os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

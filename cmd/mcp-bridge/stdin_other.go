@@ -1,0 +1,11 @@
+//go:build !unix
+
+package main
+
+import (
+	"io"
+	"os"
+)
+
+// pollableStdin returns stdin: on this system reads block a thread.
+func pollableStdin() io.Reader { return os.Stdin }
