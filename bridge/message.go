@@ -179,7 +179,7 @@ func parseObject(data []byte) (*Message, error) {
 			if val[0] != '"' {
 				return nil, fmt.Errorf("%w: method is not a string", ErrInvalidMessage)
 			}
-			if err := json.Unmarshal(val, &m.Method); err != nil || m.Method == "" {
+			if m.Method = unquote(val); m.Method == "" {
 				return nil, fmt.Errorf("%w: bad method", ErrInvalidMessage)
 			}
 		case bytes.Equal(key, []byte("params")):
@@ -219,6 +219,19 @@ func parseObject(data []byte) (*Message, error) {
 	return m, nil
 }
 
+// unquote returns the string a JSON string literal holds, or "" if it is
+// malformed. Literals without escapes, the usual case, take no decoding.
+func unquote(lit []byte) string {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var s string
+	if json.Unmarshal(lit, &s) != nil {
+		return ""
+	}
+	return s
+}
+
 // idKey returns a key under which equal ids compare equal, even when a
 // server re-encodes a number id (1.0 as 1, say). Strings and numbers never
 // collide.
@@ -244,6 +257,9 @@ func idKey(id []byte) string {
 // the exponent of the last one. Unlike a float64 it is exact, so that
 // distinct large integer ids stay distinct.
 func numberKey(n string) string {
+	if plainInteger(n) {
+		return n // the usual id, already in the form below
+	}
 	digits, exp := strings.TrimPrefix(n, "-"), 0
 	if i := strings.IndexAny(digits, "eE"); i >= 0 {
 		e, err := strconv.Atoi(digits[i+1:])
@@ -263,7 +279,26 @@ func numberKey(n string) string {
 	if n[0] == '-' {
 		trimmed = "-" + trimmed
 	}
+	if exp >= 0 && exp <= 20 {
+		return trimmed + strings.Repeat("0", exp) // an integer: written plainly
+	}
 	return trimmed + "e" + strconv.Itoa(exp)
+}
+
+// plainInteger reports whether n is a non-zero integer written without
+// leading zeros, fraction or exponent, like 42 or -7, in the form numberKey
+// gives it.
+func plainInteger(n string) bool {
+	d := strings.TrimPrefix(n, "-")
+	if d == "" || d[0] == '0' || len(d)-len(strings.TrimRight(d, "0")) > 20 {
+		return false // numberKey writes more than 20 trailing zeros as an exponent
+	}
+	for i := range len(d) {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // withID returns the message with its id replaced by id, copying Raw. It is

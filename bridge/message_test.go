@@ -821,3 +821,21 @@ func jsonrpcObject(t *testing.T, data []byte) (envelope, verdict) {
 	}
 	return e, isMessage
 }
+
+// TestIDKeyIntegerForms pins that the fast path for plain integers gives the
+// key every other spelling of the same number gets.
+func TestIDKeyIntegerForms(t *testing.T) {
+	for _, group := range [][]string{
+		{"100", "1e2", "1.00e2", "100.0", "10E1"},
+		{"-7", "-7.0", "-0.7e1"},
+		{"123" + strings.Repeat("0", 20), "123e20"},
+		{"123" + strings.Repeat("0", 25), "123e25", "1.23e27"},
+	} {
+		want := idKey([]byte(group[0]))
+		for _, id := range group[1:] {
+			if got := idKey([]byte(id)); got != want {
+				t.Errorf("idKey(%s) = %q, idKey(%s) = %q: want equal", id, got, group[0], want)
+			}
+		}
+	}
+}

@@ -119,15 +119,17 @@ type Relay struct {
 	remote *switchRemote
 	host   *hostWriter
 
-	mu      sync.Mutex       // guards pending, idle and closing
-	pending map[string]*call // host requests awaiting a response, by idKey
-	idle    chan struct{}    // closed when pending empties, if not nil
-	closing bool             // shutting down: no new requests
+	mu      sync.Mutex         // guards pending, idle, closing and ordered
+	pending map[string]*call   // host requests awaiting a response, by idKey
+	idle    chan struct{}      // closed when pending empties, if not nil
+	closing bool               // shutting down: no new requests
+	ordered context.CancelFunc // aborts the notification or response being sent
 
-	calls     sync.WaitGroup     // messages on their way to the server
-	stopCalls context.CancelFunc // aborts them all, at shutdown
-	hostGone  chan struct{}      // closed when a write to the host fails
-	goneOnce  sync.Once
+	calls    sync.WaitGroup  // messages on their way to the server
+	workers  *workers        // the goroutines that send requests
+	baseCtx  context.Context // the parent of each message's context
+	hostGone chan struct{}   // closed when a write to the host fails
+	goneOnce sync.Once
 }
 
 // A call is a host request awaiting its response.
@@ -164,23 +166,30 @@ func New(cfg *Config) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	header := c.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if c.UserAgent != "" {
+		header.Set("User-Agent", c.UserAgent)
+	}
 	r := &Relay{
 		cfg:      c,
 		log:      log,
 		pending:  map[string]*call{},
 		hostGone: make(chan struct{}),
+		workers:  newWorkers(),
 	}
 	r.remote = &switchRemote{
 		leg: httpLeg{
-			endpoint:  u.String(),
-			client:    confineRedirects(c.HTTPClient, c.Header, c.AllowHTTP),
-			header:    c.Header.Clone(),
-			oauth:     c.OAuthHandler,
-			userAgent: c.UserAgent,
-			maxSize:   c.MaxMessageSize,
-			log:       log,
-			deliver:   r.toHost,
-			lost:      r.lost,
+			endpoint: u.String(),
+			client:   confineRedirects(c.HTTPClient, c.Header, c.AllowHTTP),
+			header:   header,
+			oauth:    c.OAuthHandler,
+			maxSize:  c.MaxMessageSize,
+			log:      log,
+			deliver:  r.toHost,
+			lost:     r.lost,
 		},
 		mode:  c.Transport,
 		cache: c.TransportCache,
@@ -254,13 +263,14 @@ func confineRedirects(c *http.Client, static http.Header, allowHTTP bool) *http.
 // timeout). Run returns nil on these normal ends.
 func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	r.host = &hostWriter{w: out}
-	callsCtx, stopCalls := context.WithCancel(ctx)
-	defer stopCalls()
-	r.stopCalls = stopCalls
+	// Each message's context is cancelled by the relay itself, through the
+	// pending book, so it need not be registered with a cancellable parent
+	// (that registration was a measurable cost per call).
+	r.baseCtx = context.WithoutCancel(ctx)
 	// The reader handles each line itself, without a hand-off to another
 	// goroutine: that hand-off was a measurable share of a call's latency.
 	inputDone := make(chan error, 1)
-	go func() { inputDone <- r.readHost(callsCtx, in) }()
+	go func() { inputDone <- r.readHost(in) }()
 	select {
 	case <-ctx.Done():
 		r.log.Info("stopping", "reason", context.Cause(ctx))
@@ -280,7 +290,7 @@ func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 
 // readHost reads and handles the host's lines until stdin fails or ends,
 // or the relay shuts down.
-func (r *Relay) readHost(ctx context.Context, in io.Reader) error {
+func (r *Relay) readHost(in io.Reader) error {
 	lr := newLineReader(in, r.cfg.MaxMessageSize)
 	for {
 		data, err := lr.next()
@@ -291,7 +301,7 @@ func (r *Relay) readHost(ctx context.Context, in io.Reader) error {
 		case err != nil:
 			return err
 		default:
-			if !r.fromHost(ctx, data) {
+			if !r.fromHost(data) {
 				return nil
 			}
 		}
@@ -300,7 +310,7 @@ func (r *Relay) readHost(ctx context.Context, in io.Reader) error {
 
 // fromHost handles one line from the host. It reports false once the relay
 // is shutting down.
-func (r *Relay) fromHost(ctx context.Context, data []byte) bool {
+func (r *Relay) fromHost(data []byte) bool {
 	m, err := ParseMessage(data)
 	if err != nil {
 		code := codeInvalidRequest
@@ -312,7 +322,7 @@ func (r *Relay) fromHost(ctx context.Context, data []byte) bool {
 		return true
 	}
 	r.log.Debug("host → server", "msg", m)
-	callCtx, cancel := context.WithCancel(ctx)
+	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
 		return false
@@ -337,7 +347,7 @@ func (r *Relay) fromHost(ctx context.Context, data []byte) bool {
 		// session id comes with the initialize response.
 		send()
 	default:
-		go send()
+		r.workers.do(send)
 	}
 	return true
 }
@@ -356,6 +366,9 @@ func (r *Relay) track(m *Message, cancel context.CancelFunc) bool {
 	}
 	for _, c := range requests(m) {
 		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method, cancel: cancel}
+	}
+	if len(requests(m)) == 0 {
+		r.ordered = cancel
 	}
 	r.calls.Add(1)
 	return true
@@ -570,6 +583,9 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 	r.mu.Lock()
 	left := r.pending
 	r.pending = map[string]*call{}
+	if r.ordered != nil {
+		r.ordered()
+	}
 	r.mu.Unlock()
 	for _, p := range left {
 		if p.cancel != nil {
@@ -585,7 +601,6 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 		}
 		r.reply(errorFor(p.id, context.Canceled))
 	}
-	r.stopCalls()
 	r.calls.Wait()
 	if err := r.remote.Close(ctx); err != nil {
 		r.log.Warn("ending the session failed", "err", err)

@@ -33,13 +33,12 @@ type remote interface {
 // httpLeg holds what both HTTP transports share: the endpoint, the client,
 // the static headers and the authorization handler.
 type httpLeg struct {
-	endpoint  string
-	client    *http.Client
-	header    http.Header       // static headers sent on every request
-	oauth     auth.OAuthHandler // nil: no authorization
-	userAgent string
-	maxSize   int
-	log       *slog.Logger
+	endpoint string
+	client   *http.Client
+	header   http.Header       // sent on every request: the static headers and User-Agent
+	oauth    auth.OAuthHandler // nil: no authorization
+	maxSize  int
+	log      *slog.Logger
 
 	// deliver is called with every message from the server, from several
 	// goroutines; it must be safe for concurrent use. lost is called when the
@@ -60,9 +59,6 @@ func (h *httpLeg) do(ctx context.Context, interactive bool, newReq func() (*http
 		}
 		for k, v := range h.header {
 			req.Header[k] = v
-		}
-		if h.userAgent != "" {
-			req.Header.Set("User-Agent", h.userAgent)
 		}
 		if err := h.setBearer(ctx, req); err != nil {
 			return nil, nil, err

@@ -20,6 +20,13 @@ const (
 	headerLastEventID     = "Last-Event-ID"
 )
 
+// Header values shared by every request; never modified.
+var (
+	valueJSON      = []string{"application/json"}
+	valueJSONOrSSE = []string{"application/json, text/event-stream"}
+	valueSSE       = []string{"text/event-stream"}
+)
+
 // ErrSessionExpired is returned when the server answers 404 for the session:
 // it has ended it (basic/transports, "Session Management", point 3).
 var ErrSessionExpired = errors.New("the server ended the MCP session")
@@ -69,20 +76,21 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 		if err != nil {
 			return nil, err
 		}
+		// Canonical keys and shared values: these maps are built per message.
 		switch method {
 		case http.MethodPost:
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header["Content-Type"] = valueJSON
+			req.Header["Accept"] = valueJSONOrSSE
 		case http.MethodGet:
-			req.Header.Set("Accept", "text/event-stream")
+			req.Header["Accept"] = valueSSE
 		}
 		if !isInit {
 			id, version := s.session()
 			if id != "" {
-				req.Header.Set(headerSessionID, id)
+				req.Header[headerSessionID] = []string{id}
 			}
 			if version != "" {
-				req.Header.Set(headerProtocolVersion, version)
+				req.Header[headerProtocolVersion] = []string{version}
 			}
 		}
 		return req, nil
