@@ -243,7 +243,7 @@ func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted 
 		})
 		if len(wanted) == 0 {
 			er.release()
-			go drainClose(body)
+			drainClose(body) // the host has its answer: this wait is off its path
 			return nil
 		}
 		body.Close()

@@ -8,9 +8,9 @@ package main
 //
 // "direct" is a minimal Streamable HTTP client in this process; "bridge" is
 // the same calls written to the real mcp-bridge binary's stdin and read from
-// its stdout, as a host does. Both talk to the in-process demo server (Go
-// SDK) and both classify messages with the same cheap check, so the
-// difference between them is what the bridge costs. Latency benchmarks
+// its stdout, as a host does. Both talk to the demo server (Go SDK) running
+// in a process of its own, and both classify messages with the same cheap
+// check, so the difference between them is what the bridge costs. Latency benchmarks
 // report p50 and p99 per call; throughput ones calls per second.
 
 import (
@@ -68,13 +68,47 @@ func removeBenchBinary() {
 	}
 }
 
-func startDemo(b *testing.B) *demoserver.Server {
-	srv, err := demoserver.Start(context.Background(), nil)
+// startDemo starts the demo server in a process of its own, as a remote
+// server would be, and returns its MCP URL. In-process, the direct client
+// would share a Go runtime with the server and skip the cross-process
+// wake-ups that the bridge's calls pay.
+func startDemo(b *testing.B) string {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_SERVER=1")
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { srv.Close() })
-	return srv
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	url, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("the demo server process printed no URL: %v", err)
+	}
+	return strings.TrimSpace(url)
+}
+
+// serveBenchServer is the demo server process of startDemo: it prints the MCP URL
+// and serves until stdin closes.
+func serveBenchServer() {
+	srv, err := demoserver.Start(context.Background(), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(srv.MCPURL())
+	io.Copy(io.Discard, os.Stdin)
+	srv.Close()
 }
 
 const benchInit = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`
@@ -278,26 +312,26 @@ func clients(b *testing.B) []struct {
 	name string
 	c    caller
 } {
-	srv := startDemo(b)
+	url := startDemo(b)
 	return []struct {
 		name string
 		c    caller
 	}{
-		{"direct", newDirect(b, srv.MCPURL())},
-		{"bridge", newStdio(b, srv.MCPURL())},
+		{"direct", newDirect(b, url)},
+		{"bridge", newStdio(b, url)},
 	}
 }
 
 // BenchmarkColdStart measures, per start of the binary, the time from exec
 // to the initialize response (target: 10 ms or less).
 func BenchmarkColdStart(b *testing.B) {
-	srv := startDemo(b)
+	url := startDemo(b)
 	bin := bridgeBinary(b)
 	cache := b.TempDir()
 	var total time.Duration
 	for b.Loop() {
 		start := time.Now()
-		cmd := exec.Command(bin, srv.MCPURL())
+		cmd := exec.Command(bin, url)
 		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
 		in, _ := cmd.StdinPipe()
 		out, _ := cmd.StdoutPipe()
@@ -427,10 +461,10 @@ func BenchmarkIdleRSS(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	srv := startDemo(b)
+	url := startDemo(b)
 	var rss float64
 	for b.Loop() {
-		s := newStdio(b, srv.MCPURL())
+		s := newStdio(b, url)
 		for id := 1; id <= 10; id++ {
 			if _, _, err := s.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
 				b.Fatal(err)

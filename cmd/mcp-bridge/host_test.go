@@ -18,10 +18,15 @@ import (
 
 // TestMain lets the test binary act as mcp-bridge itself: the end-to-end
 // tests start it as a child process and talk to it over stdio, as a host
-// does (the pattern of go-sdk's mcp/cmd_test.go).
+// does (the pattern of go-sdk's mcp/cmd_test.go). The benchmarks also start
+// it as the demo server, in a process of its own.
 func TestMain(m *testing.M) {
-	if os.Getenv("MCP_BRIDGE_TEST_AS_MAIN") == "1" {
+	switch {
+	case os.Getenv("MCP_BRIDGE_TEST_AS_MAIN") == "1":
 		main()
+		return
+	case os.Getenv("MCP_BRIDGE_TEST_SERVER") == "1":
+		serveBenchServer()
 		return
 	}
 	code := m.Run()
