@@ -127,7 +127,7 @@ func Handler(opts *Options) http.Handler {
 // own path with a ?sessionid= query. So the same handler must serve both the
 // GET and the POSTs; mount it on a single path.
 func LegacySSEHandler(opts *Options) http.Handler {
-	return observe(opts, newSSEHandler(NewServer(opts), opts))
+	return observe(opts, newSSEHandler(NewServer(opts)))
 }
 
 // demo holds what the tool handlers share beyond the mcp.Server.
@@ -195,7 +195,7 @@ func newStreamableHandler(s *mcp.Server, opts *Options) http.Handler {
 	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, hopts)
 }
 
-func newSSEHandler(s *mcp.Server, _ *Options) http.Handler {
+func newSSEHandler(s *mcp.Server) http.Handler {
 	return mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s }, nil)
 }
 

@@ -3,6 +3,7 @@
 package demoserver_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net/http"
@@ -56,6 +57,8 @@ type events struct {
 	// Streamable HTTP, or the HTTP+SSE session stream) has been answered.
 	// The server only registers that stream after it has sent the response
 	// headers, so from then on notifications outside requests are delivered.
+	// (The SDK client happens to wait for those headers inside Connect; the
+	// tests do not rely on that.)
 	streamReady chan struct{}
 }
 
@@ -400,6 +403,53 @@ func TestNotifyAll(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventStoreKeepsEarlyNotifications checks that with an event store a
+// notification sent before the client's standalone GET arrives is replayed
+// on that GET. (Without one, the SDK drops it.) The SDK client opens that
+// stream inside Connect, so this test sends the GET itself.
+func TestEventStoreKeepsEarlyNotifications(t *testing.T) {
+	srv := start(t, eventStore.opts)
+	ctx := t.Context()
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.MCPURL(), DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: demoserver.NoticeURI}); err != nil {
+		t.Fatal(err)
+	}
+	// NotifyAll has sent resources/updated when it returns.
+	if err := srv.NotifyAll(ctx, "early"); err != nil {
+		t.Fatal(err)
+	}
+
+	getCtx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(getCtx, http.MethodGet, srv.MCPURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	req.Header.Set("MCP-Protocol-Version", cs.InitializeResult().ProtocolVersion)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"notifications/resources/updated"`) {
+			return
+		}
+	}
+	t.Fatalf("stream ended without resources/updated: %v", sc.Err())
 }
 
 func TestBig(t *testing.T) {

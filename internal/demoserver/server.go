@@ -63,7 +63,7 @@ func Start(ctx context.Context, opts *Options) (*Server, error) {
 	mux.Handle("/mcp", newStreamableHandler(s.mcp, opts))
 	// The SSE handler announces "/sse?sessionid=..." as the POST endpoint,
 	// so this one pattern serves both the GET stream and the POSTs.
-	mux.Handle("/sse", newSSEHandler(s.mcp, opts))
+	mux.Handle("/sse", newSSEHandler(s.mcp))
 	s.http = &http.Server{
 		Handler:           s.track(observe(opts, mux)),
 		BaseContext:       func(net.Listener) context.Context { return base },
