@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,9 +73,15 @@ func removeBenchBinary() {
 // server would be, and returns its MCP URL. In-process, the direct client
 // would share a Go runtime with the server and skip the cross-process
 // wake-ups that the bridge's calls pay.
-func startDemo(b *testing.B) string {
+func startDemo(b *testing.B) string { return startServer(b, "demo") }
+
+// startServer starts a server process of the given kind: "demo", the Go
+// SDK demo server, or "minimal", a server that answers every call at once
+// with one SSE event, to measure the bridge without the SDK server's own
+// variance.
+func startServer(b *testing.B, kind string) string {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_SERVER=1")
+	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_SERVER="+kind)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -93,22 +100,58 @@ func startDemo(b *testing.B) string {
 	})
 	url, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		b.Fatalf("the demo server process printed no URL: %v", err)
+		b.Fatalf("the server process printed no URL: %v", err)
 	}
 	return strings.TrimSpace(url)
 }
 
-// serveBenchServer is the demo server process of startDemo: it prints the MCP URL
-// and serves until stdin closes.
-func serveBenchServer() {
-	srv, err := demoserver.Start(context.Background(), nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+// serveBenchServer is the server process of startServer: it prints the MCP
+// URL and serves until stdin closes.
+func serveBenchServer(kind string) {
+	var url string
+	var stop func()
+	switch kind {
+	case "minimal":
+		ts := httptest.NewServer(http.HandlerFunc(minimalServer))
+		url, stop = ts.URL+"/mcp", ts.Close
+	default:
+		srv, err := demoserver.Start(context.Background(), nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		url, stop = srv.MCPURL(), func() { srv.Close() }
 	}
-	fmt.Println(srv.MCPURL())
+	fmt.Println(url)
 	io.Copy(io.Discard, os.Stdin)
-	srv.Close()
+	stop()
+}
+
+// minimalServer answers initialize with a session, notifications with 202,
+// and every request with one SSE event holding a fixed echo result.
+func minimalServer(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	switch {
+	case r.Method == http.MethodGet:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	case r.Method == http.MethodDelete:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	id, isResponse := classify(body)
+	if !isResponse {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	if bytes.Contains(body, []byte(`"method":"initialize"`)) {
+		w.Header().Set("Mcp-Session-Id", "minimal")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"minimal","version":"0"}}}`, id)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"hello\"}]}}\n\n", id)
 }
 
 const benchInit = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`
@@ -222,27 +265,16 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// stdioClient drives the real bridge binary as a host does, with any
-// number of requests in flight.
-type stdioClient struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-
-	wmu sync.Mutex // serializes writes to in
-
-	mu      sync.Mutex // guards waiting
-	waiting map[string]chan []byte
-	notes   atomic.Int64
-}
-
-func newStdio(b *testing.B, url string) *stdioClient {
-	cmd := exec.Command(bridgeBinary(b), url, "--log-level", "warn")
+// startBridgeProcess starts the real binary on url and runs the
+// initialize handshake.
+func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
+	cmd = exec.Command(bridgeBinary(b), url, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -250,17 +282,71 @@ func newStdio(b *testing.B, url string) *stdioClient {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	s := &stdioClient{cmd: cmd, in: in, waiting: map[string]chan []byte{}}
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	out = bufio.NewReaderSize(stdout, 64<<10)
+	io.WriteString(in, benchInit+"\n")
+	if _, err := readLine(out); err != nil {
+		b.Fatal(err)
+	}
+	io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	return cmd, in, out
+}
+
+// seqStdio drives the bridge one call at a time and reads its stdout on
+// the calling goroutine, as the direct client reads its response.
+type seqStdio struct {
+	cmd *exec.Cmd
+	in  io.Writer
+	out *bufio.Reader
+}
+
+func newSeqStdio(b *testing.B, url string) *seqStdio {
+	cmd, in, out := startBridgeProcess(b, url)
+	return &seqStdio{cmd, in, out}
+}
+
+func (s *seqStdio) call(id int, body string) ([]byte, int, error) {
+	if _, err := io.WriteString(s.in, body+"\n"); err != nil {
+		return nil, 0, err
+	}
+	want := strconv.Itoa(id)
+	notes := 0
+	for {
+		line, err := readLine(s.out)
+		if err != nil {
+			return nil, notes, err
+		}
+		if got, ok := classify(line); ok && got == want {
+			return line, notes, nil
+		}
+		notes++
+	}
+}
+
+// muxStdio drives the bridge with any number of calls in flight: a reader
+// goroutine hands each response to its caller.
+type muxStdio struct {
+	in  io.Writer
+	wmu sync.Mutex // serializes writes to in
+
+	mu      sync.Mutex // guards waiting
+	waiting map[string]chan []byte
+}
+
+func newMuxStdio(b *testing.B, url string) *muxStdio {
+	_, in, out := startBridgeProcess(b, url)
+	s := &muxStdio{in: in, waiting: map[string]chan []byte{}}
 	go func() {
-		r := bufio.NewReaderSize(out, 64<<10)
 		for {
-			line, err := readLine(r)
+			line, err := readLine(out)
 			if err != nil {
 				return
 			}
 			id, ok := classify(line)
 			if !ok {
-				s.notes.Add(1)
 				continue
 			}
 			s.mu.Lock()
@@ -272,53 +358,47 @@ func newStdio(b *testing.B, url string) *stdioClient {
 			}
 		}
 	}()
-	b.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
-	if _, _, err := s.call(0, benchInit); err != nil {
-		b.Fatal(err)
-	}
-	s.write(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	return s
 }
 
-func (s *stdioClient) write(line string) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	_, err := io.WriteString(s.in, line+"\n")
-	return err
-}
-
-func (s *stdioClient) call(id int, body string) ([]byte, int, error) {
+func (s *muxStdio) call(id int, body string) ([]byte, int, error) {
 	ch := make(chan []byte, 1)
 	s.mu.Lock()
 	s.waiting[strconv.Itoa(id)] = ch
 	s.mu.Unlock()
-	before := s.notes.Load()
-	if err := s.write(body); err != nil {
+	s.wmu.Lock()
+	_, err := io.WriteString(s.in, body+"\n")
+	s.wmu.Unlock()
+	if err != nil {
 		return nil, 0, err
 	}
 	select {
 	case line := <-ch:
-		return line, int(s.notes.Load() - before), nil
+		return line, 0, nil
 	case <-time.After(30 * time.Second):
 		return nil, 0, fmt.Errorf("no response to %d", id)
 	}
 }
 
-// clients returns a direct and a bridge caller for the same server.
-func clients(b *testing.B) []struct {
+// clients returns a direct and a bridge caller for the same server; the
+// bridge caller supports concurrent calls if concurrent is set.
+func clients(b *testing.B, concurrent bool) []struct {
 	name string
 	c    caller
 } {
 	url := startDemo(b)
+	var bridge caller
+	if concurrent {
+		bridge = newMuxStdio(b, url)
+	} else {
+		bridge = newSeqStdio(b, url)
+	}
 	return []struct {
 		name string
 		c    caller
 	}{
 		{"direct", newDirect(b, url)},
-		{"bridge", newStdio(b, url)},
+		{"bridge", bridge},
 	}
 }
 
@@ -353,29 +433,35 @@ func BenchmarkColdStart(b *testing.B) {
 // BenchmarkLatency makes one call at a time and reports the p50 and p99 of
 // a call's round trip.
 func BenchmarkLatency(b *testing.B) {
-	for _, cl := range clients(b) {
-		b.Run(cl.name, func(b *testing.B) {
-			var lat []time.Duration
-			id := 1
-			for b.Loop() {
-				id++
-				start := time.Now()
-				if _, _, err := cl.c.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
-					b.Fatal(err)
+	for _, server := range []string{"demo", "minimal"} {
+		url := startServer(b, server)
+		for _, cl := range []struct {
+			name string
+			c    caller
+		}{{"direct", newDirect(b, url)}, {"bridge", newSeqStdio(b, url)}} {
+			b.Run(server+"/"+cl.name, func(b *testing.B) {
+				var lat []time.Duration
+				id := 1
+				for b.Loop() {
+					id++
+					start := time.Now()
+					if _, _, err := cl.c.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
 				}
-				lat = append(lat, time.Since(start))
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-		})
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			})
+		}
 	}
 }
 
 // BenchmarkThroughput keeps 8 or 64 calls in flight and reports calls per
 // second (target: the bridge at 0.9× direct or better).
 func BenchmarkThroughput(b *testing.B) {
-	for _, cl := range clients(b) {
+	for _, cl := range clients(b, true) {
 		for _, inflight := range []int{8, 64} {
 			b.Run(fmt.Sprintf("%s/inflight-%d", cl.name, inflight), func(b *testing.B) {
 				var next atomic.Int64
@@ -417,7 +503,7 @@ func BenchmarkThroughput(b *testing.B) {
 func BenchmarkBigResult(b *testing.B) {
 	const size = 10_000_000
 	want := demoserver.BigText(size)
-	for _, cl := range clients(b) {
+	for _, cl := range clients(b, false) {
 		b.Run(cl.name, func(b *testing.B) {
 			b.SetBytes(size)
 			id := 1
@@ -438,7 +524,7 @@ func BenchmarkBigResult(b *testing.B) {
 // BenchmarkProgress makes a call that sends 1000 progress notifications
 // before its result (target: 1.3× direct or better, none lost).
 func BenchmarkProgress(b *testing.B) {
-	for _, cl := range clients(b) {
+	for _, cl := range clients(b, false) {
 		b.Run(cl.name, func(b *testing.B) {
 			id := 1
 			for b.Loop() {
@@ -464,7 +550,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 	url := startDemo(b)
 	var rss float64
 	for b.Loop() {
-		s := newStdio(b, url)
+		s := newSeqStdio(b, url)
 		for id := 1; id <= 10; id++ {
 			if _, _, err := s.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
 				b.Fatal(err)

@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 	case os.Getenv("MCP_BRIDGE_TEST_AS_MAIN") == "1":
 		main()
 		return
-	case os.Getenv("MCP_BRIDGE_TEST_SERVER") == "1":
-		serveBenchServer()
+	case os.Getenv("MCP_BRIDGE_TEST_SERVER") != "":
+		serveBenchServer(os.Getenv("MCP_BRIDGE_TEST_SERVER"))
 		return
 	}
 	code := m.Run()
