@@ -52,7 +52,7 @@ func (lr *lineReader) readLine() ([]byte, error) {
 	}
 	var line []byte
 	for errors.Is(err, bufio.ErrBufferFull) {
-		line = append(line, chunk...)
+		line = appendDoubling(line, chunk)
 		if len(line) > lr.max+1 { // one more for the CR of a CRLF
 			// Skip to the end of the line without keeping it.
 			for errors.Is(err, bufio.ErrBufferFull) {
@@ -65,7 +65,7 @@ func (lr *lineReader) readLine() ([]byte, error) {
 		}
 		chunk, err = lr.r.ReadSlice('\n')
 	}
-	line = append(line, chunk...)
+	line = appendDoubling(line, chunk)
 	if err != nil && (!errors.Is(err, io.EOF) || len(line) == 0) {
 		return nil, err
 	}
