@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the demo answers sampling, deprecated by SEP-2577 but still in use, to show the bridge relays it.
+
 package main
 
 import (

@@ -148,16 +148,6 @@ func (h *testHost) send(line string) {
 	}
 }
 
-// sendJSON encodes v and sends it as one line.
-func (h *testHost) sendJSON(v any) {
-	h.t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.send(string(data))
-}
-
 // recv returns the next line from the bridge's stdout.
 func (h *testHost) recv() []byte {
 	h.t.Helper()

@@ -210,7 +210,7 @@ func newLogger(stderr io.Writer, level, logFile string) (*slog.Logger, func(), e
 	if f, ok := stderr.(*os.File); ok {
 		noColor = !term.IsTerminal(int(f.Fd()))
 	}
-	h := slog.Handler(tint.NewHandler(stderr, &tint.Options{Level: lvl, NoColor: noColor, TimeFormat: "15:04:05.000"}))
+	h := slog.Handler(tint.NewTextHandler(stderr, &tint.Options{Level: lvl, NoColor: noColor, TimeFormat: "15:04:05.000"}))
 	closeLog := func() {}
 	if logFile != "" {
 		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the demo server exercises the deprecated sampling, roots and logging features (SEP-2577) on purpose: hosts and servers still use them, and the relay must carry them.
+
 package demoserver
 
 import (
@@ -258,7 +260,6 @@ func (d *demo) notify(_ context.Context, req *mcp.CallToolRequest, in notifyIn) 
 		if sleep(d.ctx, time.Duration(in.DelayMS)*time.Millisecond) != nil {
 			return
 		}
-		//lint:ignore SA1019 relaying logging notifications is what this tool tests.
 		err := ss.Log(d.ctx, &mcp.LoggingMessageParams{Level: "notice", Logger: Name, Data: in.Text})
 		if err != nil {
 			d.logger.Warn("notify: send logging notification", "session", ss.ID(), "err", err)
