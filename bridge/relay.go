@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +184,7 @@ func New(cfg *Config) (*Relay, error) {
 	r.remote = &switchRemote{
 		leg: httpLeg{
 			endpoint: u.String(),
-			client:   confineRedirects(c.HTTPClient, c.Header, c.AllowHTTP),
+			client:   confineRedirects(c.HTTPClient, c.Header),
 			header:   header,
 			oauth:    c.OAuthHandler,
 			maxSize:  c.MaxMessageSize,
@@ -207,15 +208,15 @@ func checkServerURL(u *url.URL, allowHTTP bool) error {
 		return fmt.Errorf("server URL %s: credentials in the URL are not supported; use --header", u.Redacted())
 	case u.Fragment != "":
 		return fmt.Errorf("server URL %s: a fragment is not allowed", u.Redacted())
-	case u.Scheme == "http" && !allowHTTP && !IsLoopback(u.Hostname()):
+	case u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()):
 		return fmt.Errorf("server URL %s: plain http is only allowed to loopback addresses; use https, or --allow-http if you accept that tokens and messages travel unencrypted", u.Redacted())
 	}
 	return nil
 }
 
-// IsLoopback reports whether host names the local machine: localhost or a
+// isLoopback reports whether host names the local machine: localhost or a
 // loopback IP address.
-func IsLoopback(host string) bool {
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -226,7 +227,7 @@ func IsLoopback(host string) bool {
 // confineRedirects returns a copy of c (or of http.DefaultClient) whose
 // redirects never downgrade https to http and never carry credentials, the
 // session id or the static headers to another origin.
-func confineRedirects(c *http.Client, static http.Header, allowHTTP bool) *http.Client {
+func confineRedirects(c *http.Client, static http.Header) *http.Client {
 	if c == nil {
 		c = http.DefaultClient
 	}
@@ -237,7 +238,7 @@ func confineRedirects(c *http.Client, static http.Header, allowHTTP bool) *http.
 			return errors.New("stopped after 10 redirects")
 		}
 		from := via[0].URL
-		if from.Scheme == "https" && req.URL.Scheme != "https" && !allowHTTP && !IsLoopback(req.URL.Hostname()) {
+		if from.Scheme == "https" && req.URL.Scheme != "https" {
 			return fmt.Errorf("refusing a redirect from https to %s", req.URL.Redacted())
 		}
 		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
@@ -341,7 +342,7 @@ func (r *Relay) fromHost(data []byte) bool {
 		}
 	}
 	switch {
-	case m.Method == "initialize", len(callIDs(m)) == 0:
+	case m.Method == "initialize", !hasRequests(m):
 		// Notifications and responses go in order: the server must see
 		// notifications/initialized before the requests that follow it. The
 		// session id comes with the initialize response.
@@ -367,11 +368,16 @@ func (r *Relay) track(m *Message, cancel context.CancelFunc) bool {
 	for _, c := range requests(m) {
 		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method, cancel: cancel}
 	}
-	if len(requests(m)) == 0 {
+	if !hasRequests(m) {
 		r.ordered = cancel
 	}
 	r.calls.Add(1)
 	return true
+}
+
+// hasRequests reports whether m is a request or a batch holding one.
+func hasRequests(m *Message) bool {
+	return m.IsRequest() || slices.ContainsFunc(m.Batch, (*Message).IsRequest)
 }
 
 // requests returns the requests in m: m itself, or a batch's requests.
@@ -392,16 +398,14 @@ func requests(m *Message) []*Message {
 // not be wanted, so the request leaves the pending book and its stream is
 // closed.
 func (r *Relay) cancelled(m *Message) {
-	var n struct {
-		Params struct {
-			RequestID json.RawMessage `json:"requestId"`
-		} `json:"params"`
+	var params struct {
+		RequestID json.RawMessage `json:"requestId"`
 	}
-	if json.Unmarshal(m.Raw, &n) != nil || len(n.Params.RequestID) == 0 {
+	if json.Unmarshal(m.params, &params) != nil || len(params.RequestID) == 0 {
 		return
 	}
 	r.mu.Lock()
-	k := idKey(n.Params.RequestID)
+	k := idKey(params.RequestID)
 	p := r.pending[k]
 	delete(r.pending, k) // a late response is dropped
 	r.signalIdle()
