@@ -203,6 +203,18 @@ func newDirect(b *testing.B, url string) *directClient {
 		b.Fatal(err)
 	}
 	r.Body.Close()
+	// Listen for the server's own messages, as a full client (the SDK's,
+	// the bridge) does: the SDK server's work per call depends on it.
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", d.session)
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	get, err := d.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { io.Copy(io.Discard, get.Body); get.Body.Close() }()
+	b.Cleanup(func() { get.Body.Close() })
 	return d
 }
 
