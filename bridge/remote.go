@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 )
 
@@ -70,13 +71,29 @@ func (h *httpLeg) do(ctx context.Context, interactive bool, newReq func() (*http
 	if err != nil {
 		return nil, err
 	}
-	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
 			return nil, fmt.Errorf("authorize: %w", err)
 		}
 		_, resp, err = send()
 	}
 	return resp, err
+}
+
+// insufficientScope reports whether resp is a 403 that asks for more
+// scopes (RFC 6750 section 3.1): the one 403 a new authorization can
+// cure. Other 403s reach the host as they are.
+func insufficientScope(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusForbidden {
+		return false
+	}
+	cs, _ := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	for _, c := range cs {
+		if c.Scheme == "bearer" && c.Params["error"] == "insufficient_scope" {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *httpLeg) setBearer(ctx context.Context, req *http.Request) error {

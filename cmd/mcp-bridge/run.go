@@ -98,6 +98,7 @@ type bridgeOptions struct {
 	logLevel   string
 	logFile    string
 	maxMessage int
+	auth       authOptions
 }
 
 func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
@@ -110,6 +111,7 @@ func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "`level` of logs on stderr: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "also append logs, as plain text, to `file`")
 	fs.IntVar(&o.maxMessage, "max-message-size", bridge.DefaultMaxMessageSize, "largest message accepted in either direction, in `bytes`")
+	o.auth.register(fs)
 	return fs
 }
 
@@ -183,11 +185,18 @@ func (o *bridgeOptions) config(url string, log *slog.Logger) (*bridge.Config, er
 	if err != nil {
 		return nil, err
 	}
+	// Host-launched: no terminal to prompt on, so sign-ins that need one
+	// say so in the error the host shows.
+	oauth, err := o.auth.handler(url, client, log, nil, nil)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &bridge.Config{
 		URL:            url,
 		Transport:      o.transport,
 		HTTPClient:     client,
 		Header:         header,
+		OAuthHandler:   oauth,
 		AllowHTTP:      o.allowHTTP,
 		MaxMessageSize: o.maxMessage,
 		UserAgent:      "mcp-bridge/" + versionString(),

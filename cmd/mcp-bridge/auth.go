@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
+	"github.com/mcp-bridge/mcp-bridge/tokenstore"
+)
+
+// authOptions are the sign-in flags, shared by the bridge and login.
+type authOptions struct {
+	clientID          string
+	clientSecretFile  string
+	clientMetadataURL string
+	clientCredentials bool
+	privateKeyFile    string
+	keyID             string
+	login             string
+	callbackPort      int
+	scope             string
+	resource          string
+	noResource        bool
+	loginTimeout      time.Duration
+	authorizeParams   headerFlag
+	tokenStore        string
+}
+
+// clientSecretEnv is the environment variable a client secret may come
+// from; the secret is never a flag's value, which ps would show.
+const clientSecretEnv = "MCP_BRIDGE_CLIENT_SECRET"
+
+func (a *authOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.clientID, "client-id", "", "use this pre-registered OAuth client `id` instead of registering dynamically")
+	fs.StringVar(&a.clientSecretFile, "client-secret-file", "", "read the client secret from `file` (or set "+clientSecretEnv+")")
+	fs.StringVar(&a.clientMetadataURL, "client-metadata-url", "", "https `URL` of a Client ID Metadata Document to use as the client id where the server supports it")
+	fs.BoolVar(&a.clientCredentials, "client-credentials", false, "sign in as the client itself (client credentials grant), with no user: needs --client-id and a secret or --private-key-file")
+	fs.StringVar(&a.privateKeyFile, "private-key-file", "", "authenticate the client with this PEM private key (private_key_jwt, RS256 or ES256)")
+	fs.StringVar(&a.keyID, "key-id", "", "the `kid` to put in private_key_jwt assertions")
+	fs.StringVar(&a.login, "login", oauthclient.LoginBrowser, "how to sign in: `browser`, device (enter a code on any device) or paste (paste the redirected URL in a terminal)")
+	fs.IntVar(&a.callbackPort, "callback-port", 0, "loopback `port` for the sign-in redirect (default: any free port)")
+	fs.StringVar(&a.scope, "scope", "", "request these space-separated `scopes` instead of those the server names")
+	fs.StringVar(&a.resource, "resource", "", "ask for tokens for this resource `URL` instead of the server URL (RFC 8707)")
+	fs.BoolVar(&a.noResource, "no-resource", false, "leave the resource parameter out, for authorization servers that reject it")
+	fs.DurationVar(&a.loginTimeout, "login-timeout", 5*time.Minute, "how long a sign-in waits for the user")
+	fs.Var(&a.authorizeParams, "authorize-param", "add `name=value` to the authorization request (repeatable)")
+	fs.StringVar(&a.tokenStore, "token-store", "file", "where credentials are kept: `file` (0600, in the user config directory) or memory (not kept)")
+}
+
+// handler builds the OAuth handler for serverURL.
+func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+	secret, err := a.secret()
+	if err != nil {
+		return nil, err
+	}
+	var key crypto.Signer
+	if a.privateKeyFile != "" {
+		if key, err = readPrivateKey(a.privateKeyFile); err != nil {
+			return nil, err
+		}
+	}
+	params := url.Values{}
+	for _, p := range a.authorizeParams {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
+		}
+		params.Add(k, v)
+	}
+	store, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	var scopes []string
+	if a.scope != "" {
+		scopes = strings.Fields(a.scope)
+	}
+	return oauthclient.New(&oauthclient.Config{
+		ServerURL:         serverURL,
+		Resource:          a.resource,
+		NoResource:        a.noResource,
+		Scopes:            scopes,
+		ClientID:          a.clientID,
+		ClientSecret:      secret,
+		ClientMetadataURL: a.clientMetadataURL,
+		ClientCredentials: a.clientCredentials,
+		PrivateKey:        key,
+		KeyID:             a.keyID,
+		Login:             a.login,
+		CallbackPort:      a.callbackPort,
+		LoginTimeout:      a.loginTimeout,
+		AuthorizeParams:   params,
+		LoginCommand:      "mcp-bridge login " + serverURL,
+		HTTPClient:        client,
+		Store:             store,
+		Prompt:            prompt,
+		Input:             input,
+		Logger:            log,
+	})
+}
+
+func (a *authOptions) secret() (string, error) {
+	if a.clientSecretFile != "" {
+		data, err := os.ReadFile(a.clientSecretFile)
+		if err != nil {
+			return "", fmt.Errorf("--client-secret-file: %w", err)
+		}
+		return strings.TrimSpace(string(data)), nil
+	}
+	return os.Getenv(clientSecretEnv), nil
+}
+
+func (a *authOptions) store() (oauthclient.Store, error) {
+	switch a.tokenStore {
+	case "memory":
+		return &oauthclient.MemoryStore{}, nil
+	case "file":
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("--token-store file: %w", err)
+		}
+		return credStore{&tokenstore.File{Dir: filepath.Join(dir, "mcp-bridge", "credentials")}}, nil
+	}
+	return nil, fmt.Errorf("--token-store %q: want file or memory", a.tokenStore)
+}
+
+// readPrivateKey reads a PEM private key: PKCS #8, PKCS #1 (RSA) or SEC 1
+// (EC).
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--private-key-file: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("--private-key-file %s: no PEM block", path)
+	}
+	var key any
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--private-key-file %s: %w", path, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("--private-key-file: not a signing key")
+	}
+	return signer, nil
+}

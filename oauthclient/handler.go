@@ -1,0 +1,447 @@
+// Package oauthclient signs mcp-bridge in to OAuth-protected MCP servers
+// as the MCP authorization specification describes (revision 2025-11-25,
+// basic/authorization, with the fallbacks of 2025-03-26):
+//
+//   - discovery: the 401 challenge's resource_metadata, RFC 9728 protected
+//     resource metadata, RFC 8414 or OpenID Connect authorization server
+//     metadata;
+//   - registration: a Client ID Metadata Document, a pre-registered client,
+//     or RFC 7591 dynamic registration, kept for the next login;
+//   - sign-in: the authorization code grant with PKCE S256 (RFC 7636),
+//     state, the RFC 9207 iss check and the RFC 8707 resource, through a
+//     loopback redirect (RFC 8252) and the user's browser; or the RFC 8628
+//     device grant; or a redirect URL pasted in a terminal; or, without a
+//     user, the client credentials grant (client_secret_basic,
+//     client_secret_post or RFC 7523 private_key_jwt);
+//   - the token's life: refresh before expiry with the resource, step-up on
+//     403 insufficient_scope, one sign-in for many concurrent 401s, and a
+//     guard against servers that would open tab after tab.
+//
+// [Handler] implements the SDK's [auth.OAuthHandler]; the relay calls it
+// without knowing any of this.
+package oauthclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+)
+
+// Login modes, for [Config.Login].
+const (
+	// LoginBrowser opens the authorization URL in the user's browser and
+	// takes the code on a loopback redirect.
+	LoginBrowser = "browser"
+	// LoginDevice uses the RFC 8628 device authorization grant: the user
+	// enters a code on another device.
+	LoginDevice = "device"
+	// LoginPaste prints the authorization URL and reads back the URL the
+	// browser was redirected to, for machines where the loopback redirect
+	// cannot reach the bridge.
+	LoginPaste = "paste"
+)
+
+// Config configures a [Handler].
+type Config struct {
+	// ServerURL is the MCP server's endpoint. Required.
+	ServerURL string
+
+	// Resource is the RFC 8707 resource to ask tokens for. If empty, the
+	// canonical form of ServerURL is used.
+	Resource string
+
+	// NoResource leaves the resource parameter out of every request, for
+	// authorization servers that reject it.
+	NoResource bool
+
+	// Scopes, if not empty, are requested instead of those the server
+	// names in its challenge or metadata.
+	Scopes []string
+
+	// ClientID is a pre-registered client, with ClientSecret if it is
+	// confidential. If empty, the client registers dynamically.
+	ClientID     string
+	ClientSecret string
+
+	// ClientMetadataURL is the https URL of a Client ID Metadata Document
+	// that describes this client. It is used as the client_id at
+	// authorization servers that support such documents.
+	ClientMetadataURL string
+
+	// ClientCredentials selects the client credentials grant: no user, the
+	// client authenticates itself with ClientSecret or PrivateKey.
+	ClientCredentials bool
+
+	// PrivateKey, if not nil, authenticates the client with an RFC 7523
+	// assertion (private_key_jwt), signed with RS256 or ES256 depending on
+	// the key. KeyID is sent as the assertion's kid, if not empty.
+	PrivateKey crypto.Signer
+	KeyID      string
+
+	// Login is how the user signs in: [LoginBrowser] (the default),
+	// [LoginDevice] or [LoginPaste].
+	Login string
+
+	// CallbackPort is the loopback port of the redirect URI. If zero, a free
+	// port is chosen (and, for a dynamic registration, kept).
+	CallbackPort int
+
+	// LoginTimeout bounds how long a sign-in waits for the user. If zero, 5
+	// minutes.
+	LoginTimeout time.Duration
+
+	// AuthorizeParams are added to the authorization request, for providers
+	// that need more than the standard parameters.
+	AuthorizeParams url.Values
+
+	// LoginCommand is the command a user runs in a terminal to sign in to
+	// this server, quoted in errors the host shows. If empty,
+	// "mcp-bridge login " and ServerURL.
+	LoginCommand string
+
+	// HTTPClient talks to the servers. If nil, http.DefaultClient.
+	HTTPClient *http.Client
+
+	// Store keeps credentials between runs. If nil, a [MemoryStore].
+	Store Store
+
+	// OpenURL opens the authorization URL for the user. If nil, the system
+	// browser (see [OpenBrowser]).
+	OpenURL func(ctx context.Context, url string) error
+
+	// Prompt receives what the user must read in the device and paste
+	// modes, and Input gives the pasted URL in the paste mode. If nil,
+	// those modes only report what to do in the error they return.
+	Prompt io.Writer
+	Input  io.Reader
+
+	// Logger receives the sign-in's steps at Info, never a secret. If nil,
+	// nothing is logged.
+	Logger *slog.Logger
+
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
+}
+
+// A Handler obtains and keeps the tokens for one MCP server. It
+// implements [auth.OAuthHandler] and is safe for concurrent use.
+type Handler struct {
+	cfg       Config
+	serverURL string // canonical
+	resource  string // "" when left out
+	key       string // the store key
+	client    *http.Client
+	store     Store
+	log       *slog.Logger
+	now       func() time.Time
+
+	mu      sync.Mutex // guards creds, loaded, login, starts and stepUps
+	creds   *Credentials
+	loaded  bool
+	login   *pendingLogin
+	starts  []time.Time // interactive sign-ins started, for the storm guard
+	stepUps []time.Time // step-ups started
+
+	refreshes singleflight.Group
+}
+
+var _ auth.OAuthHandler = (*Handler)(nil)
+
+// New checks cfg and returns a Handler. It loads nothing yet.
+func New(cfg *Config) (*Handler, error) {
+	c := *cfg
+	server, err := CanonicalResource(c.ServerURL)
+	if err != nil {
+		return nil, fmt.Errorf("server URL: %w", err)
+	}
+	resource := server
+	if c.Resource != "" {
+		if resource, err = CanonicalResource(c.Resource); err != nil {
+			return nil, fmt.Errorf("resource: %w", err)
+		}
+	}
+	if c.NoResource {
+		resource = ""
+	}
+	switch c.Login {
+	case "":
+		c.Login = LoginBrowser
+	case LoginBrowser, LoginDevice, LoginPaste:
+	default:
+		return nil, fmt.Errorf("login mode %q: want browser, device or paste", c.Login)
+	}
+	if c.ClientMetadataURL != "" {
+		u, err := url.Parse(c.ClientMetadataURL)
+		if err != nil || u.Scheme != "https" || strings.Trim(u.Path, "/") == "" {
+			return nil, fmt.Errorf("client metadata URL %q: want an https URL with a path", c.ClientMetadataURL)
+		}
+	}
+	if c.ClientCredentials && c.ClientID == "" {
+		return nil, errors.New("the client credentials grant needs a client id")
+	}
+	if c.ClientCredentials && c.ClientSecret == "" && c.PrivateKey == nil {
+		return nil, errors.New("the client credentials grant needs a client secret or a private key")
+	}
+	if c.LoginTimeout <= 0 {
+		c.LoginTimeout = 5 * time.Minute
+	}
+	if c.LoginCommand == "" {
+		c.LoginCommand = "mcp-bridge login " + c.ServerURL
+	}
+	h := &Handler{
+		cfg:       c,
+		serverURL: server,
+		resource:  resource,
+		key:       StoreKey(server, resource, c.ClientID, c.ClientMetadataURL),
+		client:    c.HTTPClient,
+		store:     c.Store,
+		log:       c.Logger,
+		now:       c.Now,
+	}
+	if h.client == nil {
+		h.client = http.DefaultClient
+	}
+	if h.store == nil {
+		h.store = &MemoryStore{}
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h, nil
+}
+
+// StoreKey returns the key under which the credentials for a server are
+// stored: a hash of its canonical URL, the resource and the configured
+// client. It never depends on header values.
+func StoreKey(serverURL, resource, clientID, clientMetadataURL string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{serverURL, resource, clientID, clientMetadataURL}, "\x00")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Key returns the store key of h's credentials.
+func (h *Handler) Key() string { return h.key }
+
+// Credentials returns a copy of the credentials h holds, loading them from
+// the store the first time, or nil.
+func (h *Handler) Credentials(ctx context.Context) *Credentials {
+	h.load(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.creds.clone()
+}
+
+// load reads the stored credentials once.
+func (h *Handler) load(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.loaded {
+		return
+	}
+	h.loaded = true
+	c, err := h.store.Load(ctx, h.key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		h.log.Warn("reading stored credentials failed; signing in anew", "err", err)
+	default:
+		h.creds = c
+	}
+}
+
+// save makes c the current credentials and stores them. It stores first:
+// a rotated refresh token must be saved before it can be needed again.
+func (h *Handler) save(ctx context.Context, c *Credentials) error {
+	if err := h.store.Save(ctx, h.key, c); err != nil {
+		return fmt.Errorf("save credentials: %w", err)
+	}
+	h.mu.Lock()
+	h.creds = c.clone()
+	h.mu.Unlock()
+	return nil
+}
+
+// TokenSource implements [auth.OAuthHandler]. It returns nil until there
+// is a token, so that the first request draws the server's challenge.
+func (h *Handler) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	h.load(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.creds.hasToken() {
+		return nil, nil
+	}
+	return h, nil
+}
+
+// Token implements [oauth2.TokenSource]: the current access token,
+// refreshed first if it is about to expire. With no usable token it
+// returns nil and no error, so that the request goes out bare and the
+// server's challenge starts a sign-in.
+func (h *Handler) Token() (*oauth2.Token, error) {
+	h.mu.Lock()
+	c := h.creds.clone()
+	h.mu.Unlock()
+	if c == nil || !c.hasToken() {
+		return nil, nil
+	}
+	if c.AccessToken != "" && !h.expiring(c) {
+		return c.token(), nil
+	}
+	if c.RefreshToken == "" {
+		return nil, nil
+	}
+	// A token source is not tied to a request's context (go-sdk
+	// TestAuthorize_RefreshAfterContextCancel).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fresh, err := h.refresh(ctx, c)
+	switch {
+	case err == nil:
+		return fresh.token(), nil
+	case errors.Is(err, errRefreshRefused):
+		return nil, nil // the 401 that follows starts a sign-in
+	case c.AccessToken != "" && h.now().Before(c.Expiry):
+		h.log.Warn("refreshing the token failed; using it until it expires", "err", err)
+		return c.token(), nil
+	default:
+		return nil, err
+	}
+}
+
+// expiring reports whether c's access token expires soon enough to be
+// refreshed first: within a minute, or a fifth of its lifetime if shorter.
+func (h *Handler) expiring(c *Credentials) bool {
+	if c.Expiry.IsZero() {
+		return false
+	}
+	margin := time.Minute
+	if life := c.Expiry.Sub(c.Obtained); life > 0 && life/5 < margin {
+		margin = life / 5
+	}
+	return !h.now().Add(margin).Before(c.Expiry)
+}
+
+func (c *Credentials) token() *oauth2.Token {
+	typ := c.TokenType
+	if typ == "" || strings.EqualFold(typ, "bearer") {
+		typ = "Bearer"
+	}
+	return &oauth2.Token{AccessToken: c.AccessToken, TokenType: typ, Expiry: c.Expiry}
+}
+
+// Authorize implements [auth.OAuthHandler]: the server answered 401 (or
+// 403 insufficient_scope) to req. On nil, the caller sends req again.
+func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.Response) error {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	challenges, err := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	if err != nil {
+		h.log.Debug("malformed WWW-Authenticate header", "err", err)
+	}
+	sent := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+	h.load(ctx)
+
+	h.mu.Lock()
+	c := h.creds.clone()
+	h.mu.Unlock()
+	if c.hasToken() && sent != c.AccessToken {
+		return nil // another request has already renewed the token
+	}
+	if resp.StatusCode == http.StatusForbidden {
+		return h.stepUp(ctx, challenges, c)
+	}
+	if c.hasToken() && c.AccessToken != "" && h.now().Sub(c.Obtained) < freshToken {
+		// Storm guard: a server that refuses the token it was just given
+		// would otherwise have the user sign in again and again.
+		return fmt.Errorf("the server refused the token %s issued moments ago (401%s); not signing in again",
+			c.Issuer, describeChallenge(challenges))
+	}
+	if c.hasToken() && c.RefreshToken != "" {
+		// The server no longer takes the token: a refresh may do.
+		if _, err := h.refresh(ctx, c); err == nil {
+			return nil
+		} else if !errors.Is(err, errRefreshRefused) {
+			h.log.Warn("refreshing the rejected token failed", "err", err)
+		}
+	}
+	return h.signIn(ctx, challenges, nil)
+}
+
+// freshToken is how long a token counts as just issued, for the storm
+// guard.
+const freshToken = 10 * time.Second
+
+// describeChallenge summarizes a challenge's error for messages.
+func describeChallenge(cs []oauthex.Challenge) string {
+	s := ""
+	if e := challengeParam(cs, "error"); e != "" {
+		s += " " + e
+	}
+	if d := challengeParam(cs, "error_description"); d != "" {
+		s += ": " + d
+	}
+	return s
+}
+
+// maxStepUps bounds the step-up sign-ins one server may ask for (basic/
+// authorization, "Step-Up Authorization Flow": "no more than a few").
+const maxStepUps = 3
+
+// stepUp signs in again asking for the scopes already granted and those
+// the 403 challenge names.
+func (h *Handler) stepUp(ctx context.Context, challenges []oauthex.Challenge, c *Credentials) error {
+	if challengeParam(challenges, "error") != "insufficient_scope" {
+		return fmt.Errorf("the server refused access (403) with error %q", challengeParam(challenges, "error"))
+	}
+	need := strings.Fields(challengeParam(challenges, "scope"))
+	var have []string
+	if c != nil {
+		have = c.Scopes
+	}
+	want := union(have, need)
+	if len(need) > 0 && len(want) == len(have) {
+		return fmt.Errorf("the server asks for scopes %q, which were already granted; it refuses them anyway", strings.Join(need, " "))
+	}
+	h.mu.Lock()
+	now := h.now()
+	h.stepUps = slices.DeleteFunc(h.stepUps, func(t time.Time) bool { return now.Sub(t) > signInsWindow })
+	n := len(h.stepUps)
+	if n < maxStepUps {
+		h.stepUps = append(h.stepUps, now)
+	}
+	h.mu.Unlock()
+	if n >= maxStepUps {
+		return fmt.Errorf("the server asked for more scopes %d times within %v; giving up (it now wants %q)", n, signInsWindow, strings.Join(need, " "))
+	}
+	h.log.Info("the server needs more scopes: signing in again", "scopes", strings.Join(want, " "))
+	return h.signIn(ctx, challenges, want)
+}
+
+// union returns a's elements followed by those of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package oauthclient
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+)
+
+// callbackPath is the path of the loopback redirect URI the bridge
+// registers.
+const callbackPath = "/callback"
+
+// registerWithListener returns the client to sign in with at d's
+// authorization server and, if listen is set, the loopback listener its
+// redirect URI names. basic/authorization, "Client Registration
+// Approaches": a Client ID Metadata Document where the server supports
+// it, else the pre-registered client, else dynamic registration (RFC
+// 7591), whose result is kept and reused until the server forgets it.
+func (h *Handler) registerWithListener(ctx context.Context, d *discovered, listen bool) (Client, net.Listener, string, error) {
+	switch {
+	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
+		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		h.log.Info("using the client ID metadata document", "client_id", c.ID)
+		return c, ln, redirect, err
+	case h.cfg.ClientID != "":
+		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered,
+			AuthMethod: authMethod(d.as.TokenEndpointAuthMethodsSupported, h.cfg.ClientSecret != "", h.cfg.PrivateKey != nil)}
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		h.log.Info("using the pre-registered client", "client_id", c.ID)
+		return c, ln, redirect, err
+	case d.as.RegistrationEndpoint == "":
+		return Client{}, nil, "", fmt.Errorf("the authorization server %s offers no dynamic client registration; register a client there and pass --client-id", d.as.Issuer)
+	}
+
+	// Reuse the registration made at this authorization server before, on
+	// its redirect URI's port if that port is free.
+	h.mu.Lock()
+	prev := h.creds.clone()
+	h.mu.Unlock()
+	if prev != nil && prev.Client.Kind == KindDynamic && sameIssuer(prev.Issuer, d.as.Issuer) && prev.Client.RedirectURI != "" {
+		if ru, err := url.Parse(prev.Client.RedirectURI); err == nil {
+			port, _ := strconv.Atoi(ru.Port())
+			if ln, redirect, err := h.listen(port, listen); err == nil {
+				h.log.Info("using the client registered before", "client_id", prev.Client.ID)
+				return prev.Client, ln, redirect, nil
+			}
+			h.log.Info("the registered redirect port is taken; registering again", "port", port)
+		}
+	}
+
+	ln, redirect, err := h.listen(h.cfg.CallbackPort, true)
+	if err != nil {
+		return Client{}, nil, "", err
+	}
+	method := authMethod(d.as.TokenEndpointAuthMethodsSupported, false, false)
+	meta := &oauthex.ClientRegistrationMetadata{
+		ClientName:              "mcp-bridge",
+		ClientURI:               "https://github.com/mcp-bridge/mcp-bridge",
+		RedirectURIs:            []string{redirect},
+		GrantTypes:              []string{"authorization_code", "refresh_token"},
+		ResponseTypes:           []string{"code"},
+		TokenEndpointAuthMethod: method,
+		ApplicationType:         "native",
+	}
+	resp, err := oauthex.RegisterClient(ctx, d.as.RegistrationEndpoint, meta, h.client)
+	if err != nil {
+		ln.Close()
+		return Client{}, nil, "", fmt.Errorf("register a client at %s: %w", d.as.RegistrationEndpoint, err)
+	}
+	if resp.TokenEndpointAuthMethod != "" {
+		method = resp.TokenEndpointAuthMethod
+	}
+	if method == "none" && resp.ClientSecret != "" {
+		method = "client_secret_basic"
+	}
+	c := Client{ID: resp.ClientID, Secret: resp.ClientSecret, Kind: KindDynamic, AuthMethod: method, RedirectURI: redirect}
+	h.log.Info("registered a client (RFC 7591)", "client_id", c.ID, "token_endpoint_auth_method", method)
+	// Keep the registration now, whatever becomes of the sign-in: the
+	// Go SDK registers on every sign-in, which authorization servers
+	// accumulate.
+	keep := &Credentials{Client: c, Issuer: d.as.Issuer, TokenEndpoint: d.as.TokenEndpoint,
+		RevocationEndpoint: d.as.RevocationEndpoint, Resource: h.resource}
+	if err := h.save(ctx, keep); err != nil {
+		h.log.Warn("keeping the client registration failed", "err", err)
+	}
+	if !listen {
+		ln.Close()
+		ln = nil
+	}
+	return c, ln, redirect, nil
+}
+
+// listen binds the loopback redirect listener on port (0: any) and returns
+// it with its redirect URI. If listen is false, it only checks the port
+// can be named and returns no listener.
+func (h *Handler) listen(port int, listen bool) (net.Listener, string, error) {
+	if !listen && port != 0 {
+		return nil, fmt.Sprintf("http://127.0.0.1:%d%s", port, callbackPath), nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, "", fmt.Errorf("listen for the sign-in redirect on 127.0.0.1:%d: %w", port, err)
+	}
+	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", ln.Addr().(*net.TCPAddr).Port, callbackPath)
+	if !listen {
+		ln.Close()
+		ln = nil
+	}
+	return ln, redirect, nil
+}
+
+// forgetRegistration drops a dynamic registration the authorization
+// server no longer knows, so that the next sign-in registers anew.
+func (h *Handler) forgetRegistration(ctx context.Context) {
+	h.mu.Lock()
+	c := h.creds.clone()
+	h.mu.Unlock()
+	if c == nil || c.Client.Kind != KindDynamic {
+		return
+	}
+	h.log.Info("the authorization server no longer knows the client; it will be registered again", "client_id", c.Client.ID)
+	if err := h.store.Save(ctx, h.key, nil); err != nil {
+		h.log.Warn("forgetting the client registration failed", "err", err)
+	}
+	h.mu.Lock()
+	h.creds = nil
+	h.mu.Unlock()
+}
+
+// authMethod picks the token endpoint authentication method from those the
+// authorization server supports (RFC 8414 token_endpoint_auth_methods_
+// supported; absent means client_secret_basic).
+func authMethod(supported []string, secret, key bool) string {
+	switch {
+	case key:
+		return "private_key_jwt"
+	case !secret && (len(supported) == 0 || slices.Contains(supported, "none")):
+		return "none"
+	case slices.Contains(supported, "client_secret_basic") || len(supported) == 0:
+		return "client_secret_basic"
+	case slices.Contains(supported, "client_secret_post"):
+		return "client_secret_post"
+	case !secret:
+		return "none"
+	}
+	return "client_secret_basic"
+}
+
+// authStyle maps a token endpoint authentication method to x/oauth2's.
+func authStyle(method string) oauth2.AuthStyle {
+	if method == "client_secret_basic" {
+		return oauth2.AuthStyleInHeader
+	}
+	return oauth2.AuthStyleInParams
+}

@@ -1,0 +1,287 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+)
+
+// ErrLoginRequired is wrapped by the errors that ask the user to sign in
+// some other way: open a URL, enter a device code, or run the login
+// command in a terminal.
+var ErrLoginRequired = errors.New("sign-in required")
+
+// A LoginRequiredError tells the user how to finish signing in. The host
+// shows it as the answer to the request that needed the sign-in, so it is
+// written for a person.
+type LoginRequiredError struct {
+	// Server is the MCP server's URL.
+	Server string
+	// URL is the page to open, if any; Code is the code to enter there, for
+	// the device grant.
+	URL, Code string
+	// Command is the terminal command that signs in instead.
+	Command string
+	// Reason says why the bridge could not finish on its own.
+	Reason string
+}
+
+func (e *LoginRequiredError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sign-in to %s required", e.Server)
+	if e.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", e.Reason)
+	}
+	switch {
+	case e.Code != "":
+		fmt.Fprintf(&b, ": open %s and enter the code %s, then retry", e.URL, e.Code)
+	case e.URL != "":
+		fmt.Fprintf(&b, ": open %s in a browser, then retry", e.URL)
+	}
+	if e.Command != "" {
+		sep := "; or"
+		if e.URL == "" {
+			sep = ":"
+		}
+		fmt.Fprintf(&b, "%s run `%s` in a terminal", sep, e.Command)
+	}
+	return b.String()
+}
+
+func (e *LoginRequiredError) Unwrap() error { return ErrLoginRequired }
+
+// Storm guard: at most this many interactive sign-ins in this window.
+const (
+	maxSignIns    = 3 + maxStepUps
+	signInsWindow = 10 * time.Minute
+)
+
+// pendingLogin is a sign-in under way. Callers that need it wait for it
+// rather than start another: one browser tab, however many requests.
+type pendingLogin struct {
+	done chan struct{} // closed when the sign-in ends
+	err  error         // its outcome, set before done is closed
+
+	once   sync.Once
+	notice chan struct{} // closed when the user must act elsewhere
+	noted  error         // what to tell them, set before notice is closed
+}
+
+func newPendingLogin() *pendingLogin {
+	return &pendingLogin{done: make(chan struct{}), notice: make(chan struct{})}
+}
+
+// note publishes what the user must do; waiting callers return it at once
+// while the sign-in goes on in the background.
+func (p *pendingLogin) note(err error) {
+	p.once.Do(func() {
+		p.noted = err
+		close(p.notice)
+	})
+}
+
+// wait waits for the sign-in to end, or, unless foreground is set, for a
+// notice to the user.
+func (p *pendingLogin) wait(ctx context.Context, foreground bool) error {
+	notice := p.notice
+	if foreground {
+		notice = nil
+	}
+	select {
+	case <-p.done:
+		return p.err
+	case <-notice:
+		return p.noted
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// signIn obtains new tokens, joining a sign-in already under way. scopes,
+// if not nil, are requested (a step-up); otherwise the usual choice is
+// made.
+func (h *Handler) signIn(ctx context.Context, challenges []oauthex.Challenge, scopes []string) error {
+	return h.startSignIn(ctx, challenges, scopes, false)
+}
+
+// Login signs in now, in the foreground, whether or not a token is held:
+// the login command's sign-in. With the paste mode it reads the redirected
+// URL from [Config.Input].
+func (h *Handler) Login(ctx context.Context) error {
+	h.load(ctx)
+	challenges, err := h.probe(ctx)
+	if err != nil {
+		return err
+	}
+	return h.startSignIn(ctx, challenges, nil, true)
+}
+
+func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challenge, scopes []string, foreground bool) error {
+	h.mu.Lock()
+	if p := h.login; p != nil {
+		h.mu.Unlock()
+		return p.wait(ctx, foreground)
+	}
+	now := h.now()
+	h.starts = slices.DeleteFunc(h.starts, func(t time.Time) bool { return now.Sub(t) > signInsWindow })
+	if !h.cfg.ClientCredentials && len(h.starts) >= maxSignIns {
+		h.mu.Unlock()
+		return fmt.Errorf("the server asked for %d sign-ins within %v; not opening another (restart the bridge to try again)", len(h.starts), signInsWindow)
+	}
+	h.starts = append(h.starts, now)
+	p := newPendingLogin()
+	h.login = p
+	h.mu.Unlock()
+
+	// The sign-in outlives the request that started it: the user may finish
+	// it after the host has had its answer.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.LoginTimeout)
+	go func() {
+		defer cancel()
+		err := h.runSignIn(bg, p, challenges, scopes)
+		if err != nil {
+			h.log.Warn("sign-in failed", "err", err)
+		}
+		h.mu.Lock()
+		h.login = nil
+		h.mu.Unlock()
+		p.err = err
+		close(p.done)
+	}()
+	return p.wait(ctx, foreground)
+}
+
+// runSignIn discovers, registers and signs in, then saves the tokens.
+func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []oauthex.Challenge, scopes []string) error {
+	h.log.Info("authorization required: discovering the authorization server")
+	d, err := h.discover(ctx, challenges)
+	if err != nil {
+		return fmt.Errorf("discover the authorization server: %w", err)
+	}
+	h.log.Info("authorization server found", "issuer", d.as.Issuer, "legacy", d.legacy)
+	scopes = h.chooseScopes(challenges, d, scopes)
+
+	var c *Credentials
+	switch {
+	case h.cfg.ClientCredentials:
+		c, err = h.clientCredentials(ctx, d, scopes)
+	case h.cfg.Login == LoginDevice:
+		c, err = h.deviceSignIn(ctx, p, d, scopes)
+	default:
+		c, err = h.codeSignIn(ctx, p, d, scopes)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.save(ctx, c); err != nil {
+		return err
+	}
+	h.log.Info("signed in", "issuer", c.Issuer, "client", c.Client.Kind, "scopes", strings.Join(c.Scopes, " "),
+		"expires_in", expiresIn(c, h.now()), "refresh_token", c.RefreshToken != "")
+	return nil
+}
+
+// expiresIn describes a token's remaining life for logs.
+func expiresIn(c *Credentials, now time.Time) string {
+	if c.Expiry.IsZero() {
+		return "unknown"
+	}
+	return c.Expiry.Sub(now).Round(time.Second).String()
+}
+
+// chooseScopes applies basic/authorization's "Scope Selection Strategy":
+// the challenge's scope, else the resource metadata's scopes_supported,
+// else none; a step-up's or the user's own choice first. offline_access is
+// added when the authorization server lists it, to get a refresh token.
+func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, stepUp []string) []string {
+	var s []string
+	switch {
+	case len(h.cfg.Scopes) > 0:
+		s = slices.Clone(h.cfg.Scopes)
+		s = union(s, stepUp)
+	case stepUp != nil:
+		s = stepUp
+	case challengeParam(challenges, "scope") != "":
+		s = strings.Fields(challengeParam(challenges, "scope"))
+	default:
+		s = slices.Clone(d.scopesSupported)
+	}
+	if !h.cfg.ClientCredentials && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
+		s = append(s, "offline_access")
+	}
+	return s
+}
+
+// probe sends the server a request without a token to draw its challenge,
+// for a sign-in that no request has asked for yet.
+func (h *Handler) probe(ctx context.Context) ([]oauthex.Challenge, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.ServerURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reach %s: %w", h.cfg.ServerURL, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		h.log.Info("the server did not ask for a token; signing in with its published metadata", "status", resp.StatusCode)
+		return nil, nil
+	}
+	return oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+}
+
+// randomState returns an unguessable value for the state parameter.
+func randomState() string { return rand.Text() }
+
+// fromToken makes credentials out of a token response.
+func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *tokenResponse) *Credentials {
+	now := h.now()
+	c := &Credentials{
+		Client:             client,
+		Issuer:             d.as.Issuer,
+		TokenEndpoint:      d.as.TokenEndpoint,
+		RevocationEndpoint: d.as.RevocationEndpoint,
+		Resource:           h.resource,
+		Scopes:             scopes,
+		AccessToken:        t.AccessToken,
+		RefreshToken:       t.RefreshToken,
+		TokenType:          t.TokenType,
+		Obtained:           now,
+	}
+	if t.Scope != "" {
+		c.Scopes = strings.Fields(t.Scope)
+	}
+	if t.ExpiresIn > 0 {
+		c.Expiry = now.Add(time.Duration(t.ExpiresIn) * time.Second)
+	}
+	return c
+}
+
+// oauthConfig returns the x/oauth2 configuration for a client at d's
+// authorization server.
+func (h *Handler) oauthConfig(d *discovered, client Client, redirectURI string, scopes []string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     client.ID,
+		ClientSecret: client.Secret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:       d.as.AuthorizationEndpoint,
+			TokenURL:      d.as.TokenEndpoint,
+			DeviceAuthURL: d.as.DeviceAuthorizationEndpoint,
+			AuthStyle:     authStyle(client.AuthMethod),
+		},
+		RedirectURL: redirectURI,
+		Scopes:      scopes,
+	}
+}

@@ -1,0 +1,277 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// tokenResponse is a token endpoint's answer (RFC 6749 section 5.1).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// A TokenError is an error response from a token endpoint (RFC 6749
+// section 5.2).
+type TokenError struct {
+	Status      int
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+func (e *TokenError) Error() string {
+	s := fmt.Sprintf("token endpoint: %s (HTTP %d)", e.Code, e.Status)
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+func isTokenError(err error, code string) bool {
+	te, ok := errors.AsType[*TokenError](err)
+	return ok && te.Code == code
+}
+
+// tokenRequest posts form to a token endpoint, authenticating as client.
+// It is the one way tokens are asked for (but the device grant's polling),
+// so that every grant sends the resource and every authentication method
+// works with every grant; x/oauth2 drops the resource on refresh and has
+// no private_key_jwt.
+func (h *Handler) tokenRequest(ctx context.Context, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
+	form = cloneValues(form)
+	switch client.AuthMethod {
+	case "client_secret_basic":
+	case "private_key_jwt":
+		assertion, err := h.clientAssertion(client.ID, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", client.ID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	case "client_secret_post":
+		form.Set("client_id", client.ID)
+		form.Set("client_secret", client.Secret)
+	default: // none: a public client names itself
+		form.Set("client_id", client.ID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if client.AuthMethod == "client_secret_basic" {
+		// RFC 6749 section 2.3.1: form-encode before base64.
+		req.SetBasicAuth(url.QueryEscape(client.ID), url.QueryEscape(client.Secret))
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		te := &TokenError{Status: resp.StatusCode}
+		if json.Unmarshal(body, te) != nil || te.Code == "" {
+			te.Code = "server_error"
+			te.Description = excerpt(body)
+		}
+		return nil, te
+	}
+	var t tokenResponse
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+		// GitHub, among others, answers form-encoded unless asked otherwise.
+		if vs, err := url.ParseQuery(string(body)); err == nil && vs.Get("access_token") != "" {
+			t.AccessToken, t.TokenType, t.RefreshToken, t.Scope = vs.Get("access_token"), vs.Get("token_type"), vs.Get("refresh_token"), vs.Get("scope")
+			fmt.Sscan(vs.Get("expires_in"), &t.ExpiresIn)
+			return &t, nil
+		}
+	}
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, fmt.Errorf("token endpoint: the answer is not JSON: %w", err)
+	}
+	if t.AccessToken == "" {
+		return nil, errors.New("token endpoint: the answer has no access_token")
+	}
+	return &t, nil
+}
+
+// excerpt returns the start of b as one printable line.
+func excerpt(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v)+3)
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// errRefreshRefused means the authorization server no longer takes the
+// refresh token (invalid_grant) or the client (invalid_client): only a
+// new sign-in helps.
+var errRefreshRefused = errors.New("the authorization server refused the refresh token")
+
+// refresh exchanges c's refresh token for new tokens (RFC 6749 section
+// 6), with the resource and the scopes granted, and saves them before
+// returning: a rotated refresh token must be on disk before it can be
+// needed again. Concurrent calls share one refresh.
+func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, error) {
+	v, err, _ := h.refreshes.Do("refresh", func() (any, error) {
+		h.mu.Lock()
+		cur := h.creds.clone()
+		h.mu.Unlock()
+		if cur != nil && cur.RefreshToken != c.RefreshToken && cur.AccessToken != "" && !h.expiring(cur) {
+			return cur, nil // refreshed meanwhile
+		}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}}
+		if c.Resource != "" {
+			form.Set("resource", c.Resource)
+		}
+		if len(c.Scopes) > 0 {
+			// Some providers (Entra) need the scope repeated; to others it
+			// is the grant unchanged (RFC 6749 section 6).
+			form.Set("scope", strings.Join(c.Scopes, " "))
+		}
+		t, err := h.tokenRequest(ctx, c.TokenEndpoint, c.Client, form)
+		if isTokenError(err, "invalid_grant") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
+			h.log.Info("the authorization server refused the refresh token; a new sign-in is needed", "err", err)
+			kept := c.clone()
+			kept.AccessToken, kept.RefreshToken, kept.Expiry = "", "", time.Time{}
+			if isTokenError(err, "invalid_client") && c.Client.Kind == KindDynamic {
+				kept = nil
+			}
+			if err := h.save(ctx, kept); err != nil {
+				return nil, err
+			}
+			return nil, errRefreshRefused
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refresh the token: %w", err)
+		}
+		fresh := c.clone()
+		now := h.now()
+		fresh.AccessToken, fresh.TokenType, fresh.Obtained = t.AccessToken, t.TokenType, now
+		fresh.Expiry = time.Time{}
+		if t.ExpiresIn > 0 {
+			fresh.Expiry = now.Add(time.Duration(t.ExpiresIn) * time.Second)
+		}
+		if t.RefreshToken != "" {
+			fresh.RefreshToken = t.RefreshToken // rotated
+		}
+		if t.Scope != "" {
+			fresh.Scopes = strings.Fields(t.Scope)
+		}
+		if err := h.save(ctx, fresh); err != nil {
+			return nil, err
+		}
+		h.log.Info("token refreshed", "expires_in", expiresIn(fresh, now), "rotated", t.RefreshToken != "")
+		return fresh, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Credentials), nil
+}
+
+// clientCredentials obtains a token with the client credentials grant
+// (RFC 6749 section 4.4): a machine signs in as itself.
+func (h *Handler) clientCredentials(ctx context.Context, d *discovered, scopes []string) (*Credentials, error) {
+	method := authMethod(d.as.TokenEndpointAuthMethodsSupported, h.cfg.ClientSecret != "", h.cfg.PrivateKey != nil)
+	if method == "none" {
+		method = "client_secret_basic"
+	}
+	client := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered, AuthMethod: method}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
+	if h.resource != "" {
+		form.Set("resource", h.resource)
+	}
+	h.log.Info("requesting a token with the client credentials grant", "client_id", client.ID, "token_endpoint_auth_method", method)
+	t, err := h.tokenRequest(ctx, d.as.TokenEndpoint, client, form)
+	if err != nil {
+		return nil, fmt.Errorf("client credentials grant: %w", err)
+	}
+	return h.fromToken(d, client, scopes, t), nil
+}
+
+// clientAssertion signs an RFC 7523 client authentication JWT for the
+// token endpoint aud: RS256 for an RSA key, ES256 for a P-256 key.
+func (h *Handler) clientAssertion(clientID, aud string) (string, error) {
+	key := h.cfg.PrivateKey
+	if key == nil {
+		return "", errors.New("private_key_jwt needs a private key")
+	}
+	alg := ""
+	switch k := key.Public().(type) {
+	case *rsa.PublicKey:
+		alg = "RS256"
+	case *ecdsa.PublicKey:
+		if k.Curve.Params().BitSize != 256 {
+			return "", errors.New("private_key_jwt: only P-256 ECDSA keys are supported")
+		}
+		alg = "ES256"
+	default:
+		return "", fmt.Errorf("private_key_jwt: unsupported key type %T", k)
+	}
+	header := map[string]string{"alg": alg, "typ": "JWT"}
+	if h.cfg.KeyID != "" {
+		header["kid"] = h.cfg.KeyID
+	}
+	now := h.now()
+	claims := map[string]any{
+		"iss": clientID, "sub": clientID, "aud": aud,
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": rand.Text(),
+	}
+	hj, _ := json.Marshal(header)
+	cj, _ := json.Marshal(claims)
+	signing := base64.RawURLEncoding.EncodeToString(hj) + "." + base64.RawURLEncoding.EncodeToString(cj)
+	digest := sha256.Sum256([]byte(signing))
+	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("private_key_jwt: sign: %w", err)
+	}
+	if alg == "ES256" {
+		// JWS wants r||s, each 32 bytes, not ASN.1 (RFC 7518 section 3.4).
+		var parsed struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(sig, &parsed); err != nil {
+			return "", fmt.Errorf("private_key_jwt: %w", err)
+		}
+		raw := make([]byte, 64)
+		parsed.R.FillBytes(raw[:32])
+		parsed.S.FillBytes(raw[32:])
+		sig = raw
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
