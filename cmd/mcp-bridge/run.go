@@ -35,6 +35,7 @@ VS Code, Zed, ...) to a remote MCP server over Streamable HTTP.
 Usage:
   mcp-bridge [flags] URL        bridge the server at URL over stdin/stdout
   mcp-bridge run [flags] URL    the same
+  mcp-bridge login [flags] URL  sign in from a terminal (browser, --login=device or --login=paste)
   mcp-bridge demo [--serve]     run a full session against a built-in server
   mcp-bridge version            print the version
   mcp-bridge help               print this help
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "login":
+		return runLogin(ctx, args[1:], stdin, stdout, stderr)
 	case "run":
 		args = args[1:]
 	}
