@@ -255,6 +255,8 @@ func checkEndpoint(name, raw string) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("%s %q is not a URL", name, raw)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("%s %q has the scheme %q; only https is allowed", name, raw, u.Scheme)
 	case u.User != nil:
 		return fmt.Errorf("%s %s carries credentials", name, u.Redacted())
 	case u.Fragment != "":
@@ -265,10 +267,8 @@ func checkEndpoint(name, raw string) error {
 		return nil
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%s %s is plain http to a host that is not loopback", name, u.Redacted())
 	default:
-		return fmt.Errorf("%s %q has the scheme %q; only https is allowed", name, raw, u.Scheme)
+		return fmt.Errorf("%s %s is plain http to a host that is not loopback", name, u.Redacted())
 	}
 }
 
