@@ -78,7 +78,7 @@ func TestCheckEndpoint(t *testing.T) {
 		"http://auth.example.com/authorize":        "not loopback",
 		"https://user:pw@auth.example.com/":        "credentials",
 		"https://auth.example.com/a#frag":          "fragment",
-		"/relative":                                "absolute",
+		"/relative":                                "scheme",
 		"https://auth.example.com/$(touch /tmp/x)": "",
 	}
 	for _, u := range good {
