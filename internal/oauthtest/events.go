@@ -1,0 +1,124 @@
+package oauthtest
+
+import (
+	"fmt"
+	"maps"
+	"time"
+)
+
+// An EventKind names what an [Event] reports.
+type EventKind string
+
+// The kinds of [Event].
+const (
+	// EventAuthorizationRequest: a request reached the authorization
+	// endpoint (before validation).
+	EventAuthorizationRequest EventKind = "authorization_request"
+	// EventConsent: the user (or AutoApprove) approved an authorization
+	// request or a device code; a code or device grant follows.
+	EventConsent EventKind = "consent"
+	// EventDenied: the user denied an authorization request or a device code.
+	EventDenied EventKind = "denied"
+	// EventTokenIssued: the token endpoint issued an access token.
+	EventTokenIssued EventKind = "token_issued"
+	// EventRegistered: a client registered dynamically (RFC 7591).
+	EventRegistered EventKind = "registered"
+	// EventClientMetadataFetched: the server fetched a Client ID Metadata
+	// Document.
+	EventClientMetadataFetched EventKind = "client_metadata_fetched"
+	// EventDeviceAuthorization: a device code was issued (RFC 8628).
+	EventDeviceAuthorization EventKind = "device_authorization"
+	// EventRevoked: a token was revoked (RFC 7009).
+	EventRevoked EventKind = "revoked"
+	// EventRejected: an endpoint refused a request; Error holds the OAuth
+	// error code and Description why.
+	EventRejected EventKind = "rejected"
+)
+
+// An Event reports something the [AuthServer] did, for tests and for the
+// demo's narration. It never holds a token, code, secret or verifier.
+type Event struct {
+	Kind EventKind
+	// Endpoint is the path of the endpoint that produced the event.
+	Endpoint string
+	// ClientID is the client concerned, if known.
+	ClientID string
+	// GrantType is the grant_type of a token request.
+	GrantType string
+	// Scope is the requested or granted scope, space-separated.
+	Scope string
+	// Resource is the RFC 8707 resource (or Auth0-style audience) the grant
+	// is bound to.
+	Resource string
+	// ExpiresIn is the lifetime of an issued access token.
+	ExpiresIn time.Duration
+	// RefreshToken reports whether a refresh token was issued too.
+	RefreshToken bool
+	// Error is the OAuth error code of a rejected request.
+	Error string
+	// Description says more about a rejection.
+	Description string
+}
+
+// String describes e in one line, e.g. "registered client X".
+func (e Event) String() string {
+	switch e.Kind {
+	case EventAuthorizationRequest:
+		return fmt.Sprintf("authorization request from client %s (scope %q, resource %q)", e.ClientID, e.Scope, e.Resource)
+	case EventConsent:
+		return fmt.Sprintf("user approved client %s", e.ClientID)
+	case EventDenied:
+		return fmt.Sprintf("user denied client %s", e.ClientID)
+	case EventTokenIssued:
+		what := "issued access token"
+		if e.GrantType == grantRefresh {
+			what = "refreshed access token"
+		}
+		s := fmt.Sprintf("%s for client %s via %s, valid %s", what, e.ClientID, e.GrantType, e.ExpiresIn)
+		if e.RefreshToken {
+			s += ", with refresh token"
+		}
+		return s
+	case EventRegistered:
+		return fmt.Sprintf("registered client %s", e.ClientID)
+	case EventClientMetadataFetched:
+		return fmt.Sprintf("fetched client metadata document %s", e.ClientID)
+	case EventDeviceAuthorization:
+		return fmt.Sprintf("issued device code to client %s", e.ClientID)
+	case EventRevoked:
+		return fmt.Sprintf("revoked a token of client %s", e.ClientID)
+	case EventRejected:
+		return fmt.Sprintf("%s refused (client %s): %s: %s", e.Endpoint, e.ClientID, e.Error, e.Description)
+	}
+	return string(e.Kind)
+}
+
+// Stats counts what an [AuthServer] has done since it started.
+type Stats struct {
+	// AuthorizationRequests counts requests to the authorization endpoint
+	// that were not consent-form submissions.
+	AuthorizationRequests int
+	// Consents counts approvals, including those made by AutoApprove and
+	// device-code approvals.
+	Consents int
+	// Denials counts refusals by the user.
+	Denials int
+	// TokenRequests counts token endpoint requests by grant_type, refused
+	// ones included.
+	TokenRequests map[string]int
+	// Refreshes counts successful refresh_token grants.
+	Refreshes int
+	// Registrations counts successful dynamic client registrations.
+	Registrations int
+	// MetadataDocumentFetches counts fetches of Client ID Metadata Documents.
+	MetadataDocumentFetches int
+	// DeviceAuthorizations counts issued device codes.
+	DeviceAuthorizations int
+	// Revocations counts revocation requests that revoked a token.
+	Revocations int
+}
+
+func (s Stats) clone() Stats {
+	s.TokenRequests = maps.Clone(s.TokenRequests)
+	return s
+}

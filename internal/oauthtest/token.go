@@ -1,0 +1,243 @@
+package oauthtest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// handleToken is the token endpoint (RFC 6749 §3.2).
+func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		a.fail(w, r, "", errorf("invalid_request", "form: %v", err))
+		return
+	}
+	form := r.PostForm
+	gt := form.Get("grant_type")
+	a.count(func(s *Stats) { s.TokenRequests[gt]++ })
+	c, err := a.authenticate(r)
+	if err != nil {
+		a.fail(w, r, form.Get("client_id"), err)
+		return
+	}
+	if err := c.mayUse(gt); err != nil {
+		a.fail(w, r, c.ID, err)
+		return
+	}
+	var resp *tokenResponse
+	var g grant
+	switch gt {
+	case grantAuthorizationCode:
+		resp, g, err = a.codeGrant(c, form)
+	case grantRefresh:
+		resp, g, err = a.refreshGrant(c, form)
+	case grantClientCredentials:
+		resp, g, err = a.clientCredentialsGrant(c, form)
+	case GrantDeviceCode:
+		resp, g, err = a.deviceCodeGrant(c, form)
+	case GrantJWTBearer:
+		resp, g, err = a.jwtBearerGrant(c, form)
+	default:
+		err = errorf("unsupported_grant_type", "grant_type %q is not supported", gt)
+	}
+	if err != nil {
+		a.fail(w, r, c.ID, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+	a.emit(a.issuedEvent(r, gt, g, resp))
+}
+
+// codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+// A code works once; using it again revokes what it gave (RFC 6749 §4.1.2).
+func (a *AuthServer) codeGrant(c *client, form url.Values) (*tokenResponse, grant, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	code, ok := a.codes[form.Get("code")]
+	switch {
+	case !ok:
+		return nil, grant{}, errorf("invalid_grant", "unknown authorization code")
+	case code.used:
+		a.revokeGrantLocked(code.id)
+		return nil, grant{}, errorf("invalid_grant", "authorization code already used; its tokens are revoked")
+	}
+	code.used = true
+	verifier := form.Get("code_verifier")
+	sum := sha256.Sum256([]byte(verifier))
+	switch {
+	case !a.now().Before(code.expiry):
+		return nil, grant{}, errorf("invalid_grant", "authorization code expired")
+	case code.clientID != c.ID:
+		return nil, grant{}, errorf("invalid_grant", "authorization code was issued to another client")
+	case form.Get("redirect_uri") != code.redirectURI:
+		return nil, grant{}, errorf("invalid_grant", "redirect_uri differs from the authorization request's")
+	case verifier == "":
+		return nil, grant{}, errorf("invalid_grant", "code_verifier required (PKCE)")
+	case subtle.ConstantTimeCompare([]byte(b64.EncodeToString(sum[:])), []byte(code.challenge)) != 1:
+		return nil, grant{}, errorf("invalid_grant", "code_verifier does not match code_challenge")
+	}
+	if err := a.checkResource(form, code.grant); err != nil {
+		return nil, grant{}, err
+	}
+	return a.issueLocked(code.grant, &code.grant), code.grant, nil
+}
+
+// refreshGrant uses a refresh token (RFC 6749 §6), rotating it (OAuth 2.1
+// §4.3.1) unless ASOptions.NoRefreshRotation is set.
+func (a *AuthServer) refreshGrant(c *client, form url.Values) (*tokenResponse, grant, error) {
+	o := &a.opts
+	if o.NoRefreshTokens {
+		return nil, grant{}, errorf("unsupported_grant_type", "refresh tokens are disabled")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	t, ok := a.tokens[form.Get("refresh_token")]
+	switch {
+	case !ok || !t.refresh:
+		return nil, grant{}, errorf("invalid_grant", "unknown or revoked refresh token")
+	case !now.Before(t.expiry):
+		return nil, grant{}, errorf("invalid_grant", "refresh token expired")
+	case t.clientID != c.ID:
+		return nil, grant{}, errorf("invalid_grant", "refresh token was issued to another client")
+	case !t.rotated.IsZero() && !now.Before(t.rotated.Add(o.RefreshGrace)):
+		return nil, grant{}, errorf("invalid_grant", "refresh token was rotated; use the newest one")
+	case o.RequireScopeOnRefresh && !form.Has("scope"):
+		return nil, grant{}, errorf("invalid_request", "AADSTS90009: Application '%s' is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier.", c.ID)
+	}
+	if err := a.checkResource(form, t.grant); err != nil {
+		return nil, grant{}, err
+	}
+	g := t.grant
+	if form.Has("scope") {
+		scopes := strings.Fields(form.Get("scope"))
+		for _, s := range scopes {
+			if !slices.Contains(t.scopes, s) {
+				return nil, grant{}, errorf("invalid_scope", "scope %q was not granted", s)
+			}
+		}
+		g.scopes = scopes
+	}
+	a.stats.Refreshes++
+	if o.NoRefreshRotation {
+		return a.issueLocked(g, nil), g, nil
+	}
+	// The new refresh token keeps the original scope (RFC 6749 §6).
+	resp := a.issueLocked(g, &t.grant)
+	if t.rotated.IsZero() {
+		t.rotated = now
+	}
+	return resp, g, nil
+}
+
+// clientCredentialsGrant issues a token to a confidential client on its own
+// behalf (RFC 6749 §4.4), without a refresh token.
+func (a *AuthServer) clientCredentialsGrant(c *client, form url.Values) (*tokenResponse, grant, error) {
+	if c.AuthMethod == AuthNone {
+		return nil, grant{}, errorf("unauthorized_client", "public clients cannot use client_credentials")
+	}
+	g, err := a.newGrant(c, c.ID, form)
+	if err != nil {
+		return nil, grant{}, err
+	}
+	if a.opts.Audience != "" && g.resource == "" {
+		return nil, grant{}, errorf("access_denied", "No audience parameter was provided, and no default audience has been configured")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.issueLocked(g, nil), g, nil
+}
+
+// newGrant builds a grant for a request without a prior authorization: its
+// scope and resource come from form.
+func (a *AuthServer) newGrant(c *client, subject string, form url.Values) (grant, error) {
+	scopes, err := a.parseScopes(form.Get("scope"))
+	if err != nil {
+		return grant{}, err
+	}
+	res, err := a.boundResource(form)
+	if err != nil {
+		return grant{}, err
+	}
+	return grant{id: rand.Text(), clientID: c.ID, subject: subject, scopes: scopes, resource: res, offline: true}, nil
+}
+
+// jwtBearerGrant exchanges an identity assertion JWT authorization grant
+// (ID-JAG, SEP-990 and draft-ietf-oauth-identity-assertion-authz-grant)
+// issued by a trusted identity provider for an access token (RFC 7523 §2.1).
+func (a *AuthServer) jwtBearerGrant(c *client, form url.Values) (*tokenResponse, grant, error) {
+	assertion := form.Get("assertion")
+	_, unverified, err := parseJWT(assertion)
+	if err != nil {
+		return nil, grant{}, errorf("invalid_grant", "assertion: %v", err)
+	}
+	key, ok := a.opts.IDJAGIssuers[unverified.Iss]
+	if !ok {
+		if len(a.opts.IDJAGIssuers) == 0 {
+			return nil, grant{}, errorf("unsupported_grant_type", "the JWT bearer grant is disabled")
+		}
+		return nil, grant{}, errorf("invalid_grant", "assertion issuer %q is not trusted", unverified.Iss)
+	}
+	claims, err := verifyJWT(assertion, []jwk{{key: key}}, "oauth-id-jag+jwt")
+	if err == nil {
+		err = a.checkFreshness(claims)
+	}
+	switch {
+	case err != nil:
+		return nil, grant{}, errorf("invalid_grant", "assertion: %v", err)
+	case !slices.Contains(claims.Aud, a.issuer):
+		return nil, grant{}, errorf("invalid_grant", "assertion audience %q is not this issuer", claims.Aud)
+	case claims.ClientID != c.ID:
+		return nil, grant{}, errorf("invalid_grant", "assertion was issued to client %q", claims.ClientID)
+	case claims.Sub == "":
+		return nil, grant{}, errorf("invalid_grant", "assertion has no sub")
+	}
+	scopes, err := a.parseScopes(claims.Scope)
+	if err != nil {
+		return nil, grant{}, err
+	}
+	g := grant{id: rand.Text(), clientID: c.ID, subject: claims.Sub, scopes: scopes, resource: claims.Resource}
+	if err := a.checkResource(form, g); err != nil {
+		return nil, grant{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.issueLocked(g, nil), g, nil
+}
+
+// handleRevoke is the revocation endpoint (RFC 7009). Revoking a refresh
+// token revokes its whole grant; revoking an access token only that token.
+// Unknown tokens, and tokens of other clients, are ignored (§2.2).
+func (a *AuthServer) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		a.fail(w, r, "", errorf("invalid_request", "form: %v", err))
+		return
+	}
+	c, err := a.authenticate(r)
+	if err != nil {
+		a.fail(w, r, r.PostForm.Get("client_id"), err)
+		return
+	}
+	v := r.PostForm.Get("token")
+	a.mu.Lock()
+	t, ok := a.tokens[v]
+	ok = ok && t.clientID == c.ID
+	if ok {
+		a.stats.Revocations++
+		if t.refresh {
+			a.revokeGrantLocked(t.id)
+		} else {
+			delete(a.tokens, v)
+		}
+	}
+	a.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	if ok {
+		a.emit(Event{Kind: EventRevoked, Endpoint: r.URL.Path, ClientID: c.ID, Description: fmt.Sprintf("refresh token: %t", t.refresh)})
+	}
+}
