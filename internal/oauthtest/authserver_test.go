@@ -54,13 +54,13 @@ func TestMetadataContent(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 	want := map[string]any{
-		"issuer":                         a.Issuer(),
-		"authorization_endpoint":         a.Issuer() + "/authorize",
-		"token_endpoint":                 a.Issuer() + "/token",
-		"registration_endpoint":          a.Issuer() + "/register",
-		"revocation_endpoint":            a.Issuer() + "/revoke",
-		"device_authorization_endpoint":  a.Issuer() + "/device_authorization",
-		"code_challenge_methods_supported": []any{"S256"},
+		"issuer":                                         a.Issuer(),
+		"authorization_endpoint":                         a.Issuer() + "/authorize",
+		"token_endpoint":                                 a.Issuer() + "/token",
+		"registration_endpoint":                          a.Issuer() + "/register",
+		"revocation_endpoint":                            a.Issuer() + "/revoke",
+		"device_authorization_endpoint":                  a.Issuer() + "/device_authorization",
+		"code_challenge_methods_supported":               []any{"S256"},
 		"authorization_response_iss_parameter_supported": true,
 		"client_id_metadata_document_supported":          true,
 		"scopes_supported":                               []any{"read", "write", "offline_access"},
