@@ -200,7 +200,7 @@ type ASOptions struct {
 	// still answer at the server's own URL.
 	EndpointBase string
 	// EditMetadata, if set, may change each metadata document (decoded JSON)
-	// before it is served.
+	// before it is served. It is called from many goroutines at once.
 	EditMetadata func(map[string]any)
 	// RedirectState, if set, replaces the state in authorization responses.
 	RedirectState string

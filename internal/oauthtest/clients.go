@@ -300,7 +300,7 @@ func (a *AuthServer) authenticate(r *http.Request) (*client, error) {
 	}
 	assertion := form.Get("client_assertion")
 	switch {
-	case method != "" && (form.Has("client_secret") || assertion != ""):
+	case method != "" && (form.Get("client_secret") != "" || assertion != ""):
 		return nil, errorf("invalid_request", "more than one client authentication method")
 	case assertion != "":
 		if form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
@@ -312,7 +312,7 @@ func (a *AuthServer) authenticate(r *http.Request) (*client, error) {
 			return nil, &oauthError{Code: "invalid_client", Description: "client assertion: " + err.Error(), status: http.StatusUnauthorized}
 		}
 		id = claims.Sub
-	case form.Has("client_secret"):
+	case form.Get("client_secret") != "":
 		method = AuthClientSecretPost
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	case method == "":

@@ -11,27 +11,29 @@ type EventKind string
 
 // The kinds of [Event].
 const (
-	// EventAuthorizationRequest: a request reached the authorization
-	// endpoint (before validation).
+	// EventAuthorizationRequest reports a request to the authorization
+	// endpoint, before validation.
 	EventAuthorizationRequest EventKind = "authorization_request"
-	// EventConsent: the user (or AutoApprove) approved an authorization
-	// request or a device code; a code or device grant follows.
+	// EventConsent reports that the user (or AutoApprove) approved an
+	// authorization request or a device code.
 	EventConsent EventKind = "consent"
-	// EventDenied: the user denied an authorization request or a device code.
+	// EventDenied reports that the user denied an authorization request or
+	// a device code.
 	EventDenied EventKind = "denied"
-	// EventTokenIssued: the token endpoint issued an access token.
+	// EventTokenIssued reports that the token endpoint issued an access
+	// token; GrantType tells how.
 	EventTokenIssued EventKind = "token_issued"
-	// EventRegistered: a client registered dynamically (RFC 7591).
+	// EventRegistered reports a dynamic client registration (RFC 7591).
 	EventRegistered EventKind = "registered"
-	// EventClientMetadataFetched: the server fetched a Client ID Metadata
-	// Document.
+	// EventClientMetadataFetched reports a fetch of a Client ID Metadata
+	// Document; ClientID is its URL.
 	EventClientMetadataFetched EventKind = "client_metadata_fetched"
-	// EventDeviceAuthorization: a device code was issued (RFC 8628).
+	// EventDeviceAuthorization reports an issued device code (RFC 8628).
 	EventDeviceAuthorization EventKind = "device_authorization"
-	// EventRevoked: a token was revoked (RFC 7009).
+	// EventRevoked reports a revoked token (RFC 7009).
 	EventRevoked EventKind = "revoked"
-	// EventRejected: an endpoint refused a request; Error holds the OAuth
-	// error code and Description why.
+	// EventRejected reports a refused request; Error holds the OAuth error
+	// code and Description why.
 	EventRejected EventKind = "rejected"
 )
 

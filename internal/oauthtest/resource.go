@@ -128,8 +128,8 @@ func Protect(next http.Handler, opts *ResourceOptions) (http.Handler, error) {
 	// Metadata switched off is not found, rather than protected.
 	mux.Handle("/.well-known/", http.NotFoundHandler())
 	// RequireBearerToken is what puts the TokenInfo in the context; it gets
-	// the one p.ServeHTTP already checked.
-	p.next = auth.RequireBearerToken(p.checked, nil)(next)
+	// the one p.ServeHTTP already checked, expiry included.
+	p.next = auth.RequireBearerToken(p.checked, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(next)
 	mux.Handle("/", p)
 	return mux, nil
 }

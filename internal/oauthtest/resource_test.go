@@ -1,6 +1,8 @@
 package oauthtest
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +24,8 @@ type seen struct {
 
 // startProtected starts a server with Protect in front of a handler that
 // records what it sees; opts.Resource is set to the server's /mcp URL and,
-// if empty, AuthorizationServers and Verifier come from a.
+// if empty, AuthorizationServers and Verifier come from a; a may be nil
+// when both are set.
 func startProtected(t *testing.T, a *AuthServer, opts ResourceOptions) (*httptest.Server, string, chan seen) {
 	t.Helper()
 	got := make(chan seen, 10)
@@ -234,6 +237,27 @@ func TestProtectClock(t *testing.T) {
 	c.Advance(time.Minute)
 	if status, h := call(t, mcpURL, tok, otherCall); status != 401 || !strings.Contains(h, "token expired") {
 		t.Errorf("expired token: %d %s", status, h)
+	}
+}
+
+func TestProtectCustomVerifier(t *testing.T) {
+	// A verifier that gives no expiry, and the audience as a list.
+	var mcpURL string // set before the first request
+	verify := func(_ context.Context, tok string, _ *http.Request) (*auth.TokenInfo, error) {
+		if tok != "good" {
+			return nil, fmt.Errorf("%w: not good", auth.ErrInvalidToken)
+		}
+		return &auth.TokenInfo{UserID: "u", Extra: map[string]any{"aud": []any{"https://a.example.com", mcpURL}}}, nil
+	}
+	_, mcpURL, got := startProtected(t, nil, ResourceOptions{AuthorizationServers: []string{"https://as.example.com"}, Verifier: verify})
+	if status, h := call(t, mcpURL, "good", otherCall); status != 200 {
+		t.Fatalf("%d %s", status, h)
+	}
+	if s := <-got; s.info.UserID != "u" {
+		t.Errorf("handler saw %+v", s.info)
+	}
+	if status, h := call(t, mcpURL, "bad", otherCall); status != 401 || !strings.Contains(h, `error="invalid_token"`) {
+		t.Errorf("bad token: %d %s", status, h)
 	}
 }
 
