@@ -3,8 +3,11 @@ package oauthclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
 
 	"github.com/cli/browser"
@@ -22,6 +25,30 @@ func OpenBrowser(_ context.Context, url string) error {
 		return errors.New("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)")
 	}
 	return browser.OpenURL(url)
+}
+
+// CommandOpener returns an opener that runs path with the URL as its only
+// argument, without a shell: a browser other than the default, a profile,
+// wslview. The command's output goes to output, never to stdout. The
+// opener does not wait for the command: the sign-in goes on while the
+// browser runs.
+func CommandOpener(path string, output io.Writer, log *slog.Logger) func(ctx context.Context, url string) error {
+	return func(_ context.Context, url string) error {
+		if err := checkBrowserURL(url); err != nil {
+			return err
+		}
+		cmd := exec.Command(path, url)
+		cmd.Stdout, cmd.Stderr = output, output
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("run the browser command: %w", err)
+		}
+		go func() {
+			if err := cmd.Wait(); err != nil && log != nil {
+				log.Warn("the browser command failed", "command", path, "err", err)
+			}
+		}()
+		return nil
+	}
 }
 
 func init() {

@@ -76,7 +76,7 @@ func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered
 	if h.resource != "" {
 		form.Set("resource", h.resource)
 	}
-	t, err := h.tokenRequest(ctx, d.as.TokenEndpoint, client, form)
+	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
 	if err != nil {
 		if isTokenError(err, "invalid_client") && client.Kind == KindDynamic {
 			h.forgetRegistration(ctx)

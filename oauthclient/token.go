@@ -51,17 +51,20 @@ func isTokenError(err error, code string) bool {
 	return ok && te.Code == code
 }
 
-// tokenRequest posts form to a token endpoint, authenticating as client.
+// tokenRequest posts form to the token endpoint of issuer, authenticating
+// as client.
 // It is the one way tokens are asked for (but the device grant's polling),
 // so that every grant sends the resource and every authentication method
 // works with every grant; x/oauth2 drops the resource on refresh and has
 // no private_key_jwt.
-func (h *Handler) tokenRequest(ctx context.Context, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
+func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
 	form = cloneValues(form)
 	switch client.AuthMethod {
 	case "client_secret_basic":
 	case "private_key_jwt":
-		assertion, err := h.clientAssertion(client.ID, endpoint)
+		// The audience is the issuer, as draft-ietf-oauth-rfc7523bis
+		// requires and servers accept.
+		assertion, err := h.clientAssertion(client.ID, issuer)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +165,7 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			// is the grant unchanged (RFC 6749 section 6).
 			form.Set("scope", strings.Join(c.Scopes, " "))
 		}
-		t, err := h.tokenRequest(ctx, c.TokenEndpoint, c.Client, form)
+		t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
 		if isTokenError(err, "invalid_grant") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
 			h.log.Info("the authorization server refused the refresh token; a new sign-in is needed", "err", err)
 			kept := c.clone()
@@ -219,15 +222,15 @@ func (h *Handler) clientCredentials(ctx context.Context, d *discovered, scopes [
 		form.Set("resource", h.resource)
 	}
 	h.log.Info("requesting a token with the client credentials grant", "client_id", client.ID, "token_endpoint_auth_method", method)
-	t, err := h.tokenRequest(ctx, d.as.TokenEndpoint, client, form)
+	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials grant: %w", err)
 	}
 	return h.fromToken(d, client, scopes, t), nil
 }
 
-// clientAssertion signs an RFC 7523 client authentication JWT for the
-// token endpoint aud: RS256 for an RSA key, ES256 for a P-256 key.
+// clientAssertion signs an RFC 7523 client authentication JWT for aud:
+// RS256 for an RSA key, ES256 for a P-256 key.
 func (h *Handler) clientAssertion(clientID, aud string) (string, error) {
 	key := h.cfg.PrivateKey
 	if key == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
@@ -36,6 +37,7 @@ type authOptions struct {
 	loginTimeout      time.Duration
 	authorizeParams   headerFlag
 	tokenStore        string
+	browserCommand    string
 }
 
 // clientSecretEnv is the environment variable a client secret may come
@@ -56,11 +58,14 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&a.noResource, "no-resource", false, "leave the resource parameter out, for authorization servers that reject it")
 	fs.DurationVar(&a.loginTimeout, "login-timeout", 5*time.Minute, "how long a sign-in waits for the user")
 	fs.Var(&a.authorizeParams, "authorize-param", "add `name=value` to the authorization request (repeatable)")
+	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` with the URL as its argument (no shell), instead of the default browser")
 	fs.StringVar(&a.tokenStore, "token-store", "file", "where credentials are kept: `file` (0600, in the user config directory) or memory (not kept)")
 }
 
-// handler builds the OAuth handler for serverURL.
-func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+// handler builds the OAuth handler for serverURL. stderr receives the
+// browser command's output; in a terminal (the login command), prompt and
+// input are the user's, else nil.
+func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
 	secret, err := a.secret()
 	if err != nil {
 		return nil, err
@@ -87,6 +92,10 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 	if a.scope != "" {
 		scopes = strings.Fields(a.scope)
 	}
+	var open func(context.Context, string) error
+	if a.browserCommand != "" {
+		open = oauthclient.CommandOpener(a.browserCommand, stderr, log)
+	}
 	return oauthclient.New(&oauthclient.Config{
 		ServerURL:         serverURL,
 		Resource:          a.resource,
@@ -105,6 +114,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 		LoginCommand:      "mcp-bridge login " + serverURL,
 		HTTPClient:        client,
 		Store:             store,
+		OpenURL:           open,
 		Prompt:            prompt,
 		Input:             input,
 		Logger:            log,

@@ -45,7 +45,7 @@ func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "mcp-bridge login: %v\n", err)
 		return exitUsage
 	}
-	h, err := o.auth.handler(pos[0], client, log, stderr, stdin)
+	h, err := o.auth.handler(pos[0], client, log, stderr, stderr, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge login: %v\n", err)
 		return exitUsage

@@ -162,7 +162,7 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	defer closeLog()
 
-	cfg, err := o.config(pos[0], log)
+	cfg, err := o.config(pos[0], log, stderr)
 	var r *bridge.Relay
 	if err == nil {
 		r, err = bridge.New(cfg)
@@ -179,7 +179,7 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 }
 
 // config turns the flags into the relay's configuration.
-func (o *bridgeOptions) config(url string, log *slog.Logger) (*bridge.Config, error) {
+func (o *bridgeOptions) config(url string, log *slog.Logger, stderr io.Writer) (*bridge.Config, error) {
 	header, err := parseHeaders(o.headers, o.headerFile, os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func (o *bridgeOptions) config(url string, log *slog.Logger) (*bridge.Config, er
 	}
 	// Host-launched: no terminal to prompt on, so sign-ins that need one
 	// say so in the error the host shows.
-	oauth, err := o.auth.handler(url, client, log, nil, nil)
+	oauth, err := o.auth.handler(url, client, log, stderr, nil, nil)
 	if err != nil {
 		return nil, err
 	}
