@@ -94,6 +94,10 @@ type Config struct {
 	PrivateKey crypto.Signer
 	KeyID      string
 
+	// Enterprise, if not nil, signs in with the company identity
+	// provider's ID token instead of a browser (SEP-990). It needs ClientID.
+	Enterprise *Enterprise
+
 	// Login is how the user signs in: [LoginBrowser] (the default),
 	// [LoginDevice] or [LoginPaste].
 	Login string
@@ -197,6 +201,9 @@ func New(cfg *Config) (*Handler, error) {
 	}
 	if c.ClientCredentials && c.ClientSecret == "" && c.PrivateKey == nil {
 		return nil, errors.New("the client credentials grant needs a client secret or a private key")
+	}
+	if c.Enterprise != nil && (c.ClientID == "" || c.Enterprise.IDTokenFile == "" || c.Enterprise.IdPIssuer == "" || c.Enterprise.IdPClientID == "") {
+		return nil, errors.New("enterprise-managed authorization needs an ID token file, the identity provider's issuer and client id, and a client id")
 	}
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = 5 * time.Minute

@@ -133,7 +133,7 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 	}
 	now := h.now()
 	h.starts = slices.DeleteFunc(h.starts, func(t time.Time) bool { return now.Sub(t) > signInsWindow })
-	if !h.cfg.ClientCredentials && len(h.starts) >= maxSignIns {
+	if len(h.starts) >= maxSignIns {
 		h.mu.Unlock()
 		return fmt.Errorf("the server asked for %d sign-ins within %v; not opening another (restart the bridge to try again)", len(h.starts), signInsWindow)
 	}
@@ -174,6 +174,8 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	switch {
 	case h.cfg.ClientCredentials:
 		c, err = h.clientCredentials(ctx, d, scopes)
+	case h.cfg.Enterprise != nil:
+		c, err = h.enterpriseSignIn(ctx, d, scopes)
 	case h.cfg.Login == LoginDevice:
 		c, err = h.deviceSignIn(ctx, p, d, scopes)
 	default:
@@ -215,7 +217,7 @@ func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, st
 	default:
 		s = slices.Clone(d.scopesSupported)
 	}
-	if !h.cfg.ClientCredentials && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
+	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
 		s = append(s, "offline_access")
 	}
 	return s

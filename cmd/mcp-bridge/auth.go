@@ -38,6 +38,9 @@ type authOptions struct {
 	authorizeParams   headerFlag
 	tokenStore        string
 	browserCommand    string
+	idTokenFile       string
+	idpIssuer         string
+	idpClientID       string
 }
 
 // clientSecretEnv is the environment variable a client secret may come
@@ -58,6 +61,9 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&a.noResource, "no-resource", false, "leave the resource parameter out, for authorization servers that reject it")
 	fs.DurationVar(&a.loginTimeout, "login-timeout", 5*time.Minute, "how long a sign-in waits for the user")
 	fs.Var(&a.authorizeParams, "authorize-param", "add `name=value` to the authorization request (repeatable)")
+	fs.StringVar(&a.idTokenFile, "id-token-file", "", "sign in with the company identity provider's ID token in `file` instead of a browser (enterprise-managed authorization, SEP-990); with --idp-issuer, --idp-client-id and --client-id")
+	fs.StringVar(&a.idpIssuer, "idp-issuer", "", "the identity provider's issuer `URL`, for --id-token-file")
+	fs.StringVar(&a.idpClientID, "idp-client-id", "", "the client `id` to present to the identity provider, for --id-token-file")
 	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` with the URL as its argument (no shell), instead of the default browser")
 	fs.StringVar(&a.tokenStore, "token-store", "file", "where credentials are kept: `file` (0600, in the user config directory) or memory (not kept)")
 }
@@ -92,6 +98,10 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 	if a.scope != "" {
 		scopes = strings.Fields(a.scope)
 	}
+	var enterprise *oauthclient.Enterprise
+	if a.idTokenFile != "" {
+		enterprise = &oauthclient.Enterprise{IDTokenFile: a.idTokenFile, IdPIssuer: a.idpIssuer, IdPClientID: a.idpClientID}
+	}
 	var open func(context.Context, string) error
 	if a.browserCommand != "" {
 		open = oauthclient.CommandOpener(a.browserCommand, stderr, log)
@@ -106,6 +116,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 		ClientMetadataURL: a.clientMetadataURL,
 		ClientCredentials: a.clientCredentials,
 		PrivateKey:        key,
+		Enterprise:        enterprise,
 		KeyID:             a.keyID,
 		Login:             a.login,
 		CallbackPort:      a.callbackPort,
