@@ -100,7 +100,8 @@ func (h *Handler) browserCode(ctx context.Context, p *pendingLogin, ln net.Liste
 	ru, _ := url.Parse(redirectURI)
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
-		Handler:           &callback{path: ru.Path, state: state, as: d.as, server: h.cfg.ServerURL, results: results},
+		Handler: &callback{path: ru.Path, state: state, as: d.as, server: h.cfg.ServerURL, results: results,
+			received: func() { p.acted.Store(true) }},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)

@@ -369,7 +369,7 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	h.mu.Lock()
 	c := h.creds.clone()
 	h.mu.Unlock()
-	if c.hasToken() && sent != c.AccessToken {
+	if c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken {
 		return nil // another request has already renewed the token
 	}
 	if resp.StatusCode == http.StatusForbidden {

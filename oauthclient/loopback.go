@@ -21,6 +21,10 @@ type callback struct {
 	as      *asMeta
 	server  string
 	results chan<- callbackResult // buffered, one
+
+	// received, if not nil, is called when a response for this sign-in
+	// arrives, before the browser gets its page.
+	received func()
 }
 
 func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +41,9 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	select {
 	case c.results <- callbackResult{code, err}:
+		if c.received != nil {
+			c.received()
+		}
 	default:
 		page(w, http.StatusConflict, "Already handled", "mcp-bridge already has an answer for this sign-in. You can close this tab.")
 		return

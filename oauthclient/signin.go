@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -74,6 +75,7 @@ type pendingLogin struct {
 	once   sync.Once
 	notice chan struct{} // closed when the user must act elsewhere
 	noted  error         // what to tell them, set before notice is closed
+	acted  atomic.Bool   // the user has acted: the notice is out of date
 }
 
 func newPendingLogin() *pendingLogin {
@@ -96,13 +98,18 @@ func (p *pendingLogin) wait(ctx context.Context, foreground bool) error {
 	if foreground {
 		notice = nil
 	}
-	select {
-	case <-p.done:
-		return p.err
-	case <-notice:
-		return p.noted
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case <-p.done:
+			return p.err
+		case <-notice:
+			if !p.acted.Load() {
+				return p.noted
+			}
+			notice = nil // the user has answered: the end is near
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

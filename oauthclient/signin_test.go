@@ -1,0 +1,370 @@
+package oauthclient_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
+)
+
+// These tests sign in with a real MCP client (the Go SDK's, with a Handler
+// as its OAuthHandler) to the demo server protected by the in-process
+// authorization server. The only fake is the browser: an HTTP client that
+// presses Approve on the consent page and follows the redirect into the
+// Handler's loopback listener.
+
+// clock is a fake clock the authorization server and the Handler share.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// browser is the fake user's browser: it records every URL it is asked to
+// open and, unless told otherwise, approves the consent page.
+type browser struct {
+	as      *oauthtest.AuthServer
+	t       *testing.T
+	mu      sync.Mutex
+	opened  []string
+	refuse  bool // fail to open, as on a machine with no browser
+	deny    bool // press Deny
+	forbids bool // fail the test if asked to open anything
+}
+
+func (b *browser) open(ctx context.Context, url string) error {
+	b.mu.Lock()
+	b.opened = append(b.opened, url)
+	b.mu.Unlock()
+	if b.forbids {
+		b.t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
+		return errors.New("no browser in this test")
+	}
+	if b.refuse {
+		return errors.New("no graphical session")
+	}
+	go b.visit(url, !b.deny)
+	return nil
+}
+
+// visit consents (or not) and follows the redirect to the loopback
+// listener, as a browser would.
+func (b *browser) visit(url string, approve bool) {
+	redirect, err := b.as.Consent(context.Background(), url, approve)
+	if err != nil {
+		b.t.Errorf("consent: %v", err)
+		return
+	}
+	resp, err := http.Get(redirect.String())
+	if err != nil {
+		b.t.Errorf("follow the redirect: %v", err)
+		return
+	}
+	resp.Body.Close()
+}
+
+func (b *browser) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.opened)
+}
+
+// env is a protected demo server and what it takes to sign in to it.
+type env struct {
+	demo    *oauthtest.ProtectedDemo
+	browser *browser
+	store   *oauthclient.MemoryStore
+	clock   *clock
+}
+
+func setup(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.ResourceOptions) *env {
+	t.Helper()
+	if as == nil {
+		as = &oauthtest.ASOptions{}
+	}
+	c := newClock()
+	as.Now = c.Now
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: as, Resource: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	return &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+}
+
+// handler returns a Handler for the demo server; edit adjusts its config.
+func (e *env) handler(t *testing.T, edit func(*oauthclient.Config)) *oauthclient.Handler {
+	t.Helper()
+	cfg := &oauthclient.Config{
+		ServerURL:    e.demo.URL,
+		HTTPClient:   e.demo.AuthServer.Client(),
+		Store:        e.store,
+		OpenURL:      e.browser.open,
+		LoginTimeout: 20 * time.Second,
+		Now:          e.clock.Now,
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	h, err := oauthclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// connect starts an MCP session with h authorizing it.
+func (e *env) connect(ctx context.Context, h *oauthclient.Handler) (*mcp.ClientSession, error) {
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	return client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:     e.demo.URL,
+		HTTPClient:   e.demo.AuthServer.Client(),
+		OAuthHandler: h,
+		MaxRetries:   -1,
+	}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+}
+
+func echo(ctx context.Context, s *mcp.ClientSession, text string) error {
+	res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": text}})
+	if err != nil {
+		return err
+	}
+	if res.IsError || len(res.Content) == 0 || res.Content[0].(*mcp.TextContent).Text != text {
+		return errors.New("echo returned something else")
+	}
+	return nil
+}
+
+// TestTokenLifecycle walks a token's life: no token → browser sign-in with
+// dynamic registration → calls with the token → expiry and a refresh that
+// rotates the refresh token, saved → a refused refresh → a new sign-in that
+// reuses the registration.
+func TestTokenLifecycle(t *testing.T) {
+	e := setup(t, &oauthtest.ASOptions{AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour}, nil)
+	h := e.handler(t, nil)
+	ctx := t.Context()
+	s, err := e.connect(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := echo(ctx, s, "one"); err != nil {
+		t.Fatal(err)
+	}
+	st := e.demo.AuthServer.Stats()
+	if e.browser.count() != 1 || st.AuthorizationRequests != 1 || st.Registrations != 1 {
+		t.Fatalf("after sign-in: browser opened %d times, stats %+v; want 1, 1, 1", e.browser.count(), st)
+	}
+	first, _ := e.store.Load(ctx, h.Key())
+	if first == nil || first.RefreshToken == "" || first.Client.Kind != oauthclient.KindDynamic || first.Resource != e.demo.URL {
+		t.Fatalf("stored credentials = %+v", first)
+	}
+
+	e.clock.Advance(59 * time.Second) // within the refresh margin
+	if err := echo(ctx, s, "two"); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := e.store.Load(ctx, h.Key())
+	if st := e.demo.AuthServer.Stats(); st.Refreshes != 1 || e.browser.count() != 1 {
+		t.Fatalf("after expiry: %d refreshes, %d browser opens; want 1 and 1", st.Refreshes, e.browser.count())
+	}
+	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
+		t.Errorf("the rotated tokens were not saved")
+	}
+
+	// The server forgets the refresh token: the next expiry needs a sign-in,
+	// which reuses the registration.
+	e.clock.Advance(2 * time.Hour)
+	if err := echo(ctx, s, "three"); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.demo.AuthServer.Stats(); e.browser.count() != 2 || st.Registrations != 1 {
+		t.Errorf("after the refresh token expired: %d browser opens, %d registrations; want 2 and 1", e.browser.count(), st.Registrations)
+	}
+}
+
+// TestStoredTokenNeedsNoBrowser: a second Handler (the next start) with
+// the same store signs nothing in.
+func TestStoredTokenNeedsNoBrowser(t *testing.T) {
+	e := setup(t, nil, nil)
+	ctx := t.Context()
+	s, err := e.connect(ctx, e.handler(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	e.browser.forbids = true
+	s, err = e.connect(ctx, e.handler(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := echo(ctx, s, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.demo.AuthServer.Stats(); st.AuthorizationRequests != 1 {
+		t.Errorf("%d authorization requests, want 1", st.AuthorizationRequests)
+	}
+}
+
+// TestConcurrent401sSignInOnce: many requests refused at once lead to one
+// sign-in, one browser tab.
+func TestConcurrent401sSignInOnce(t *testing.T) {
+	e := setup(t, &oauthtest.ASOptions{NoRefreshTokens: true, AccessTokenTTL: time.Hour}, nil)
+	h := e.handler(t, nil)
+	ctx := t.Context()
+	s, err := e.connect(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e.clock.Advance(2 * time.Hour) // every request now gets a 401
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range 20 {
+		wg.Go(func() {
+			if err := echo(ctx, s, strings.Repeat("x", i+1)); err != nil {
+				t.Log(err)
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Errorf("%d of 20 calls failed", failed.Load())
+	}
+	if n := e.browser.count(); n != 2 {
+		t.Errorf("the browser opened %d times, want 2 (the first sign-in, then one for 20 refused requests)", n)
+	}
+}
+
+// TestStepUp: a tool that needs another scope answers 403
+// insufficient_scope; the Handler signs in for the union and the call
+// succeeds.
+func TestStepUp(t *testing.T) {
+	e := setup(t, &oauthtest.ASOptions{Scopes: []string{"demo:read", "demo:write"}},
+		&oauthtest.ResourceOptions{Scopes: []string{"demo:read"}, ToolScopes: map[string]string{"add": "demo:write"}})
+	h := e.handler(t, nil)
+	ctx := t.Context()
+	s, err := e.connect(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.Credentials(ctx)
+	if !strings.Contains(strings.Join(c.Scopes, " "), "demo:read") || !strings.Contains(strings.Join(c.Scopes, " "), "demo:write") {
+		t.Errorf("scopes after step-up = %q, want demo:read and demo:write", c.Scopes)
+	}
+	if n := e.browser.count(); n != 2 {
+		t.Errorf("the browser opened %d times, want 2", n)
+	}
+}
+
+// TestNoBrowser: where no browser opens, the request fails at once with an
+// error that gives the URL and the login command; the sign-in goes on, and
+// once the user opens the URL by hand the next request works.
+func TestNoBrowser(t *testing.T) {
+	e := setup(t, nil, nil)
+	e.browser.refuse = true
+	h := e.handler(t, func(c *oauthclient.Config) { c.LoginCommand = "mcp-bridge login demo" })
+	ctx := t.Context()
+	_, err := e.connect(ctx, h)
+	var lre *oauthclient.LoginRequiredError
+	if !errors.As(err, &lre) || lre.URL == "" || !strings.Contains(err.Error(), "mcp-bridge login demo") {
+		t.Fatalf("err = %v, want a LoginRequiredError with the URL and the command", err)
+	}
+	e.browser.visit(lre.URL, true) // the user opens it by hand, then retries
+	s, err := e.connect(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if e.demo.AuthServer.Stats().AuthorizationRequests != 1 {
+		t.Errorf("more than one authorization request")
+	}
+}
+
+// TestHostile checks that the Handler refuses what a hostile or broken
+// server offers, says why, and never opens the browser on it.
+func TestHostile(t *testing.T) {
+	tests := []struct {
+		name    string
+		as      *oauthtest.ASOptions
+		res     *oauthtest.ResourceOptions
+		opens   int // how many times the browser may open
+		wantErr string
+	}{
+		{"issuer mismatch", &oauthtest.ASOptions{MetadataIssuer: "https://other.example"}, nil, 0, "states issuer"},
+		{"resource mismatch", nil, &oauthtest.ResourceOptions{MetadataResource: "https://evil.example.com/mcp"}, 0, "is for \"https://evil.example.com/mcp\""},
+		{"no PKCE", &oauthtest.ASOptions{OmitCodeChallengeMethods: true}, nil, 0, "PKCE"},
+		{"plain PKCE only", &oauthtest.ASOptions{CodeChallengeMethods: []string{"plain"}}, nil, 0, "S256"},
+		{"http endpoints", &oauthtest.ASOptions{EndpointBase: "http://auth.example.com"}, nil, 0, "plain http"},
+		{"javascript: endpoint", &oauthtest.ASOptions{EndpointBase: "javascript:alert(1)//"}, nil, 0, "scheme"},
+		{"file: endpoint", &oauthtest.ASOptions{EndpointBase: "file:///etc"}, nil, 0, "scheme"},
+		{"wrong state", &oauthtest.ASOptions{RedirectState: "forged"}, nil, 1, "no sign-in within"},
+		{"wrong iss", &oauthtest.ASOptions{RedirectIss: "https://evil.example"}, nil, 1, "refusing it"},
+		{"missing iss", &oauthtest.ASOptions{OmitIss: true}, nil, 1, "promises an iss"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, tt.as, tt.res)
+			h := e.handler(t, func(c *oauthclient.Config) { c.LoginTimeout = 2 * time.Second })
+			_, err := e.connect(t.Context(), h)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want it to say %q", err, tt.wantErr)
+			}
+			if n := e.browser.count(); n != tt.opens {
+				t.Errorf("the browser opened %d times, want %d", n, tt.opens)
+			}
+			if c := h.Credentials(t.Context()); c != nil && c.AccessToken != "" {
+				t.Errorf("a token was kept")
+			}
+		})
+	}
+}
+
+// TestStormGuard: a server that refuses every token gets one sign-in, not a
+// stream of browser tabs.
+func TestStormGuard(t *testing.T) {
+	e := setup(t, nil, &oauthtest.ResourceOptions{
+		Verifier: func(context.Context, string, *http.Request) (*auth.TokenInfo, error) {
+			return nil, auth.ErrInvalidToken
+		},
+	})
+	h := e.handler(t, nil)
+	ctx := t.Context()
+	for range 5 {
+		if _, err := e.connect(ctx, h); err == nil {
+			t.Fatal("connected to a server that refuses every token")
+		}
+	}
+	if n := e.browser.count(); n != 1 {
+		t.Errorf("the browser opened %d times for a server that refuses every token, want 1", n)
+	}
+}
