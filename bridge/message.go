@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Message is one JSON-RPC 2.0 message on its way through the relay.
@@ -222,7 +223,7 @@ func parseObject(data []byte) (*Message, error) {
 // unquote returns the string a JSON string literal holds, or "" if it is
 // malformed. Literals without escapes, the usual case, take no decoding.
 func unquote(lit []byte) string {
-	if bytes.IndexByte(lit, '\\') < 0 {
+	if bytes.IndexByte(lit, '\\') < 0 && utf8.Valid(lit) {
 		return string(lit[1 : len(lit)-1])
 	}
 	var s string
@@ -240,7 +241,7 @@ func idKey(id []byte) string {
 		return ""
 	}
 	if id[0] == '"' {
-		if bytes.IndexByte(id, '\\') < 0 {
+		if bytes.IndexByte(id, '\\') < 0 && utf8.Valid(id) {
 			return "s" + string(id[1:len(id)-1])
 		}
 		var s string

@@ -105,7 +105,12 @@ func (h *Handler) browserCode(ctx context.Context, p *pendingLogin, ln net.Liste
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Let the browser have its page, briefly.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
 
 	h.log.Info("opening the browser to sign in", "authorization_endpoint", d.as.AuthorizationEndpoint, "redirect", redirectURI)
 	open := h.cfg.OpenURL

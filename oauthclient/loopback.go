@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"html/template"
 	"net/http"
+	"sync/atomic"
 )
 
 // callbackResult is what the loopback redirect brings: a code, or why not.
@@ -16,11 +17,12 @@ type callbackResult struct {
 // passes the first valid response on. A response with a wrong state is
 // refused without ending the wait: it does not belong to this sign-in.
 type callback struct {
-	path    string
-	state   string
-	as      *asMeta
-	server  string
-	results chan<- callbackResult // buffered, one
+	path     string
+	state    string
+	as       *asMeta
+	server   string
+	results  chan<- callbackResult // buffered, one
+	answered atomic.Bool           // a response has been taken
 
 	// received, if not nil, is called when a response for this sign-in
 	// arrives, before the browser gets its page.
@@ -39,20 +41,24 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"It does not belong to the sign-in mcp-bridge is waiting for. Close this tab and use the newest sign-in link.")
 		return
 	}
-	select {
-	case c.results <- callbackResult{code, err}:
-		if c.received != nil {
-			c.received()
-		}
-	default:
+	if !c.answered.CompareAndSwap(false, true) {
 		page(w, http.StatusConflict, "Already handled", "mcp-bridge already has an answer for this sign-in. You can close this tab.")
 		return
 	}
+	if c.received != nil {
+		c.received()
+	}
+	// The page goes out before the sign-in hears of the answer: once it
+	// has, it closes this server.
 	if err != nil {
 		page(w, http.StatusBadRequest, "Sign-in failed", "mcp-bridge could not sign in to "+c.server+": "+err.Error()+". You can close this tab.")
-		return
+	} else {
+		page(w, http.StatusOK, "Signed in", "mcp-bridge is signed in to "+c.server+". You can close this tab and go back to your app.")
 	}
-	page(w, http.StatusOK, "Signed in", "mcp-bridge is signed in to "+c.server+". You can close this tab and go back to your app.")
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	c.results <- callbackResult{code, err}
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
