@@ -27,24 +27,27 @@ func OpenBrowser(_ context.Context, url string) error {
 	return browser.OpenURL(url)
 }
 
-// CommandOpener returns an opener that runs path with the URL as its only
-// argument, without a shell: a browser other than the default, a profile,
-// wslview. The command's output goes to output, never to stdout. The
-// opener does not wait for the command: the sign-in goes on while the
+// CommandOpener returns an opener that runs argv with the URL appended as
+// its last argument, without a shell: a browser other than the default, a
+// profile, wslview. The command's output goes to output, never to stdout.
+// The opener does not wait for the command: the sign-in goes on while the
 // browser runs.
-func CommandOpener(path string, output io.Writer, log *slog.Logger) func(ctx context.Context, url string) error {
+func CommandOpener(argv []string, output io.Writer, log *slog.Logger) func(ctx context.Context, url string) error {
 	return func(_ context.Context, url string) error {
 		if err := checkBrowserURL(url); err != nil {
 			return err
 		}
-		cmd := exec.Command(path, url)
+		if len(argv) == 0 {
+			return errors.New("no browser command")
+		}
+		cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], url)...)
 		cmd.Stdout, cmd.Stderr = output, output
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("run the browser command: %w", err)
 		}
 		go func() {
 			if err := cmd.Wait(); err != nil && log != nil {
-				log.Warn("the browser command failed", "command", path, "err", err)
+				log.Warn("the browser command failed", "command", argv[0], "err", err)
 			}
 		}()
 		return nil

@@ -64,7 +64,7 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.idTokenFile, "id-token-file", "", "sign in with the company identity provider's ID token in `file` instead of a browser (enterprise-managed authorization, SEP-990); with --idp-issuer, --idp-client-id and --client-id")
 	fs.StringVar(&a.idpIssuer, "idp-issuer", "", "the identity provider's issuer `URL`, for --id-token-file")
 	fs.StringVar(&a.idpClientID, "idp-client-id", "", "the client `id` to present to the identity provider, for --id-token-file")
-	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` with the URL as its argument (no shell), instead of the default browser")
+	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` (words split at spaces, \"double quotes\" group; no shell) with the URL as its last argument, instead of the default browser")
 	fs.StringVar(&a.tokenStore, "token-store", "file", "where credentials are kept: `file` (0600, in the user config directory) or memory (not kept)")
 }
 
@@ -104,7 +104,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 	}
 	var open func(context.Context, string) error
 	if a.browserCommand != "" {
-		open = oauthclient.CommandOpener(a.browserCommand, stderr, log)
+		argv, err := splitCommand(a.browserCommand)
+		if err != nil {
+			return nil, fmt.Errorf("--browser-command: %w", err)
+		}
+		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
 	return oauthclient.New(&oauthclient.Config{
 		ServerURL:         serverURL,
@@ -155,6 +159,41 @@ func (a *authOptions) store() (oauthclient.Store, error) {
 		return credStore{&tokenstore.File{Dir: filepath.Join(dir, "mcp-bridge", "credentials")}}, nil
 	}
 	return nil, fmt.Errorf("--token-store %q: want file or memory", a.tokenStore)
+}
+
+// splitCommand splits a command line into words at spaces; double quotes
+// group words with spaces, as in "C:\Program Files\Browser\browser.exe".
+// There is no shell: no variables, no globbing, no escapes.
+func splitCommand(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			inWord = true
+		case (r == ' ' || r == '\t') && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		return nil, errors.New("unbalanced double quote")
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	if len(words) == 0 {
+		return nil, errors.New("empty command")
+	}
+	return words, nil
 }
 
 // readPrivateKey reads a PEM private key: PKCS #8, PKCS #1 (RSA) or SEC 1

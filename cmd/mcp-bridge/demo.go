@@ -10,8 +10,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -20,15 +25,25 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
+// demoTokenLife is the lifetime of the demo's access tokens: short, so
+// that the demo shows a refresh.
+const demoTokenLife = 3 * time.Second
+
 // runDemo plays a host session through the real bridge against the
-// in-process demo server, printing each step, or with --serve keeps the
-// server up for a real host.
+// in-process demo server, protected by an in-process authorization server,
+// printing each step; or, with --serve, keeps both up for a real host.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "approve" {
+		// The browser of the bridges the demo starts: see browserArgs.
+		return demoApprove(ctx, args[1], stderr)
+	}
 	fs := flag.NewFlagSet("mcp-bridge demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	serve := fs.Bool("serve", false, "keep the demo server running and print the host config entry that uses it")
+	serve := fs.Bool("serve", false, "keep the demo servers running and print the host config entry that uses them")
+	autoApprove := fs.Bool("auto-approve", false, "approve the sign-in without a browser, even where one could open")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -40,43 +55,121 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcp-bridge demo: %v\n", err)
 		return exitError
 	}
+	p := newPrinter(stdout)
 	srv, err := demoserver.Start(ctx, &demoserver.Options{EventStore: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge demo: %v\n", err)
 		return exitError
 	}
 	defer srv.Close()
-
-	p := newPrinter(stdout)
+	life := demoTokenLife
 	if *serve {
-		return serveDemo(ctx, p, srv, exe)
+		life = 10 * time.Minute
 	}
-	if err := playDemo(ctx, p, srv, exe); err != nil {
+	pd, err := oauthtest.StartProtectedDemo(ctx, &oauthtest.DemoOptions{
+		Handler: srv.Handler(),
+		AuthServer: &oauthtest.ASOptions{
+			AccessTokenTTL: life,
+			OnEvent:        func(e oauthtest.Event) { p.note("auth   │ ", e.String()) },
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge demo: %v\n", err)
+		return exitError
+	}
+	defer pd.Close()
+
+	if *serve {
+		return serveDemo(ctx, p, pd, exe)
+	}
+	if err := playDemo(ctx, p, srv, pd, exe, *autoApprove); err != nil {
 		p.fail(err)
 		return exitError
 	}
 	return exitOK
 }
 
-func serveDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe string) int {
+func serveDemo(ctx context.Context, p *printer, pd *oauthtest.ProtectedDemo, exe string) int {
 	entry, _ := json.MarshalIndent(map[string]any{
 		"mcpServers": map[string]any{
-			"bridge-demo": map[string]any{"command": exe, "args": []string{srv.MCPURL()}},
+			"bridge-demo": map[string]any{"command": exe, "args": []string{pd.URL}},
 		},
 	}, "  ", "  ")
-	p.say("The demo MCP server is listening at %s (Ctrl-C stops it).", p.bold(srv.MCPURL()))
+	p.say("The demo MCP server is listening at %s (Ctrl-C stops it),", p.bold(pd.URL))
+	p.say("protected by the authorization server at %s (a consent page, 10-minute tokens).", pd.AuthServer.Issuer())
 	p.say("A host config entry that reaches it through the bridge:\n\n  %s\n", entry)
 	<-ctx.Done()
 	return exitOK
 }
 
+// demoApprove is the browser of the demo's bridges: it opens the sign-in
+// page, presses Approve, and follows the redirect to the bridge's loopback
+// listener. Like the bridge, it only goes to loopback addresses.
+func demoApprove(ctx context.Context, authURL string, stderr io.Writer) int {
+	u, err := url.Parse(authURL)
+	if err != nil || !isLoopbackHost(u.Hostname()) {
+		fmt.Fprintf(stderr, "mcp-bridge demo approve: %q is not a loopback URL\n", authURL)
+		return exitUsage
+	}
+	redirect, err := oauthtest.ConsentWith(ctx, http.DefaultClient, authURL, true)
+	if err == nil && !isLoopbackHost(redirect.Hostname()) {
+		err = fmt.Errorf("the redirect goes to %s, not to loopback", redirect.Host)
+	}
+	if err == nil {
+		var resp *http.Response
+		if resp, err = http.Get(redirect.String()); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge demo approve: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func isLoopbackHost(h string) bool {
+	ip := net.ParseIP(h)
+	return h == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// browserCanOpen reports whether a browser can be shown to the user here.
+func browserCanOpen() bool {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
 // playDemo runs the scripted session. The host is the Go SDK's client,
 // launching the bridge over stdio exactly as a desktop host does.
-func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe string) error {
-	p.say("%s: a host session through the real bridge, against an MCP server on this machine.", p.bold("mcp-bridge demo"))
+func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, pd *oauthtest.ProtectedDemo, exe string, autoApprove bool) error {
+	p.say("%s: a host session through the real bridge, against an OAuth-protected MCP server on this machine.", p.bold("mcp-bridge demo"))
 	p.say("")
-	p.kv("server", "%s %s (Go SDK) at %s", demoserver.Name, demoserver.Version, srv.MCPURL())
-	p.kv("host", "the Go SDK client, launching %s %s", exe, srv.MCPURL())
+	p.kv("server", "%s %s (Go SDK) at %s, protected (RFC 9728)", demoserver.Name, demoserver.Version, pd.URL)
+	p.kv("auth", "authorization server %s: dynamic registration, PKCE, a consent page, %v access tokens, rotating refresh tokens", pd.AuthServer.Issuer(), demoTokenLife)
+	p.kv("host", "the Go SDK client, launching %s %s", exe, pd.URL)
+
+	// The bridges keep their credentials in a directory of the demo's own.
+	home, err := os.MkdirTemp("", "mcp-bridge-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(home)
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "APPDATA="+home, "LOCALAPPDATA="+home)
+	args := []string{pd.URL}
+	switch {
+	case autoApprove:
+		p.kv("browser", "--auto-approve: the demo approves the consent page itself")
+		args = append(args, "--browser-command", browserArgs(exe))
+	case !browserCanOpen():
+		p.kv("browser", "no browser can open here: the demo approves the consent page itself")
+		args = append(args, "--browser-command", browserArgs(exe))
+	default:
+		p.kv("browser", "your browser will show the consent page: press Approve")
+	}
 	p.say("")
 
 	updated := make(chan string, 1)
@@ -109,20 +202,26 @@ func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe strin
 			}
 		},
 	})
+	start := func() (*mcp.ClientSession, *exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Env = env
+		cmd.Stderr = p.prefixed("bridge │ ")
+		s, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+		return s, cmd, err
+	}
 
-	cmd := exec.CommandContext(ctx, exe, srv.MCPURL())
-	cmd.Stderr = p.prefixed("bridge │ ")
-	start := time.Now()
-	session, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	p.begin("initialize (the server answers 401: the bridge signs in, then sends it again)")
+	t := time.Now()
+	session, cmd, err := start()
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
 	}
 	defer session.Close()
 	init := session.InitializeResult()
-	p.step("initialize", time.Since(start), "%s %s, protocol %s (includes starting the bridge)",
+	p.end(time.Since(t), "%s %s, protocol %s (includes starting the bridge and signing in)",
 		init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion)
 
-	t := time.Now()
+	t = time.Now()
 	tools, err := session.ListTools(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
@@ -144,18 +243,9 @@ func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe strin
 		{"sample", map[string]any{"prompt": "Say hello to the demo."}, false},
 	}
 	for _, c := range calls {
-		params := &mcp.CallToolParams{Name: c.name, Arguments: c.args}
-		if c.meta {
-			params.Meta = mcp.Meta{"progressToken": "demo-" + c.name}
+		if err := demoCall(ctx, p, session, c.name, c.args, c.meta); err != nil {
+			return err
 		}
-		argText, _ := json.Marshal(c.args)
-		p.begin("tools/call " + c.name + " " + string(argText))
-		t := time.Now()
-		res, err := session.CallTool(ctx, params)
-		if err != nil {
-			return fmt.Errorf("tools/call %s: %w", c.name, err)
-		}
-		p.end(time.Since(t), "%s", resultText(res))
 	}
 
 	t = time.Now()
@@ -199,6 +289,18 @@ func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe strin
 		return ctx.Err()
 	}
 
+	// The access token expires; the bridge refreshes it before the next
+	// request goes out.
+	p.begin(fmt.Sprintf("waiting %v for the access token to expire", demoTokenLife))
+	select {
+	case <-time.After(demoTokenLife):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := demoCall(ctx, p, session, "echo", map[string]any{"text": "still signed in"}, false); err != nil {
+		return err
+	}
+
 	t = time.Now()
 	if err := session.Close(); err != nil {
 		return fmt.Errorf("close: %w", err)
@@ -208,9 +310,49 @@ func playDemo(ctx context.Context, p *printer, srv *demoserver.Server, exe strin
 	if status != 0 {
 		return fmt.Errorf("the bridge exited with status %d", status)
 	}
+
+	// The host starts the bridge again, as after a restart: the kept
+	// credentials serve, and no sign-in happens.
+	before := pd.AuthServer.Stats().AuthorizationRequests
+	p.begin("a second start of the bridge, as after the host restarts")
+	t = time.Now()
+	session, cmd, err = start()
+	if err != nil {
+		return fmt.Errorf("second start: %w", err)
+	}
+	if err := demoCall(ctx, p, session, "echo", map[string]any{"text": "no sign-in needed"}, false); err != nil {
+		return err
+	}
+	session.Close()
+	signIns := pd.AuthServer.Stats().AuthorizationRequests - before
+	p.end(time.Since(t), "%d sign-ins: the bridge used the credentials it kept (exit status %d)", signIns, cmd.ProcessState.ExitCode())
+	if signIns != 0 {
+		return fmt.Errorf("the second start signed in again")
+	}
+
 	p.say("")
-	p.say("Every message went host → bridge (stdio) → server (Streamable HTTP) and back.")
+	p.say("Every message went host → bridge (stdio) → server (Streamable HTTP, with the bearer token) and back.")
 	p.say("Use it from a host: %s", p.bold("mcp-bridge help"))
+	return nil
+}
+
+// browserArgs is the --browser-command that makes exe the demo's browser.
+func browserArgs(exe string) string { return `"` + exe + `" demo approve` }
+
+// demoCall calls a tool and prints the step.
+func demoCall(ctx context.Context, p *printer, s *mcp.ClientSession, name string, args map[string]any, progress bool) error {
+	params := &mcp.CallToolParams{Name: name, Arguments: args}
+	if progress {
+		params.Meta = mcp.Meta{"progressToken": "demo-" + name}
+	}
+	argText, _ := json.Marshal(args)
+	p.begin("tools/call " + name + " " + string(argText))
+	t := time.Now()
+	res, err := s.CallTool(ctx, params)
+	if err != nil {
+		return fmt.Errorf("tools/call %s: %w", name, err)
+	}
+	p.end(time.Since(t), "%s", resultText(res))
 	return nil
 }
 
@@ -279,6 +421,11 @@ func (p *printer) step(what string, d time.Duration, format string, args ...any)
 	p.end(d, format, args...)
 }
 
+// note prints a line of narration from a component, dimmed, after prefix.
+func (p *printer) note(prefix, text string) {
+	p.say("  %s", p.paint("2", prefix+text))
+}
+
 func (p *printer) detail(format string, args ...any) {
 	p.say("    %s", p.paint("33", fmt.Sprintf(format, args...)))
 }
@@ -294,7 +441,7 @@ func (p *printer) prefixed(prefix string) io.Writer {
 	go func() {
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
-			p.say("  %s", p.paint("2", prefix+sc.Text()))
+			p.note(prefix, sc.Text())
 		}
 	}()
 	return w

@@ -18,7 +18,8 @@ import (
 func demoCommand(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	home := t.TempDir()
-	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1", "HOME="+home, "XDG_CACHE_HOME="+home)
+	// No DISPLAY: the demo approves the sign-in itself, as on CI.
+	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1", "HOME="+home, "XDG_CACHE_HOME="+home, "DISPLAY=", "WAYLAND_DISPLAY=")
 	return cmd
 }
 
@@ -33,7 +34,10 @@ func TestDemo(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
+		"no browser can open here: the demo approves the consent page itself",
 		"→ initialize", "protocol 2025-11-25",
+		"INF authorization required", "auth   │ registered client", "INF registered a client (RFC 7591)",
+		"auth   │ user approved client", "valid 3s, with refresh token", "INF signed in",
 		"→ tools/list", "11 tools: add, big, confirm, count, echo",
 		"→ tools/call add", "    42 ",
 		"← progress 1/3", "← progress 3/3", "counted to 3",
@@ -42,7 +46,9 @@ func TestDemo(t *testing.T) {
 		"→ resources/read demo://readme",
 		"→ prompts/get greet", "Please greet Ada.",
 		"notifications/resources/updated demo://notice, on the GET stream",
+		"waiting 3s for the access token to expire", "auth   │ refreshed access token", "INF token refreshed", "rotated=true",
 		"exited with status 0",
+		"a second start of the bridge", "0 sign-ins: the bridge used the credentials it kept",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo's output lacks %q", want)
@@ -54,7 +60,7 @@ func TestDemo(t *testing.T) {
 }
 
 // TestDemoServe checks that `demo --serve` prints a host config entry whose
-// server answers, and stops cleanly on SIGINT.
+// server answers, protected, and stops cleanly on SIGINT.
 func TestDemoServe(t *testing.T) {
 	cmd := demoCommand(t, "demo", "--serve")
 	stdout, err := cmd.StdoutPipe()
@@ -100,8 +106,8 @@ func TestDemoServe(t *testing.T) {
 		t.Fatalf("the demo server does not answer: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("initialize: %s", resp.Status)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_metadata=") {
+		t.Errorf("initialize without a token: %s %q, want 401 with a resource_metadata challenge", resp.Status, resp.Header.Get("WWW-Authenticate"))
 	}
 
 	cmd.Process.Signal(syscall.SIGINT)

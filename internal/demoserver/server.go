@@ -20,6 +20,7 @@ import (
 // Its methods are safe for concurrent use.
 type Server struct {
 	mcp    *mcp.Server
+	mcpH   http.Handler // the Streamable HTTP endpoint
 	demo   *demo
 	http   *http.Server
 	url    string
@@ -60,7 +61,8 @@ func Start(ctx context.Context, opts *Options) (*Server, error) {
 	s.mcp = newServer(opts, s.demo)
 
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", newStreamableHandler(s.mcp, opts))
+	s.mcpH = newStreamableHandler(s.mcp, opts)
+	mux.Handle("/mcp", s.mcpH)
 	// The SSE handler announces "/sse?sessionid=..." as the POST endpoint,
 	// so this one pattern serves both the GET stream and the POSTs.
 	mux.Handle("/sse", newSSEHandler(s.mcp))
@@ -87,6 +89,12 @@ func (s *Server) MCPURL() string { return s.url + "/mcp" }
 
 // SSEURL returns the URL of the HTTP+SSE (MCP 2024-11-05) endpoint.
 func (s *Server) SSEURL() string { return s.url + "/sse" }
+
+// Handler returns the server's Streamable HTTP endpoint, the one at
+// [Server.MCPURL], to serve elsewhere too: behind an authorization layer,
+// say. Sessions made through it are the server's own, so [Server.NotifyAll]
+// reaches them. Requests that arrive after Close are refused.
+func (s *Server) Handler() http.Handler { return s.track(s.mcpH) }
 
 // MCPServer returns the underlying [mcp.Server], for example to list its
 // sessions, close them (their next request then gets 404), or add middleware

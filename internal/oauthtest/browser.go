@@ -23,7 +23,14 @@ var requestField = regexp.MustCompile(`name="request" value="([^"]+)"`)
 // A page that is not a redirect or the consent page (such as the error page
 // for an unknown client or redirect URI) is an error.
 func (a *AuthServer) Consent(ctx context.Context, authURL string, approve bool) (*url.URL, error) {
-	hc := *a.Client()
+	return ConsentWith(ctx, a.Client(), authURL, approve)
+}
+
+// ConsentWith is [AuthServer.Consent] for an authorization server in
+// another process, reached with client: what `mcp-bridge demo` uses as the
+// browser of the bridges it starts.
+func ConsentWith(ctx context.Context, client *http.Client, authURL string, approve bool) (*url.URL, error) {
+	hc := *client
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 	if err != nil {

@@ -25,6 +25,10 @@ type DemoOptions struct {
 	Resource *ResourceOptions
 	// Server configures the demo MCP server.
 	Server *demoserver.Options
+	// Handler, if not nil, is the MCP endpoint to protect instead of a new
+	// demo server: a [demoserver.Server]'s Handler, so that the caller can
+	// still make the server send notifications.
+	Handler http.Handler
 	// Legacy serves the MCP endpoint on the authorization server's origin
 	// with no protected resource metadata, as MCP 2025-03-26 servers did
 	// (see ResourceOptions.Legacy). AuthServer.IssuerPath must be empty and
@@ -64,7 +68,10 @@ func StartProtectedDemo(ctx context.Context, opts *DemoOptions) (*ProtectedDemo,
 	if resOpts.Now == nil {
 		resOpts.Now = asOpts.Now
 	}
-	mcpHandler := demoserver.Handler(opts.Server)
+	mcpHandler := opts.Handler
+	if mcpHandler == nil {
+		mcpHandler = demoserver.Handler(opts.Server)
+	}
 
 	if opts.Legacy {
 		if asOpts.IssuerPath != "" {
