@@ -160,6 +160,7 @@ type Handler struct {
 	loaded  bool
 	login   *pendingLogin
 	starts  []time.Time // interactive sign-ins started, for the storm guard
+	signed  time.Time   // when this process last completed a sign-in
 	stepUps []time.Time // step-ups started
 
 	refreshes singleflight.Group
@@ -375,7 +376,7 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	if resp.StatusCode == http.StatusForbidden {
 		return h.stepUp(ctx, challenges, c)
 	}
-	if c.hasToken() && c.AccessToken != "" && h.now().Sub(c.Obtained) < freshToken {
+	if c.hasToken() && c.AccessToken != "" && h.signedInRecently() {
 		// Storm guard: a server that refuses the token it was just given
 		// would otherwise have the user sign in again and again.
 		return fmt.Errorf("the server refused the token %s issued moments ago (401%s); not signing in again",
@@ -395,6 +396,14 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 // freshToken is how long a token counts as just issued, for the storm
 // guard.
 const freshToken = 10 * time.Second
+
+// signedInRecently reports whether this process completed a sign-in
+// moments ago: a token refused now was refused at once.
+func (h *Handler) signedInRecently() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.signed.IsZero() && h.now().Sub(h.signed) < freshToken
+}
 
 // describeChallenge summarizes a challenge's error for messages.
 func describeChallenge(cs []oauthex.Challenge) string {

@@ -60,11 +60,15 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		return Client{}, nil, "", err
 	}
 	method := authMethod(d.as.TokenEndpointAuthMethodsSupported, false, false)
+	grants := []string{"authorization_code", "refresh_token"}
+	if h.cfg.Login == LoginDevice {
+		grants = append(grants, "urn:ietf:params:oauth:grant-type:device_code")
+	}
 	meta := &oauthex.ClientRegistrationMetadata{
 		ClientName:              "mcp-bridge",
 		ClientURI:               "https://github.com/mcp-bridge/mcp-bridge",
 		RedirectURIs:            []string{redirect},
-		GrantTypes:              []string{"authorization_code", "refresh_token"},
+		GrantTypes:              grants,
 		ResponseTypes:           []string{"code"},
 		TokenEndpointAuthMethod: method,
 		ApplicationType:         "native",

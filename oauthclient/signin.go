@@ -91,22 +91,37 @@ func (p *pendingLogin) note(err error) {
 	})
 }
 
+// joinGrace is how long a caller that joins a sign-in waiting on the user
+// gives it to finish before it repeats what the user must do: a host
+// retrying just after the user entered a device code should get through.
+const joinGrace = 10 * time.Second
+
 // wait waits for the sign-in to end, or, unless foreground is set, for a
-// notice to the user.
-func (p *pendingLogin) wait(ctx context.Context, foreground bool) error {
+// notice to the user; a caller that joins waits joinGrace longer.
+func (p *pendingLogin) wait(ctx context.Context, foreground, joined bool) error {
 	notice := p.notice
 	if foreground {
 		notice = nil
 	}
+	var grace <-chan time.Time
 	for {
 		select {
 		case <-p.done:
 			return p.err
 		case <-notice:
-			if !p.acted.Load() {
+			notice = nil
+			switch {
+			case p.acted.Load():
+				// The user has answered: the end is near.
+			case joined:
+				t := time.NewTimer(joinGrace)
+				defer t.Stop()
+				grace = t.C
+			default:
 				return p.noted
 			}
-			notice = nil // the user has answered: the end is near
+		case <-grace:
+			return p.noted
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -136,7 +151,7 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 	h.mu.Lock()
 	if p := h.login; p != nil {
 		h.mu.Unlock()
-		return p.wait(ctx, foreground)
+		return p.wait(ctx, foreground, true)
 	}
 	now := h.now()
 	h.starts = slices.DeleteFunc(h.starts, func(t time.Time) bool { return now.Sub(t) > signInsWindow })
@@ -164,7 +179,7 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 		p.err = err
 		close(p.done)
 	}()
-	return p.wait(ctx, foreground)
+	return p.wait(ctx, foreground, false)
 }
 
 // runSignIn discovers, registers and signs in, then saves the tokens.
@@ -194,6 +209,9 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	if err := h.save(ctx, c); err != nil {
 		return err
 	}
+	h.mu.Lock()
+	h.signed = h.now()
+	h.mu.Unlock()
 	h.log.Info("signed in", "issuer", c.Issuer, "client", c.Client.Kind, "scopes", strings.Join(c.Scopes, " "),
 		"expires_in", expiresIn(c, h.now()), "refresh_token", c.RefreshToken != "")
 	return nil
