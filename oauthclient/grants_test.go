@@ -240,4 +240,3 @@ func readUntil(t *testing.T, r io.Reader, re *regexp.Regexp) []string {
 		}
 	}
 }
-

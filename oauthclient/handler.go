@@ -287,6 +287,43 @@ func (h *Handler) save(ctx context.Context, c *Credentials) error {
 	return nil
 }
 
+// lock takes the store's cross-process lock for h's key, if the store has
+// one.
+func (h *Handler) lock(ctx context.Context) (func(), error) {
+	l, ok := h.store.(Locker)
+	if !ok {
+		return func() {}, nil
+	}
+	unlock, err := l.Lock(ctx, h.key)
+	if err != nil {
+		return nil, fmt.Errorf("lock the credentials: %w", err)
+	}
+	return unlock, nil
+}
+
+// reread loads the credentials from the store again and makes them
+// current; it returns them, or nil. A store error keeps what h holds.
+func (h *Handler) reread(ctx context.Context) *Credentials {
+	c, err := h.store.Load(ctx, h.key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		h.log.Warn("reading stored credentials failed", "err", err)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.creds.clone()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.creds, h.loaded = c, true
+	return c.clone()
+}
+
+// Reload reads the stored credentials again: another process has written
+// them (a bridge beside this one, or the login command), or removed them
+// (logout). Safe to call at any time.
+func (h *Handler) Reload(ctx context.Context) {
+	h.reread(ctx)
+}
+
 // TokenSource implements [auth.OAuthHandler]. It returns nil until there
 // is a token, so that the first request draws the server's challenge.
 func (h *Handler) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {

@@ -182,8 +182,22 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 	return p.wait(ctx, foreground, false)
 }
 
-// runSignIn discovers, registers and signs in, then saves the tokens.
+// runSignIn discovers, registers and signs in, then saves the tokens. It
+// holds the store's cross-process lock throughout: a bridge started beside
+// this one for the same server waits, then finds the tokens this one saved.
 func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []oauthex.Challenge, scopes []string) error {
+	h.mu.Lock()
+	before := h.creds.clone()
+	h.mu.Unlock()
+	unlock, err := h.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if now := h.reread(ctx); now != nil && now.AccessToken != "" && (before == nil || now.AccessToken != before.AccessToken) && scopes == nil {
+		h.log.Info("another process has signed in meanwhile; using its credentials")
+		return nil
+	}
 	h.log.Info("authorization required: discovering the authorization server")
 	d, err := h.discover(ctx, challenges)
 	if err != nil {
@@ -276,6 +290,7 @@ func randomState() string { return rand.Text() }
 func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *tokenResponse) *Credentials {
 	now := h.now()
 	c := &Credentials{
+		Server:             h.cfg.ServerURL,
 		Client:             client,
 		Issuer:             d.as.Issuer,
 		TokenEndpoint:      d.as.TokenEndpoint,

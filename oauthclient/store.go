@@ -20,9 +20,23 @@ type Store interface {
 	Save(ctx context.Context, key string, c *Credentials) error
 }
 
+// A Locker is a Store that can also lock a key across processes: several
+// bridges started for one server then sign in once, and refresh a
+// rotating refresh token once. The Handler holds the lock around sign-in
+// and refresh, and reads the store again once it has it.
+type Locker interface {
+	// Lock blocks until it holds the lock for key, or ctx is done. The
+	// returned function releases it. A process that dies releases its
+	// locks.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
 // Credentials are what a login leaves behind: the client registration, the
 // authorization server it belongs to, and the tokens it issued.
 type Credentials struct {
+	// Server is the MCP server's URL, as configured.
+	Server string `json:"server"`
+
 	// Client is the registration used at the authorization server.
 	Client Client `json:"client"`
 

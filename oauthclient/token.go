@@ -150,11 +150,20 @@ var errRefreshRefused = errors.New("the authorization server refused the refresh
 // needed again. Concurrent calls share one refresh.
 func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, error) {
 	v, err, _ := h.refreshes.Do("refresh", func() (any, error) {
-		h.mu.Lock()
-		cur := h.creds.clone()
-		h.mu.Unlock()
+		unlock, err := h.lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		// Another goroutine, or another process, may have refreshed
+		// meanwhile: its refresh token replaced ours, which the server may
+		// no longer take.
+		cur := h.reread(ctx)
 		if cur != nil && cur.RefreshToken != c.RefreshToken && cur.AccessToken != "" && !h.expiring(cur) {
-			return cur, nil // refreshed meanwhile
+			return cur, nil
+		}
+		if cur != nil && cur.RefreshToken != "" {
+			c = cur
 		}
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}}
 		if c.Resource != "" {
