@@ -58,35 +58,11 @@ func isTokenError(err error, code string) bool {
 // works with every grant; x/oauth2 drops the resource on refresh and has
 // no private_key_jwt.
 func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
-	form = cloneValues(form)
-	switch client.AuthMethod {
-	case "client_secret_basic":
-	case "private_key_jwt":
-		// The audience is the issuer, as draft-ietf-oauth-rfc7523bis
-		// requires and servers accept.
-		assertion, err := h.clientAssertion(client.ID, issuer)
-		if err != nil {
-			return nil, err
-		}
-		form.Set("client_id", client.ID)
-		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-		form.Set("client_assertion", assertion)
-	case "client_secret_post":
-		form.Set("client_id", client.ID)
-		form.Set("client_secret", client.Secret)
-	default: // none: a public client names itself
-		form.Set("client_id", client.ID)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	req, err := h.clientRequest(ctx, issuer, endpoint, client, form)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if client.AuthMethod == "client_secret_basic" {
-		// RFC 6749 section 2.3.1: form-encode before base64.
-		req.SetBasicAuth(url.QueryEscape(client.ID), url.QueryEscape(client.Secret))
-	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", err)
@@ -120,6 +96,42 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 		return nil, errors.New("token endpoint: the answer has no access_token")
 	}
 	return &t, nil
+}
+
+// clientRequest builds a form POST to an endpoint of issuer's
+// authorization server, authenticated as client (RFC 6749 section 2.3,
+// RFC 7523): in the Authorization header, in the form, with a signed
+// assertion, or, for a public client, by naming itself.
+func (h *Handler) clientRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values) (*http.Request, error) {
+	form = cloneValues(form)
+	switch client.AuthMethod {
+	case "client_secret_basic":
+	case "private_key_jwt":
+		// The audience is the issuer, as draft-ietf-oauth-rfc7523bis
+		// requires and servers accept.
+		assertion, err := h.clientAssertion(client.ID, issuer)
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", client.ID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	case "client_secret_post":
+		form.Set("client_id", client.ID)
+		form.Set("client_secret", client.Secret)
+	default: // none: a public client names itself
+		form.Set("client_id", client.ID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if client.AuthMethod == "client_secret_basic" {
+		// RFC 6749 section 2.3.1: form-encode before base64.
+		req.SetBasicAuth(url.QueryEscape(client.ID), url.QueryEscape(client.Secret))
+	}
+	return req, nil
 }
 
 // excerpt returns the start of b as one printable line.

@@ -1,0 +1,264 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+)
+
+// A Check is one step of [Handler.Doctor]: what was checked, what was
+// found, and, if it failed, what to do.
+type Check struct {
+	Step   string `json:"step"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Doctor walks the chain a sign-in depends on, step by step, and stops at
+// the first step that fails, saying plainly what is wrong and what to do:
+// reaching the server (DNS, TLS and which CA), its 401 challenge, the
+// protected resource metadata, the authorization server's metadata, PKCE,
+// the registration method, the callback port, and the stored token. It
+// signs nothing in and changes nothing.
+func (h *Handler) Doctor(ctx context.Context) []Check {
+	var checks []Check
+	add := func(c Check) bool { checks = append(checks, c); return c.OK }
+
+	resp, err := h.probeResponse(ctx, "")
+	if !add(reachCheck(h.cfg.ServerURL, resp, err)) {
+		return checks
+	}
+	var challenges []oauthex.Challenge
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		challenges, _ = oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+		detail := "401 with " + describeParams(challenges)
+		if len(challenges) == 0 {
+			detail = "401 without a WWW-Authenticate challenge; the well-known metadata URIs will be tried"
+		}
+		add(Check{Step: "authorization challenge", OK: true, Detail: detail})
+	default:
+		add(Check{Step: "authorization challenge", OK: true,
+			Detail: fmt.Sprintf("the server answered %d without a token: it may need no sign-in; checking its metadata anyway", resp.StatusCode)})
+	}
+
+	prm, err := h.resourceMetadata(ctx, challenges)
+	issuer, legacy := "", false
+	switch {
+	case err != nil:
+		add(Check{Step: "protected resource metadata (RFC 9728)", Detail: err.Error(),
+			Fix: "the server publishes metadata the bridge must not trust; tell its operator, or check the URL"})
+		return checks
+	case prm == nil:
+		issuer, legacy = origin(h.serverURL), true
+		add(Check{Step: "protected resource metadata (RFC 9728)", OK: true,
+			Detail: "none published: taking the server's origin " + issuer + " as its authorization server (MCP 2025-03-26)"})
+	case len(prm.AuthorizationServers) == 0:
+		add(Check{Step: "protected resource metadata (RFC 9728)", Detail: "it names no authorization server",
+			Fix: "the server's metadata is incomplete; tell its operator"})
+		return checks
+	default:
+		issuer = prm.AuthorizationServers[0]
+		add(Check{Step: "protected resource metadata (RFC 9728)", OK: true,
+			Detail: fmt.Sprintf("resource %s, authorization server %s, scopes %q", prm.Resource, issuer, prm.ScopesSupported)})
+	}
+
+	as, err := h.authServerMetadata(ctx, issuer, legacy)
+	switch {
+	case err != nil:
+		add(Check{Step: "authorization server metadata", Detail: err.Error(),
+			Fix: "the authorization server's metadata does not match it; tell the server's operator"})
+		return checks
+	case as == nil && !legacy:
+		add(Check{Step: "authorization server metadata", Detail: "no RFC 8414 or OpenID Connect metadata at " + issuer,
+			Fix: "check the authorization server's URL with the server's operator"})
+		return checks
+	case as == nil:
+		add(Check{Step: "authorization server metadata", OK: true, Detail: "none: the default endpoints /authorize, /token, /register of " + issuer + " will be used (MCP 2025-03-26)"})
+		return append(checks, h.localChecks(ctx, "dynamic")...)
+	}
+	for _, e := range []struct{ name, url string }{
+		{"authorization_endpoint", as.AuthorizationEndpoint}, {"token_endpoint", as.TokenEndpoint},
+		{"registration_endpoint", as.RegistrationEndpoint}, {"revocation_endpoint", as.RevocationEndpoint},
+		{"device_authorization_endpoint", as.DeviceAuthorizationEndpoint},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if err := checkEndpoint(e.name, e.url); err != nil {
+			add(Check{Step: "authorization server metadata", Detail: err.Error(),
+				Fix: "the bridge will not use such an endpoint; tell the server's operator"})
+			return checks
+		}
+	}
+	add(Check{Step: "authorization server metadata", OK: true, Detail: "issuer " + as.Issuer})
+
+	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil {
+		if !slices.Contains(as.CodeChallengeMethodsSupported, "S256") {
+			add(Check{Step: "PKCE", Detail: fmt.Sprintf("the authorization server does not advertise S256 (code_challenge_methods_supported: %q)", as.CodeChallengeMethodsSupported),
+				Fix: "the MCP specification forbids signing in without PKCE S256; the server's operator must enable it"})
+			return checks
+		}
+		add(Check{Step: "PKCE", OK: true, Detail: "S256 advertised"})
+	}
+
+	kind := ""
+	switch {
+	case h.cfg.ClientCredentials || h.cfg.Enterprise != nil:
+		kind = "pre-registered client " + h.cfg.ClientID
+	case h.cfg.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported:
+		kind = "client ID metadata document " + h.cfg.ClientMetadataURL
+	case h.cfg.ClientID != "":
+		kind = "pre-registered client " + h.cfg.ClientID
+	case as.RegistrationEndpoint != "":
+		kind = "dynamic registration at " + as.RegistrationEndpoint
+	default:
+		add(Check{Step: "client registration", Detail: "the authorization server offers no dynamic registration and no client is configured",
+			Fix: "register a client with the server's operator, then pass --client-id (and --client-secret-file)"})
+		return checks
+	}
+	add(Check{Step: "client registration", OK: true, Detail: kind})
+	return append(checks, h.localChecks(ctx, kind)...)
+}
+
+// localChecks checks what is on this machine: the callback port and the
+// stored token.
+func (h *Handler) localChecks(ctx context.Context, registration string) []Check {
+	var checks []Check
+	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Login != LoginDevice {
+		if h.cfg.CallbackPort == 0 {
+			checks = append(checks, Check{Step: "callback port", OK: true, Detail: "any free loopback port"})
+		} else if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", h.cfg.CallbackPort)); err != nil {
+			checks = append(checks, Check{Step: "callback port", Detail: fmt.Sprintf("127.0.0.1:%d is taken: %v", h.cfg.CallbackPort, err),
+				Fix: "stop what listens there, or register another redirect port and pass --callback-port"})
+			return checks
+		} else {
+			ln.Close()
+			checks = append(checks, Check{Step: "callback port", OK: true, Detail: fmt.Sprintf("127.0.0.1:%d is free", h.cfg.CallbackPort)})
+		}
+	}
+	c := h.Credentials(ctx)
+	if c == nil || !c.hasToken() {
+		return append(checks, Check{Step: "stored token", Detail: "not signed in",
+			Fix: "run `" + h.cfg.LoginCommand + "`, or let the host's first request open the browser"})
+	}
+	detail := "no expiry"
+	if !c.Expiry.IsZero() {
+		if left := c.Expiry.Sub(h.now()); left > 0 {
+			detail = "expires in " + left.Round(time.Second).String()
+		} else {
+			detail = "expired " + (-left).Round(time.Second).String() + " ago"
+		}
+	}
+	if c.RefreshToken != "" {
+		detail += ", refresh token present"
+	}
+	tok, err := h.Token()
+	if err != nil || tok == nil {
+		reason := "the refresh token was refused"
+		if err != nil {
+			reason = err.Error()
+		}
+		return append(checks, Check{Step: "stored token", Detail: detail + ": " + reason,
+			Fix: "run `" + h.cfg.LoginCommand + "` to sign in again"})
+	}
+	resp, err := h.probeResponse(ctx, tok.AccessToken)
+	switch {
+	case err != nil:
+		checks = append(checks, Check{Step: "stored token", Detail: detail + ": " + err.Error()})
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		checks = append(checks, Check{Step: "stored token", Detail: fmt.Sprintf("%s, but the server refuses it (%d)", detail, resp.StatusCode),
+			Fix: "run `" + h.cfg.LoginCommand + "` to sign in again"})
+	default:
+		checks = append(checks, Check{Step: "stored token", OK: true, Detail: detail + ", accepted by the server"})
+	}
+	return checks
+}
+
+// probeResponse sends the server a ping, with bearer if not empty, and
+// returns the response with its body closed.
+func (h *Handler) probeResponse(ctx context.Context, bearer string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.ServerURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	return resp, nil
+}
+
+// reachCheck describes reaching the server: DNS, TCP, TLS and which CA
+// vouched for it.
+func reachCheck(server string, resp *http.Response, err error) Check {
+	c := Check{Step: "reach the server"}
+	if err != nil {
+		var dnsErr *net.DNSError
+		var unknownCA x509.UnknownAuthorityError
+		var hostErr x509.HostnameError
+		var invalid x509.CertificateInvalidError
+		switch {
+		case errors.As(err, &dnsErr):
+			c.Detail, c.Fix = "DNS: "+dnsErr.Error(), "check the server's host name, and your DNS or VPN"
+		case errors.As(err, &unknownCA):
+			issuer := "an unknown authority"
+			if unknownCA.Cert != nil {
+				issuer = unknownCA.Cert.Issuer.String()
+			}
+			c.Detail = "TLS: the certificate is signed by " + issuer + ", which this machine does not trust"
+			c.Fix = "if that is your organisation's CA, pass its PEM file with --ca-file"
+		case errors.As(err, &hostErr):
+			c.Detail, c.Fix = "TLS: "+hostErr.Error(), "check the server's host name"
+		case errors.As(err, &invalid):
+			c.Detail, c.Fix = "TLS: "+invalid.Error(), "the server's certificate is invalid (expired?); tell its operator"
+		default:
+			c.Detail, c.Fix = err.Error(), "check that the server is up and reachable from here (proxy: HTTPS_PROXY)"
+		}
+		return c
+	}
+	c.OK = true
+	c.Detail = fmt.Sprintf("%s answered %d", server, resp.StatusCode)
+	if st := resp.TLS; st != nil {
+		c.Detail += " over " + tls.VersionName(st.Version)
+		if len(st.VerifiedChains) > 0 {
+			chain := st.VerifiedChains[0]
+			c.Detail += ", certificate trusted through " + chain[len(chain)-1].Subject.String()
+		}
+	} else {
+		c.Detail += " over plain http"
+	}
+	return c
+}
+
+// describeParams lists a challenge's parameters for doctor.
+func describeParams(cs []oauthex.Challenge) string {
+	var parts []string
+	for _, c := range cs {
+		for _, k := range []string{"resource_metadata", "scope", "error"} {
+			if v := c.Params[k]; v != "" {
+				parts = append(parts, k+"="+v)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "a Bearer challenge without parameters"
+	}
+	return strings.Join(parts, ", ")
+}
