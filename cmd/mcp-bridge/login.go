@@ -2,68 +2,167 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/lmittmann/tint"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
+
+// serverCommand is what login, logout and doctor share: the bridge's flags,
+// one server URL, a logger and the server's OAuth handler.
+type serverCommand struct {
+	opts    bridgeOptions
+	url     string
+	log     *slog.Logger
+	handler *oauthclient.Handler
+	close   func()
+}
+
+// parseServerCommand parses name's command line. On failure it has
+// reported the problem and returns the exit code.
+func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), stdin io.Reader, stderr io.Writer) (*serverCommand, int) {
+	c := &serverCommand{}
+	fs := bridgeFlags(&c.opts)
+	fs.Init("mcp-bridge "+name, flag.ContinueOnError)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintf(stderr, "usage: mcp-bridge %s [flags] URL (see mcp-bridge help)\n", name) }
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK
+	}
+	if err != nil {
+		return nil, exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mcp-bridge %s: want exactly one server URL\n", name)
+		return nil, exitUsage
+	}
+	c.url = pos[0]
+	log, closeLog, err := newLogger(stderr, c.opts.logLevel, c.opts.logFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
+		return nil, exitUsage
+	}
+	c.log, c.close = log, closeLog
+	client, err := httpclient.New(httpclient.Options{CAFile: c.opts.caFile})
+	if err == nil {
+		c.handler, err = c.opts.auth.handler(c.url, client, log, stderr, stderr, stdin)
+	}
+	if err != nil {
+		closeLog()
+		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
+		return nil, exitUsage
+	}
+	return c, exitOK
+}
 
 // runLogin signs in to a server from a terminal: in the browser, with a
 // device code, or by pasting the redirected URL. It prints who is signed
 // in and until when, never a token.
 func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var o bridgeOptions
-	fs := bridgeFlags(&o)
-	fs.Init("mcp-bridge login", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: mcp-bridge login [flags] URL (see mcp-bridge help)") }
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	c, code := parseServerCommand("login", args, nil, stdin, stderr)
+	if c == nil {
+		return code
 	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "mcp-bridge login: want exactly one server URL")
-		return exitUsage
-	}
-	log, closeLog, err := newLogger(stderr, o.logLevel, o.logFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge login: %v\n", err)
-		return exitUsage
-	}
-	defer closeLog()
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile})
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge login: %v\n", err)
-		return exitUsage
-	}
-	h, err := o.auth.handler(pos[0], client, log, stderr, stderr, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge login: %v\n", err)
-		return exitUsage
-	}
-	if err := h.Login(ctx); err != nil {
-		log.Error("sign-in failed", tint.Err(err))
+	defer c.close()
+	if err := c.handler.Login(ctx); err != nil {
+		c.log.Error("sign-in failed", tint.Err(err))
 		return exitError
 	}
-	c := h.Credentials(ctx)
-	fmt.Fprintf(stdout, "Signed in to %s\n", pos[0])
-	fmt.Fprintf(stdout, "  authorization server  %s\n", c.Issuer)
-	fmt.Fprintf(stdout, "  client                %s (%s)\n", c.Client.ID, c.Client.Kind)
-	if len(c.Scopes) > 0 {
-		fmt.Fprintf(stdout, "  scopes                %s\n", strings.Join(c.Scopes, " "))
+	cr := c.handler.Credentials(ctx)
+	fmt.Fprintf(stdout, "Signed in to %s\n", c.url)
+	fmt.Fprintf(stdout, "  authorization server  %s\n", cr.Issuer)
+	fmt.Fprintf(stdout, "  client                %s (%s)\n", cr.Client.ID, cr.Client.Kind)
+	if len(cr.Scopes) > 0 {
+		fmt.Fprintf(stdout, "  scopes                %s\n", strings.Join(cr.Scopes, " "))
 	}
-	if !c.Expiry.IsZero() {
-		fmt.Fprintf(stdout, "  access token expires  %s (in %s)\n", c.Expiry.Local().Format(time.DateTime), time.Until(c.Expiry).Round(time.Second))
+	if !cr.Expiry.IsZero() {
+		fmt.Fprintf(stdout, "  access token expires  %s (in %s)\n", cr.Expiry.Local().Format(time.DateTime), time.Until(cr.Expiry).Round(time.Second))
 	}
-	fmt.Fprintf(stdout, "  refresh token         %s\n", map[bool]string{true: "yes", false: "no"}[c.RefreshToken != ""])
+	fmt.Fprintf(stdout, "  refresh token         %s\n", yesNo(cr.RefreshToken != ""))
 	return exitOK
+}
+
+// runLogout removes a server's credentials, revoking them first where the
+// authorization server allows.
+func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, code := parseServerCommand("logout", args, nil, stdin, stderr)
+	if c == nil {
+		return code
+	}
+	defer c.close()
+	res, err := c.handler.Logout(ctx)
+	if err != nil {
+		c.log.Error("logout failed", tint.Err(err))
+		return exitError
+	}
+	switch {
+	case !res.Found:
+		fmt.Fprintf(stdout, "Not signed in to %s: nothing to remove\n", c.url)
+	case res.RevokeError != nil:
+		fmt.Fprintf(stdout, "Signed out of %s: credentials removed; revoking them at the authorization server failed: %v\n", c.url, res.RevokeError)
+	case len(res.Revoked) > 0:
+		fmt.Fprintf(stdout, "Signed out of %s: %s revoked, credentials removed\n", c.url, strings.Join(res.Revoked, " and "))
+	default:
+		fmt.Fprintf(stdout, "Signed out of %s: credentials removed (the authorization server offers no revocation)\n", c.url)
+	}
+	return exitOK
+}
+
+// runDoctor walks the chain a sign-in depends on and says which step fails
+// and what to do.
+func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var asJSON bool
+	c, code := parseServerCommand("doctor", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print the checks as JSON")
+	}, stdin, stderr)
+	if c == nil {
+		return code
+	}
+	defer c.close()
+	checks := c.handler.Doctor(ctx)
+	failed := len(checks) > 0 && !checks[len(checks)-1].OK
+	if asJSON {
+		json.NewEncoder(stdout).Encode(map[string]any{"server": c.url, "ok": !failed, "checks": checks})
+	} else {
+		fmt.Fprintf(stdout, "mcp-bridge doctor %s\n\n", c.url)
+		for _, ch := range checks {
+			mark := "ok  "
+			if !ch.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(stdout, "  %s  %-40s %s\n", mark, ch.Step, ch.Detail)
+			if ch.Fix != "" {
+				fmt.Fprintf(stdout, "        %-40s → %s\n", "", ch.Fix)
+			}
+		}
+		if failed {
+			fmt.Fprintf(stdout, "\nThe step that fails: %s.\n", checks[len(checks)-1].Step)
+		} else {
+			fmt.Fprintln(stdout, "\nEvery step works.")
+		}
+	}
+	if failed {
+		return exitError
+	}
+	return exitOK
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
