@@ -69,8 +69,12 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 		return checks
 	default:
 		issuer = prm.AuthorizationServers[0]
+		scopes := "no scopes listed"
+		if len(prm.ScopesSupported) > 0 {
+			scopes = "scopes " + strings.Join(prm.ScopesSupported, " ")
+		}
 		add(Check{Step: "protected resource metadata (RFC 9728)", OK: true,
-			Detail: fmt.Sprintf("resource %s, authorization server %s, scopes %q", prm.Resource, issuer, prm.ScopesSupported)})
+			Detail: fmt.Sprintf("resource %s, authorization server %s, %s", prm.Resource, issuer, scopes)})
 	}
 
 	as, err := h.authServerMetadata(ctx, issuer, legacy)
