@@ -15,7 +15,6 @@ import (
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
-
 // golden compares got with testdata/NAME, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
