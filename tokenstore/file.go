@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 )
 
 // ErrNotFound is returned for a key that holds nothing.
@@ -28,10 +27,22 @@ type File struct {
 	Dir string
 }
 
-var validKey = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+// validKey reports whether key is safe as a file name: 1 to 128 ASCII
+// letters, digits, dots, dashes and underscores, and not "." or "..".
+func validKey(key string) bool {
+	if len(key) == 0 || len(key) > 128 || key == "." || key == ".." {
+		return false
+	}
+	for _, c := range []byte(key) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 func (f *File) path(key string) (string, error) {
-	if !validKey.MatchString(key) || key == "." || key == ".." {
+	if !validKey(key) {
 		return "", fmt.Errorf("token store: invalid key %q", key)
 	}
 	return filepath.Join(f.Dir, key+".json"), nil
