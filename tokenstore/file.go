@@ -1,10 +1,3 @@
-// Package tokenstore keeps credentials at rest, as opaque values under
-// string keys. It knows nothing of OAuth: the caller decides what a value
-// holds.
-//
-// This version keeps each value in a file of its own, readable only by
-// the user (mode 0600), written atomically (a temporary file, fsync,
-// rename), in a directory only the user can enter.
 package tokenstore
 
 import (
@@ -14,14 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
-// ErrNotFound is returned for a key that holds nothing.
-var ErrNotFound = errors.New("not found in the token store")
-
-// A File stores values as files under Dir. It is safe for concurrent use
-// by goroutines and processes: a reader sees a whole old value or a whole
-// new one.
+// A File stores values as files under Dir, one file DIR/KEY.json per key,
+// readable only by the user (mode 0600). It is safe for concurrent use by
+// goroutines and processes: a write goes to a temporary file that is
+// synced and then renamed over the old one, so a reader sees a whole old
+// value or a whole new one, and a crash at any point leaves one of them.
 type File struct {
 	// Dir is the directory of the files; it is created with mode 0700.
 	Dir string
@@ -48,7 +41,7 @@ func (f *File) path(key string) (string, error) {
 	return filepath.Join(f.Dir, key+".json"), nil
 }
 
-// Get returns the value stored under key, or ErrNotFound.
+// Get returns the value stored under key, or [ErrNotFound].
 func (f *File) Get(_ context.Context, key string) ([]byte, error) {
 	p, err := f.path(key)
 	if err != nil {
@@ -70,30 +63,7 @@ func (f *File) Set(_ context.Context, key string, value []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
-		return fmt.Errorf("token store: %w", err)
-	}
-	tmp, err := os.CreateTemp(f.Dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("token store: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token store: %w", err)
-	}
-	if _, err := tmp.Write(value); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := writeFileAtomic(p, value); err != nil {
 		return fmt.Errorf("token store: %w", err)
 	}
 	return nil
@@ -107,6 +77,67 @@ func (f *File) Delete(_ context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("token store: %w", err)
+	}
+	return nil
+}
+
+// Location says where the value under key is kept: "file DIR/KEY.json".
+func (f *File) Location(key string) string {
+	p, err := f.path(key)
+	if err != nil {
+		return fmt.Sprintf("file in %s (invalid key %q)", f.Dir, key)
+	}
+	return "file " + p
+}
+
+// writeFileAtomic replaces the file at path with data, readable only by
+// the user: it writes a temporary file beside it, syncs it, renames it
+// over path and syncs the directory. The directory is created with mode
+// 0700 if it is missing.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable. Windows cannot open a directory
+// for syncing; NTFS journals renames.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
 	}
 	return nil
 }
