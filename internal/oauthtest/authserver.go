@@ -126,6 +126,11 @@ type ASOptions struct {
 	HTTPClient *http.Client
 	// Now is the clock for every expiry and for slow_down. If nil, time.Now.
 	Now func() time.Time
+	// BeforeTokenResponse, if set, is called with the grant type when the
+	// token endpoint has granted tokens (a refresh has rotated the refresh
+	// token) and before it answers: a test can hold the answer, or kill the
+	// client there, at the worst moment for it.
+	BeforeTokenResponse func(grantType string)
 	// OnEvent, if set, is called with every [Event], synchronously and
 	// without locks held, from many goroutines at once.
 	OnEvent func(Event)

@@ -49,6 +49,9 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, c.ID, err)
 		return
 	}
+	if a.opts.BeforeTokenResponse != nil {
+		a.opts.BeforeTokenResponse(gt)
+	}
 	writeJSON(w, http.StatusOK, resp)
 	a.emit(a.issuedEvent(r, gt, g, resp))
 }
