@@ -1,0 +1,177 @@
+package tokenstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Store kinds, for [Open] and [Store.Kind].
+const (
+	KindAuto     = "auto"
+	KindKeychain = "keychain"
+	KindFile     = "file"
+	KindMemory   = "memory"
+)
+
+// A Store keeps values in one [Backend] and shares them between
+// processes: [Store.Lock] locks a key across processes, [Store.Watch]
+// reports changes that any process makes, and [Store.SetIndex] keeps
+// non-secret metadata that can be listed even when the backend cannot
+// list its items. Its methods are safe for concurrent use.
+type Store struct {
+	kind string
+	b    Backend
+	dir  string // "" for memory: nothing on disk
+	log  *slog.Logger
+
+	mu    sync.Mutex               // guards locks, index
+	locks map[string]chan struct{} // per key: held by this process
+	index map[string][]byte        // memory kind only
+
+	watch watchers
+}
+
+// Open returns a Store of the given kind:
+//
+//   - "keychain": the OS keychain ([Keychain]); it fails, wrapping
+//     [ErrUnavailable], if the keychain does not answer.
+//   - "file": files under dir ([File]).
+//   - "memory": this process's memory ([Memory]); dir is not used, and
+//     locks, changes and the index stay in this process too.
+//   - "auto": the keychain if it answers (a read of an item that does not
+//     exist, within [DefaultTimeout]), otherwise files under dir, with
+//     one warning on log that names dir and says why.
+//
+// Except for "memory", dir is also where the lock files, change markers
+// and the index go (see the package documentation); it is created with
+// mode 0700 when first needed. A nil log discards.
+func Open(kind, dir string, log *slog.Logger) (*Store, error) {
+	return open(context.Background(), kind, dir, log, &Keychain{})
+}
+
+// open is Open with the keychain to use.
+func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if kind != KindMemory && dir == "" {
+		return nil, fmt.Errorf("token store %q: no directory", kind)
+	}
+	s := &Store{kind: kind, dir: dir, log: log, locks: map[string]chan struct{}{}}
+	switch kind {
+	case KindMemory:
+		s.b, s.dir = &Memory{}, ""
+		s.index = map[string][]byte{}
+	case KindFile:
+		s.b = &File{Dir: dir}
+	case KindKeychain:
+		if err := kc.Probe(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %s", err, keychainAdvice())
+		}
+		s.b = kc
+	case KindAuto:
+		if err := kc.Probe(ctx); err != nil {
+			log.Warn(fmt.Sprintf("%v; keeping credentials in plaintext files under %s (mode 0600)", err, dir))
+			s.kind, s.b = KindFile, &File{Dir: dir}
+		} else {
+			s.kind, s.b = KindKeychain, kc
+		}
+	default:
+		return nil, fmt.Errorf("token store %q: want auto, keychain, file or memory", kind)
+	}
+	return s, nil
+}
+
+// keychainAdvice says what to do when the OS keychain cannot be reached.
+func keychainAdvice() string {
+	switch keychainName() {
+	case "Secret Service":
+		return "no Secret Service on this machine: install (and unlock) gnome-keyring or another Secret Service, or use --token-store file"
+	default:
+		return "use --token-store file"
+	}
+}
+
+// Kind reports the backend in use: "keychain", "file" or "memory" (never
+// "auto").
+func (s *Store) Kind() string { return s.kind }
+
+// Dir returns the directory of the lock files, change markers and index
+// (and of the values, for the file backend); "" for the memory backend.
+func (s *Store) Dir() string { return s.dir }
+
+// Location says where the value under key lives, for status and doctor
+// output: "macOS Keychain …", "Secret Service …", "file DIR/KEY.json" ….
+func (s *Store) Location(key string) string { return s.b.Location(key) }
+
+// Get returns the value stored under key, or [ErrNotFound].
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return s.b.Get(ctx, key)
+}
+
+// Set stores value under key, then tells watchers of key (in every
+// process) that it changed.
+func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := s.b.Set(ctx, key, value); err != nil {
+		return err
+	}
+	s.changed(key)
+	return nil
+}
+
+// Delete removes the value under key (a missing key is not an error),
+// then tells watchers of key (in every process) that it changed.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := s.b.Delete(ctx, key); err != nil {
+		return err
+	}
+	s.changed(key)
+	return nil
+}
+
+// changed rewrites the change marker of key, or, for the memory backend,
+// tells this process's watchers directly. A marker that cannot be written
+// is logged, not returned: the value itself is stored, and other
+// processes will see it when they next read.
+func (s *Store) changed(key string) {
+	if s.dir == "" {
+		s.watch.notify(key)
+		return
+	}
+	stamp := strconv.Itoa(os.Getpid()) + " " + strconv.FormatInt(time.Now().UnixNano(), 10) + "\n"
+	if err := writeFileAtomic(filepath.Join(s.dir, "changes", key), []byte(stamp)); err != nil {
+		s.log.Warn("other processes may not notice a credentials change", "key", key, "err", err)
+	}
+}
+
+// reservedKey names the index file, DIR/index.json.
+const reservedKey = "index"
+
+// checkKey accepts what a Store accepts as a key: a file name on every OS
+// ([validKey]) that starts with a letter or digit (the Store's own
+// temporary files start with a dot), other than "index".
+func checkKey(key string) error {
+	if !validKey(key) || !isAlnum(key[0]) || key == reservedKey {
+		return fmt.Errorf("token store: invalid key %q", key)
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
