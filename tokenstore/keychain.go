@@ -267,7 +267,11 @@ func (k *Keychain) setSplit(ctx context.Context, key string, value []byte, limit
 		written++
 	}
 	if err := k.set(ctx, key, h.String()+string(first)); err != nil {
-		k.deleteParts(ctx, key, header{gen: gen, n: n})
+		// A write that timed out may still land: then the head needs
+		// these parts, and a part left behind is only a leftover.
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			k.deleteParts(ctx, key, header{gen: gen, n: n})
+		}
 		return err
 	}
 	k.deleteParts(ctx, key, old)

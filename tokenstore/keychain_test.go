@@ -229,3 +229,36 @@ func TestParseHeader(t *testing.T) {
 		}
 	}
 }
+
+// slowHeadRing holds the write of a split value's head until released,
+// then makes it: a keychain that answers after the timeout.
+type slowHeadRing struct {
+	goKeyring
+	release chan struct{}
+}
+
+func (r slowHeadRing) Set(service, user, password string) error {
+	if !strings.Contains(user, "#") && strings.HasPrefix(password, chunkMagic) {
+		<-r.release
+	}
+	return keyring.Set(service, user, password)
+}
+
+// TestKeychainSlowHead: a head write that times out may still land, so
+// the parts it names stay.
+func TestKeychainSlowHead(t *testing.T) {
+	mockKeyring(t, nil)
+	synctest.Test(t, func(t *testing.T) {
+		r := slowHeadRing{release: make(chan struct{})}
+		k := &Keychain{ring: r, ItemLimit: 300}
+		ctx := context.Background()
+		v := jwtSized(1000)
+		if err := k.Set(ctx, "tok", v); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Set = %v, want DeadlineExceeded", err)
+		}
+		close(r.release)
+		if got, err := k.Get(ctx, "tok"); err != nil || !bytes.Equal(got, v) {
+			t.Errorf("Get once the head landed = %d bytes, %v; want the value", len(got), err)
+		}
+	})
+}
