@@ -116,7 +116,10 @@ func TestLoginDoctorLogout(t *testing.T) {
 	defer demo.Close()
 	browser := `"` + os.Args[0] + `" demo approve`
 	step := func(args ...string) (string, int) {
-		var stdout, stderr bytes.Buffer
+		// stderr is shared with the browser command's output, which
+		// os/exec copies from another goroutine.
+		var stdout bytes.Buffer
+		var stderr lockedBuffer
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		code := run(ctx, append(args, demo.URL, "--browser-command", browser), strings.NewReader(""), &stdout, &stderr)
