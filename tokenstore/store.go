@@ -2,6 +2,7 @@ package tokenstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,6 +36,13 @@ type Store struct {
 	index map[string][]byte        // memory kind only
 
 	watch watchers
+
+	// For "auto": the keychain to try, the choice made at first use, and
+	// why it fell back to files, if it did.
+	kc          *Keychain
+	resolveOnce sync.Once
+	fallback    error
+	warnOnce    sync.Once
 }
 
 // Open returns a Store of the given kind:
@@ -44,9 +52,9 @@ type Store struct {
 //   - "file": files under dir ([File]).
 //   - "memory": this process's memory ([Memory]); dir is not used, and
 //     locks, changes and the index stay in this process too.
-//   - "auto": the keychain if it answers (a read of an item that does not
-//     exist, within [DefaultTimeout]), otherwise files under dir, with
-//     one warning on log that names dir and says why.
+//   - "auto": the keychain if it answers (the first read, within
+//     [DefaultTimeout]), otherwise files under dir, with one warning on
+//     log, at the first write, that names dir and says why.
 //
 // Except for "memory", dir is also where the lock files, change markers
 // and the index go (see the package documentation); it is created with
@@ -76,12 +84,10 @@ func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain)
 		}
 		s.b = kc
 	case KindAuto:
-		if err := kc.Probe(ctx); err != nil {
-			log.Warn(fmt.Sprintf("%v; keeping credentials in plaintext files under %s (mode 0600)", err, dir))
-			s.kind, s.b = KindFile, &File{Dir: dir}
-		} else {
-			s.kind, s.b = KindKeychain, kc
-		}
+		// Decided at the first use, whose keychain read doubles as the
+		// probe: a start with a stored token costs one keychain round
+		// trip fewer.
+		s.kc = kc
 	default:
 		return nil, fmt.Errorf("token store %q: want auto, keychain, file or memory", kind)
 	}
@@ -98,9 +104,47 @@ func keychainAdvice() string {
 	}
 }
 
+// resolve decides, for "auto", between the keychain and files, once. The
+// first read of key doubles as the probe; its value, if the keychain
+// answered, is returned with ok set.
+func (s *Store) resolve(ctx context.Context, key string) (value []byte, err error, ok bool) {
+	if s.kc == nil {
+		return nil, nil, false
+	}
+	first := false
+	s.resolveOnce.Do(func() {
+		first = true
+		probe := probeAccount
+		if key != "" {
+			probe = key
+		}
+		value, err = s.kc.Get(ctx, probe)
+		if err == nil || errors.Is(err, ErrNotFound) {
+			s.kind, s.b = KindKeychain, s.kc
+			return
+		}
+		s.fallback = fmt.Errorf("%w (%s: %w)", ErrUnavailable, keychainName(), err)
+		s.kind, s.b = KindFile, &File{Dir: s.dir}
+	})
+	if first && s.kind == KindKeychain && key != "" {
+		return value, err, true
+	}
+	return nil, nil, false
+}
+
 // Kind reports the backend in use: "keychain", "file" or "memory" (never
 // "auto").
-func (s *Store) Kind() string { return s.kind }
+func (s *Store) Kind() string {
+	s.resolve(context.Background(), "")
+	return s.kind
+}
+
+// FellBack reports why "auto" keeps values in files, or nil if it does
+// not (or was not asked to choose).
+func (s *Store) FellBack() error {
+	s.resolve(context.Background(), "")
+	return s.fallback
+}
 
 // Dir returns the directory of the lock files, change markers and index
 // (and of the values, for the file backend); "" for the memory backend.
@@ -108,12 +152,18 @@ func (s *Store) Dir() string { return s.dir }
 
 // Location says where the value under key lives, for status and doctor
 // output: "macOS Keychain …", "Secret Service …", "file DIR/KEY.json" ….
-func (s *Store) Location(key string) string { return s.b.Location(key) }
+func (s *Store) Location(key string) string {
+	s.resolve(context.Background(), "")
+	return s.b.Location(key)
+}
 
 // Get returns the value stored under key, or [ErrNotFound].
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
+	}
+	if v, err, ok := s.resolve(ctx, key); ok {
+		return v, err
 	}
 	return s.b.Get(ctx, key)
 }
@@ -123,6 +173,12 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
+	}
+	s.resolve(ctx, "")
+	if s.fallback != nil {
+		s.warnOnce.Do(func() {
+			s.log.Warn(fmt.Sprintf("%v; keeping credentials in plaintext files under %s (mode 0600); %s", s.fallback, s.dir, keychainAdvice()))
+		})
 	}
 	if err := s.b.Set(ctx, key, value); err != nil {
 		return err
@@ -137,6 +193,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	s.resolve(ctx, "")
 	if err := s.b.Delete(ctx, key); err != nil {
 		return err
 	}

@@ -94,8 +94,8 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // TestOpenAuto: with no keychain, "auto" keeps credentials in files and
-// says so once, naming the directory and the reason; "keychain" fails
-// and says what to do.
+// says so once, when it first writes one, naming the directory and the
+// reason; "keychain" fails and says what to do.
 func TestOpenAuto(t *testing.T) {
 	dir := t.TempDir()
 	noBus := errors.New("dbus: couldn't determine address of session bus")
@@ -106,6 +106,17 @@ func TestOpenAuto(t *testing.T) {
 	if s.Kind() != KindFile {
 		t.Errorf("Kind = %q, want file", s.Kind())
 	}
+	if _, err := s.Get(t.Context(), "k"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get before any write = %v, want ErrNotFound", err)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("logged %q before anything was written", logs)
+	}
+	for range 2 {
+		if err := s.Set(t.Context(), "k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || strings.Count(logs.String(), "\n") != 1 {
 		t.Errorf("logged %q, want one warning", logs)
 	}
@@ -113,9 +124,6 @@ func TestOpenAuto(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("warning %q does not say %q", logs, want)
 		}
-	}
-	if err := s.Set(t.Context(), "k", []byte("v")); err != nil {
-		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "k.json")); err != nil {
 		t.Errorf("value not in a file: %v", err)

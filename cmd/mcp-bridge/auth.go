@@ -65,34 +65,35 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.idpIssuer, "idp-issuer", "", "the identity provider's issuer `URL`, for --id-token-file")
 	fs.StringVar(&a.idpClientID, "idp-client-id", "", "the client `id` to present to the identity provider, for --id-token-file")
 	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` (words split at spaces, \"double quotes\" group; no shell) with the URL as its last argument, instead of the default browser")
-	fs.StringVar(&a.tokenStore, "token-store", "file", "where credentials are kept: `file` (0600, in the user config directory) or memory (not kept)")
+	fs.StringVar(&a.tokenStore, "token-store", tokenstore.KindAuto, "where credentials are kept: `auto` (the OS keychain, or 0600 files where there is none), keychain, file or memory (not kept)")
 }
 
-// handler builds the OAuth handler for serverURL. stderr receives the
-// browser command's output; in a terminal (the login command), prompt and
-// input are the user's, else nil.
-func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+// handler builds the OAuth handler for serverURL, and returns it with the
+// store it keeps credentials in. stderr receives the browser command's
+// output; in a terminal (the login command), prompt and input are the
+// user's, else nil.
+func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, credStore, error) {
 	secret, err := a.secret()
 	if err != nil {
-		return nil, err
+		return nil, credStore{}, err
 	}
 	var key crypto.Signer
 	if a.privateKeyFile != "" {
 		if key, err = readPrivateKey(a.privateKeyFile); err != nil {
-			return nil, err
+			return nil, credStore{}, err
 		}
 	}
 	params := url.Values{}
 	for _, p := range a.authorizeParams {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
+			return nil, credStore{}, fmt.Errorf("--authorize-param %q: want name=value", p)
 		}
 		params.Add(k, v)
 	}
-	store, err := a.store()
+	store, err := a.store(log)
 	if err != nil {
-		return nil, err
+		return nil, credStore{}, err
 	}
 	var scopes []string
 	if a.scope != "" {
@@ -106,11 +107,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 	if a.browserCommand != "" {
 		argv, err := splitCommand(a.browserCommand)
 		if err != nil {
-			return nil, fmt.Errorf("--browser-command: %w", err)
+			return nil, credStore{}, fmt.Errorf("--browser-command: %w", err)
 		}
 		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
-	return oauthclient.New(&oauthclient.Config{
+	h, err := oauthclient.New(&oauthclient.Config{
 		ServerURL:         serverURL,
 		Resource:          a.resource,
 		NoResource:        a.noResource,
@@ -134,6 +135,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 		Input:             input,
 		Logger:            log,
 	})
+	return h, store, err
 }
 
 func (a *authOptions) secret() (string, error) {
@@ -147,18 +149,23 @@ func (a *authOptions) secret() (string, error) {
 	return os.Getenv(clientSecretEnv), nil
 }
 
-func (a *authOptions) store() (oauthclient.Store, error) {
-	switch a.tokenStore {
-	case "memory":
-		return &oauthclient.MemoryStore{}, nil
-	case "file":
-		dir, err := os.UserConfigDir()
+// store opens the token store the flags name: by default the OS keychain,
+// or a 0600 file per item where there is none.
+func (a *authOptions) store(log *slog.Logger) (credStore, error) {
+	kind := a.tokenStore
+	dir := ""
+	if kind != tokenstore.KindMemory {
+		cfg, err := os.UserConfigDir()
 		if err != nil {
-			return nil, fmt.Errorf("--token-store file: %w", err)
+			return credStore{}, fmt.Errorf("--token-store %s: %w", kind, err)
 		}
-		return credStore{&tokenstore.File{Dir: filepath.Join(dir, "mcp-bridge", "credentials")}}, nil
+		dir = filepath.Join(cfg, "mcp-bridge", "credentials")
 	}
-	return nil, fmt.Errorf("--token-store %q: want file or memory", a.tokenStore)
+	s, err := tokenstore.Open(kind, dir, log)
+	if err != nil {
+		return credStore{}, fmt.Errorf("--token-store %s: %w", kind, err)
+	}
+	return credStore{s}, nil
 }
 
 // splitCommand splits a command line into words at spaces; double quotes

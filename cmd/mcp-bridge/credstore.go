@@ -5,42 +5,120 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
 
-// credStore stores oauthclient credentials as JSON in a tokenstore.
+// credStore keeps oauthclient credentials in a tokenstore: the client
+// registration and the tokens as separate items (KEY.client and
+// KEY.tokens; Windows caps an item at 2560 bytes, and the registration
+// outlives the tokens), plus a non-secret line in the store's index for
+// `mcp-bridge status`. It implements oauthclient.Store and
+// oauthclient.Locker.
 type credStore struct {
-	store interface {
-		Get(ctx context.Context, key string) ([]byte, error)
-		Set(ctx context.Context, key string, value []byte) error
-		Delete(ctx context.Context, key string) error
-	}
+	store *tokenstore.Store
+}
+
+// The parts of oauthclient.Credentials kept in each item.
+type clientItem struct {
+	Server             string             `json:"server"`
+	Client             oauthclient.Client `json:"client"`
+	Issuer             string             `json:"issuer"`
+	TokenEndpoint      string             `json:"token_endpoint"`
+	RevocationEndpoint string             `json:"revocation_endpoint,omitempty"`
+	Resource           string             `json:"resource,omitempty"`
+}
+
+type tokensItem struct {
+	Scopes       []string  `json:"scopes,omitempty"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Obtained     time.Time `json:"obtained,omitzero"`
+}
+
+// indexEntry is what `mcp-bridge status` shows of a server: no secrets.
+type indexEntry struct {
+	Server       string    `json:"server"`
+	Issuer       string    `json:"issuer"`
+	ClientID     string    `json:"client_id"`
+	Registration string    `json:"registration"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	RefreshToken bool      `json:"refresh_token"`
+	LastRefresh  time.Time `json:"last_refresh,omitzero"`
+	Store        string    `json:"store"`
+	Location     string    `json:"location"`
 }
 
 func (s credStore) Load(ctx context.Context, key string) (*oauthclient.Credentials, error) {
-	data, err := s.store.Get(ctx, key)
+	data, err := s.store.Get(ctx, key+".client")
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		return nil, oauthclient.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	var c oauthclient.Credentials
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("stored credentials are damaged: %w", err)
+	var ci clientItem
+	if err := json.Unmarshal(data, &ci); err != nil {
+		return nil, fmt.Errorf("the stored client registration is damaged: %w", err)
 	}
-	return &c, nil
+	c := &oauthclient.Credentials{Server: ci.Server, Client: ci.Client, Issuer: ci.Issuer,
+		TokenEndpoint: ci.TokenEndpoint, RevocationEndpoint: ci.RevocationEndpoint, Resource: ci.Resource}
+	data, err = s.store.Get(ctx, key+".tokens")
+	switch {
+	case errors.Is(err, tokenstore.ErrNotFound):
+		return c, nil // registered, not signed in
+	case err != nil:
+		return nil, err
+	}
+	var ti tokensItem
+	if err := json.Unmarshal(data, &ti); err != nil {
+		return nil, fmt.Errorf("the stored tokens are damaged: %w", err)
+	}
+	c.Scopes, c.AccessToken, c.RefreshToken, c.TokenType, c.Expiry, c.Obtained =
+		ti.Scopes, ti.AccessToken, ti.RefreshToken, ti.TokenType, ti.Expiry, ti.Obtained
+	return c, nil
 }
 
+// Save writes the registration, then the tokens: a reader never sees
+// tokens without the client they belong to.
 func (s credStore) Save(ctx context.Context, key string, c *oauthclient.Credentials) error {
 	if c == nil {
-		return s.store.Delete(ctx, key)
+		err := errors.Join(s.store.Delete(ctx, key+".tokens"), s.store.Delete(ctx, key+".client"))
+		return errors.Join(err, s.store.SetIndex(ctx, key, nil))
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
+	ci, _ := json.Marshal(clientItem{Server: c.Server, Client: c.Client, Issuer: c.Issuer,
+		TokenEndpoint: c.TokenEndpoint, RevocationEndpoint: c.RevocationEndpoint, Resource: c.Resource})
+	if err := s.store.Set(ctx, key+".client", ci); err != nil {
 		return err
 	}
-	return s.store.Set(ctx, key, data)
+	if c.AccessToken == "" && c.RefreshToken == "" {
+		if err := s.store.Delete(ctx, key+".tokens"); err != nil {
+			return err
+		}
+	} else {
+		ti, _ := json.Marshal(tokensItem{Scopes: c.Scopes, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken,
+			TokenType: c.TokenType, Expiry: c.Expiry, Obtained: c.Obtained})
+		if err := s.store.Set(ctx, key+".tokens", ti); err != nil {
+			return err
+		}
+	}
+	entry, _ := json.Marshal(indexEntry{Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
+		Registration: c.Client.Kind, Scopes: c.Scopes, Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
+		LastRefresh: c.Obtained, Store: s.store.Kind(), Location: s.store.Location(key + ".tokens")})
+	return s.store.SetIndex(ctx, key, entry)
+}
+
+// Lock implements oauthclient.Locker.
+func (s credStore) Lock(ctx context.Context, key string) (func(), error) {
+	return s.store.Lock(ctx, key)
+}
+
+// watch calls fn whenever another process changes the tokens under key.
+func (s credStore) watch(ctx context.Context, key string, fn func()) (func(), error) {
+	return s.store.Watch(ctx, key+".tokens", fn)
 }

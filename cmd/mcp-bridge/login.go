@@ -24,6 +24,7 @@ type serverCommand struct {
 	url     string
 	log     *slog.Logger
 	handler *oauthclient.Handler
+	store   credStore
 	close   func()
 }
 
@@ -58,7 +59,7 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 	c.log, c.close = log, closeLog
 	client, err := httpclient.New(httpclient.Options{CAFile: c.opts.caFile})
 	if err == nil {
-		c.handler, err = c.opts.auth.handler(c.url, client, log, stderr, stderr, stdin)
+		c.handler, c.store, err = c.opts.auth.handler(c.url, client, log, stderr, stderr, stdin)
 	}
 	if err != nil {
 		closeLog()

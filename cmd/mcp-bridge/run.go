@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/internal/transportcache"
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -108,6 +109,10 @@ type bridgeOptions struct {
 	logFile    string
 	maxMessage int
 	auth       authOptions
+
+	// Set by config.
+	oauth     *oauthclient.Handler
+	credStore credStore
 }
 
 func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
@@ -177,6 +182,13 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
 		return exitUsage
 	}
+	// Pick up credentials another process writes (a bridge beside this
+	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
+	if stop, err := o.credStore.watch(ctx, o.oauth.Key(), func() { o.oauth.Reload(ctx) }); err != nil {
+		log.Debug("not watching the token store", "err", err)
+	} else {
+		defer stop()
+	}
 	if err := r.Run(ctx, stdin, stdout); err != nil {
 		log.Error("mcp-bridge failed", tint.Err(err))
 		return exitError
@@ -196,10 +208,11 @@ func (o *bridgeOptions) config(url string, log *slog.Logger, stderr io.Writer) (
 	}
 	// Host-launched: no terminal to prompt on, so sign-ins that need one
 	// say so in the error the host shows.
-	oauth, err := o.auth.handler(url, client, log, stderr, nil, nil)
+	oauth, store, err := o.auth.handler(url, client, log, stderr, nil, nil)
 	if err != nil {
 		return nil, err
 	}
+	o.oauth, o.credStore = oauth, store
 	cfg := &bridge.Config{
 		URL:            url,
 		Transport:      o.transport,
