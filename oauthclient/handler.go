@@ -125,6 +125,11 @@ type Config struct {
 	// Store keeps credentials between runs. If nil, a [MemoryStore].
 	Store Store
 
+	// StoreKey, if not empty, is the key of the credentials in Store,
+	// instead of the one [StoreKey] derives: for commands that act on
+	// credentials found in the store.
+	StoreKey string
+
 	// OpenURL opens the authorization URL for the user. If nil, the system
 	// browser (see [OpenBrowser]).
 	OpenURL func(ctx context.Context, url string) error
@@ -212,11 +217,15 @@ func New(cfg *Config) (*Handler, error) {
 	if c.LoginCommand == "" {
 		c.LoginCommand = "mcp-bridge login " + c.ServerURL
 	}
+	key := c.StoreKey
+	if key == "" {
+		key = StoreKey(server, resource, c.ClientID, c.ClientMetadataURL)
+	}
 	h := &Handler{
 		cfg:       c,
 		serverURL: server,
 		resource:  resource,
-		key:       StoreKey(server, resource, c.ClientID, c.ClientMetadataURL),
+		key:       key,
 		client:    c.HTTPClient,
 		store:     c.Store,
 		log:       c.Logger,

@@ -143,6 +143,22 @@ func TestLoginDoctorLogout(t *testing.T) {
 	}
 	golden(t, "commands/login.txt", clean(out))
 
+	status := func(args ...string) string {
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), append([]string{"status"}, args...), strings.NewReader(""), &stdout, &stderr); code != exitOK {
+			t.Errorf("status: exit %d: %s", code, stderr.String())
+		}
+		s := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`).ReplaceAllString(stdout.String(), "DATE TIME")
+		s = regexp.MustCompile(`"(expiry|last_refresh)": "[^"]+"`).ReplaceAllString(s, `"$1": "TIME"`)
+		s = strings.ReplaceAll(s, home, "HOME")
+		s = regexp.MustCompile(`[0-9a-f]{32}`).ReplaceAllString(s, "KEY")
+		// Column widths follow the real values, which vary.
+		s = regexp.MustCompile(`  +`).ReplaceAllString(clean(s), "  ")
+		return s
+	}
+	golden(t, "commands/status.txt", status())
+	golden(t, "commands/status.json", status("--json"))
+
 	out, code = step("doctor")
 	if code != exitOK {
 		t.Errorf("doctor after login: exit %d", code)
@@ -157,4 +173,16 @@ func TestLoginDoctorLogout(t *testing.T) {
 
 	out, _ = step("logout")
 	golden(t, "commands/logout-again.txt", clean(out))
+	golden(t, "commands/status-none.txt", status())
+
+	// logout --all signs out of every server.
+	if _, code := step("login"); code != exitOK {
+		t.Fatal("second login failed")
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"logout", "--all"}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+		t.Errorf("logout --all: exit %d: %s", code, stderr.String())
+	}
+	golden(t, "commands/logout-all.txt", clean(stdout.String()))
+	golden(t, "commands/status-none.txt", status())
 }

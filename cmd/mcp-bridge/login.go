@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,9 +97,23 @@ func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return exitOK
 }
 
-// runLogout removes a server's credentials, revoking them first where the
-// authorization server allows.
+// runLogout removes a server's credentials, or, with --all, every
+// server's, revoking them first where the authorization server allows.
 func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if slices.Contains(args, "--all") || slices.Contains(args, "-all") {
+		var all bool
+		a, o, pos, code := openStoreFlags("logout", args, func(fs *flag.FlagSet) {
+			fs.BoolVar(&all, "all", false, "sign out of every server")
+		}, stderr)
+		if a == nil {
+			return code
+		}
+		if len(pos) != 0 {
+			fmt.Fprintln(stderr, "mcp-bridge logout: --all takes no URL")
+			return exitUsage
+		}
+		return runLogoutAll(ctx, a, o, stdout, stderr)
+	}
 	c, code := parseServerCommand("logout", args, nil, stdin, stderr)
 	if c == nil {
 		return code
@@ -109,17 +124,22 @@ func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		c.log.Error("logout failed", tint.Err(err))
 		return exitError
 	}
+	printLogout(stdout, c.url, res)
+	return exitOK
+}
+
+// printLogout says what a logout did.
+func printLogout(stdout io.Writer, url string, res *oauthclient.LogoutResult) {
 	switch {
 	case !res.Found:
-		fmt.Fprintf(stdout, "Not signed in to %s: nothing to remove\n", c.url)
+		fmt.Fprintf(stdout, "Not signed in to %s: nothing to remove\n", url)
 	case res.RevokeError != nil:
-		fmt.Fprintf(stdout, "Signed out of %s: credentials removed; revoking them at the authorization server failed: %v\n", c.url, res.RevokeError)
+		fmt.Fprintf(stdout, "Signed out of %s: credentials removed; revoking them at the authorization server failed: %v\n", url, res.RevokeError)
 	case len(res.Revoked) > 0:
-		fmt.Fprintf(stdout, "Signed out of %s: %s revoked, credentials removed\n", c.url, strings.Join(res.Revoked, " and "))
+		fmt.Fprintf(stdout, "Signed out of %s: %s revoked, credentials removed\n", url, strings.Join(res.Revoked, " and "))
 	default:
-		fmt.Fprintf(stdout, "Signed out of %s: credentials removed (the authorization server offers no revocation)\n", c.url)
+		fmt.Fprintf(stdout, "Signed out of %s: credentials removed (the authorization server offers no revocation)\n", url)
 	}
-	return exitOK
 }
 
 // runDoctor walks the chain a sign-in depends on and says which step fails

@@ -37,7 +37,8 @@ Usage:
   mcp-bridge [flags] URL        bridge the server at URL over stdin/stdout
   mcp-bridge run [flags] URL    the same
   mcp-bridge login [flags] URL  sign in from a terminal (browser, --login=device or --login=paste)
-  mcp-bridge logout [flags] URL sign out: revoke the tokens and remove them
+  mcp-bridge logout [flags] URL sign out: revoke the tokens and remove them (--all: every server)
+  mcp-bridge status [--json]    list the servers signed in to, their tokens' state, and where they are kept
   mcp-bridge doctor [flags] URL check each step a sign-in depends on, and say which fails
   mcp-bridge demo [--serve]     run a full session against a built-in server
   mcp-bridge version            print the version
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLogout(ctx, args[1:], stdin, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdin, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout, stderr)
 	case "run":
 		args = args[1:]
 	}
