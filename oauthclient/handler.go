@@ -422,19 +422,20 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	if resp.StatusCode == http.StatusForbidden {
 		return h.stepUp(ctx, challenges, c)
 	}
-	if c.hasToken() && c.AccessToken != "" && h.signedInRecently() {
-		// Storm guard: a server that refuses the token it was just given
-		// would otherwise have the user sign in again and again.
-		return fmt.Errorf("the server refused the token %s issued moments ago (401%s); not signing in again",
-			c.Issuer, describeChallenge(challenges))
-	}
 	if c.hasToken() && c.RefreshToken != "" {
-		// The server no longer takes the token: a refresh may do.
+		// The server no longer takes the token (revoked, or expired
+		// early): a refresh, which needs no user, may do.
 		if _, err := h.refresh(ctx, c); err == nil {
 			return nil
 		} else if !errors.Is(err, errRefreshRefused) {
 			h.log.Warn("refreshing the rejected token failed", "err", err)
 		}
+	}
+	if c.hasToken() && c.AccessToken != "" && h.signedInRecently() {
+		// Storm guard: a server that refuses the token it was just given
+		// would otherwise have the user sign in again and again.
+		return fmt.Errorf("the server refused the token %s issued moments ago (401%s); not signing in again",
+			c.Issuer, describeChallenge(challenges))
 	}
 	return h.signIn(ctx, challenges, nil)
 }
