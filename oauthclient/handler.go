@@ -303,7 +303,14 @@ func (h *Handler) lock(ctx context.Context) (func(), error) {
 	if !ok {
 		return func() {}, nil
 	}
-	unlock, err := l.Lock(ctx, h.key)
+	// Say why we wait, if we do: another process is signing in.
+	quick, cancel := context.WithTimeout(ctx, time.Second)
+	unlock, err := l.Lock(quick, h.key)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		h.log.Info("another mcp-bridge is signing in to this server, or refreshing its token; waiting for it")
+		unlock, err = l.Lock(ctx, h.key)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock the credentials: %w", err)
 	}

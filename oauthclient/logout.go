@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // LogoutResult says what [Handler.Logout] did.
@@ -25,11 +26,14 @@ type LogoutResult struct {
 // access token too at most servers, then the access token.
 func (h *Handler) Logout(ctx context.Context) (*LogoutResult, error) {
 	h.load(ctx)
-	unlock, err := h.lock(ctx)
-	if err != nil {
-		return nil, err
+	// A bridge may hold the lock for minutes while its user signs in:
+	// removing credentials needs no lock, so do not wait long for it.
+	lockCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	unlock, err := h.lock(lockCtx)
+	cancel()
+	if err == nil {
+		defer unlock()
 	}
-	defer unlock()
 	c := h.reread(ctx)
 	res := &LogoutResult{Found: c != nil}
 	if c == nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
@@ -166,4 +168,86 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// TestPicksUpOtherProcessesCredentials: a running bridge uses the tokens
+// `mcp-bridge login` saved in a terminal without drawing a 401 first, and
+// stops sending the tokens `mcp-bridge logout` removed.
+func TestPicksUpOtherProcessesCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string // "METHOD bearer|bare" of every MCP request
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{Server: &demoserver.Options{
+		Observe: func(r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			auth := "bare"
+			if r.Header.Get("Authorization") != "" {
+				auth = "bearer"
+			}
+			seen = append(seen, r.Method+" "+auth)
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := t.TempDir()
+	env := append(homeEnv(home), "MCP_BRIDGE_TEST_AS_MAIN=1")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+	terminal := func(args ...string) {
+		var stdout, stderr lockedBuffer
+		if code := run(t.Context(), append(args, demo.URL, "--browser-command", approver()), strings.NewReader(""), &stdout, &stderr); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+	}
+
+	// The bridge starts signed out, with no browser, and is idle.
+	h := startBridgeEnv(t, env, demo.URL, "--browser-command", "false", "--login-timeout", "2s")
+	terminal("login")
+	h.waitStderr("reloaded", 1)
+	h.initialize("2025-11-25", `{}`)
+	if got := requests(); len(got) == 0 || got[0] != "POST bearer" {
+		t.Errorf("after a login in a terminal, the bridge's first request was %q, want it to carry the token", got)
+	}
+
+	// A round trip: the bridge has sent notifications/initialized.
+	h.send(`{"jsonrpc":"2.0","id":"p","method":"ping"}`)
+	h.recvMsg()
+
+	terminal("logout")
+	h.waitStderr("reloaded", 2)
+	refreshes := demo.AuthServer.Stats().TokenRequests["refresh_token"]
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	h.recvMsg() // an error: signed out, and no browser
+	// Had the bridge kept the revoked tokens, the server's 401 would have
+	// made it try the revoked refresh token.
+	if n := demo.AuthServer.Stats().TokenRequests["refresh_token"]; n != refreshes {
+		t.Errorf("after logout the bridge tried a refresh token it no longer has (%d refresh requests, was %d)", n, refreshes)
+	}
+	if !strings.Contains(h.stderr.String(), "opening the browser") {
+		t.Errorf("after logout the bridge did not ask for a new sign-in:\n%s", h.stderr.String())
+	}
+}
+
+// waitStderr waits until the bridge has logged s n times.
+func (h *testHost) waitStderr(s string, n int) {
+	h.t.Helper()
+	deadline := time.After(recvTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for strings.Count(h.stderr.String(), s) < n {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			h.t.Fatalf("the bridge did not log %q within %v:\n%s", s, recvTimeout, h.stderr.String())
+		}
+	}
 }

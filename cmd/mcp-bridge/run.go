@@ -187,7 +187,11 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	// Pick up credentials another process writes (a bridge beside this
 	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
-	if stop, err := o.credStore.watch(ctx, o.oauth.Key(), func() { o.oauth.Reload(ctx) }); err != nil {
+	reload := func() {
+		o.oauth.Reload(ctx)
+		log.Info("the stored credentials changed; reloaded them")
+	}
+	if stop, err := o.credStore.watch(ctx, o.oauth.Key(), reload); err != nil {
 		log.Debug("not watching the token store", "err", err)
 	} else {
 		defer stop()
