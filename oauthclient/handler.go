@@ -266,6 +266,13 @@ func (h *Handler) Credentials(ctx context.Context) *Credentials {
 	return h.creds.clone()
 }
 
+// Preload starts reading the stored credentials in the background, so
+// that a keychain's latency overlaps the process's start rather than
+// delaying its first request.
+func (h *Handler) Preload(ctx context.Context) {
+	go h.load(ctx)
+}
+
 // load reads the stored credentials once.
 func (h *Handler) load(ctx context.Context) {
 	h.mu.Lock()

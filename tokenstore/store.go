@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,10 +40,11 @@ type Store struct {
 
 	// For "auto": the keychain to try, the choice made at first use, and
 	// why it fell back to files, if it did.
-	kc          *Keychain
-	resolveOnce sync.Once
-	fallback    error
-	warnOnce    sync.Once
+	kc       *Keychain
+	decideMu sync.Mutex  // guards the decision: kind, b and fallback
+	decided  atomic.Bool // set once kind and b are final
+	fallback error
+	warnOnce sync.Once
 }
 
 // Open returns a Store of the given kind:
@@ -104,32 +106,34 @@ func keychainAdvice() string {
 	}
 }
 
-// resolve decides, for "auto", between the keychain and files, once. The
-// first read of key doubles as the probe; its value, if the keychain
-// answered, is returned with ok set.
+// resolve decides, for "auto", between the keychain and files, once: a
+// read of key (or of a probe item) that the keychain answers, found or
+// not, chooses the keychain; any other outcome chooses files. Callers
+// that race each make the read, and the first decision stands. It returns
+// the read's outcome when the keychain answered it, with ok set.
 func (s *Store) resolve(ctx context.Context, key string) (value []byte, err error, ok bool) {
-	if s.kc == nil {
+	if s.kc == nil || s.decided.Load() {
 		return nil, nil, false
 	}
-	first := false
-	s.resolveOnce.Do(func() {
-		first = true
-		probe := probeAccount
-		if key != "" {
-			probe = key
-		}
-		value, err = s.kc.Get(ctx, probe)
-		if err == nil || errors.Is(err, ErrNotFound) {
-			s.kind, s.b = KindKeychain, s.kc
-			return
-		}
-		s.fallback = fmt.Errorf("%w (%s: %w)", ErrUnavailable, keychainName(), err)
-		s.kind, s.b = KindFile, &File{Dir: s.dir}
-	})
-	if first && s.kind == KindKeychain && key != "" {
-		return value, err, true
+	probe := key
+	if probe == "" {
+		probe = probeAccount
 	}
-	return nil, nil, false
+	value, err = s.kc.Get(ctx, probe)
+	reachable := err == nil || errors.Is(err, ErrNotFound)
+	s.decideMu.Lock()
+	if !s.decided.Load() {
+		if reachable {
+			s.kind, s.b = KindKeychain, s.kc
+		} else {
+			s.fallback = fmt.Errorf("%w (%s: %w)", ErrUnavailable, keychainName(), err)
+			s.kind, s.b = KindFile, &File{Dir: s.dir}
+		}
+		s.decided.Store(true)
+	}
+	keychain := s.kind == KindKeychain
+	s.decideMu.Unlock()
+	return value, err, keychain && reachable && key != ""
 }
 
 // Kind reports the backend in use: "keychain", "file" or "memory" (never

@@ -40,8 +40,14 @@ type tokensItem struct {
 	Obtained     time.Time `json:"obtained,omitzero"`
 }
 
-// indexEntry is what `mcp-bridge status` shows of a server: no secrets.
+// indexEntry is what `mcp-bridge status` shows of a server, and the
+// registration without its secret: no secrets.
 type indexEntry struct {
+	// The client item without its secret, so that a start with a public
+	// client reads one keychain item, not two.
+	Registered *clientItem `json:"registered,omitempty"`
+	HasSecret  bool        `json:"has_secret,omitempty"`
+
 	Server       string    `json:"server"`
 	Issuer       string    `json:"issuer"`
 	ClientID     string    `json:"client_id"`
@@ -55,28 +61,56 @@ type indexEntry struct {
 }
 
 func (s credStore) Load(ctx context.Context, key string) (*oauthclient.Credentials, error) {
-	data, err := s.store.Get(ctx, key+".client")
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return nil, oauthclient.ErrNotFound
+	// The index, a small file, says whether there is anything to read, and
+	// holds the registration of a public client: a server that needs no
+	// sign-in costs no keychain round trip at start, and a signed-in one
+	// costs one. (Were index.json lost, the server would ask for a sign-in,
+	// which overwrites the items: nothing is exposed.)
+	var entry indexEntry
+	if idx, err := s.store.Index(); err == nil {
+		raw, ok := idx[key]
+		if !ok {
+			return nil, oauthclient.ErrNotFound
+		}
+		json.Unmarshal(raw, &entry)
 	}
-	if err != nil {
-		return nil, err
+	type result struct {
+		data []byte
+		err  error
 	}
-	var ci clientItem
-	if err := json.Unmarshal(data, &ci); err != nil {
-		return nil, fmt.Errorf("the stored client registration is damaged: %w", err)
+	tokens := make(chan result, 1)
+	go func() {
+		data, err := s.store.Get(ctx, key+".tokens")
+		tokens <- result{data, err}
+	}()
+	ci := entry.Registered
+	if ci == nil || entry.HasSecret {
+		data, err := s.store.Get(ctx, key+".client")
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			<-tokens
+			return nil, oauthclient.ErrNotFound
+		}
+		if err != nil {
+			<-tokens
+			return nil, err
+		}
+		ci = new(clientItem)
+		if err := json.Unmarshal(data, ci); err != nil {
+			<-tokens
+			return nil, fmt.Errorf("the stored client registration is damaged: %w", err)
+		}
 	}
 	c := &oauthclient.Credentials{Server: ci.Server, Client: ci.Client, Issuer: ci.Issuer,
 		TokenEndpoint: ci.TokenEndpoint, RevocationEndpoint: ci.RevocationEndpoint, Resource: ci.Resource}
-	data, err = s.store.Get(ctx, key+".tokens")
+	t := <-tokens
 	switch {
-	case errors.Is(err, tokenstore.ErrNotFound):
+	case errors.Is(t.err, tokenstore.ErrNotFound):
 		return c, nil // registered, not signed in
-	case err != nil:
-		return nil, err
+	case t.err != nil:
+		return nil, t.err
 	}
 	var ti tokensItem
-	if err := json.Unmarshal(data, &ti); err != nil {
+	if err := json.Unmarshal(t.data, &ti); err != nil {
 		return nil, fmt.Errorf("the stored tokens are damaged: %w", err)
 	}
 	c.Scopes, c.AccessToken, c.RefreshToken, c.TokenType, c.Expiry, c.Obtained =
@@ -91,11 +125,14 @@ func (s credStore) Save(ctx context.Context, key string, c *oauthclient.Credenti
 		err := errors.Join(s.store.Delete(ctx, key+".tokens"), s.store.Delete(ctx, key+".client"))
 		return errors.Join(err, s.store.SetIndex(ctx, key, nil))
 	}
-	ci, _ := json.Marshal(clientItem{Server: c.Server, Client: c.Client, Issuer: c.Issuer,
-		TokenEndpoint: c.TokenEndpoint, RevocationEndpoint: c.RevocationEndpoint, Resource: c.Resource})
+	reg := clientItem{Server: c.Server, Client: c.Client, Issuer: c.Issuer,
+		TokenEndpoint: c.TokenEndpoint, RevocationEndpoint: c.RevocationEndpoint, Resource: c.Resource}
+	ci, _ := json.Marshal(reg)
 	if err := s.store.Set(ctx, key+".client", ci); err != nil {
 		return err
 	}
+	public := reg
+	public.Client.Secret = ""
 	if c.AccessToken == "" && c.RefreshToken == "" {
 		if err := s.store.Delete(ctx, key+".tokens"); err != nil {
 			return err
@@ -107,7 +144,8 @@ func (s credStore) Save(ctx context.Context, key string, c *oauthclient.Credenti
 			return err
 		}
 	}
-	entry, _ := json.Marshal(indexEntry{Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
+	entry, _ := json.Marshal(indexEntry{Registered: &public, HasSecret: c.Client.Secret != "",
+		Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
 		Registration: c.Client.Kind, Scopes: c.Scopes, Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
 		LastRefresh: c.Obtained, Store: s.store.Kind(), Location: s.store.Location(key + ".tokens")})
 	return s.store.SetIndex(ctx, key, entry)

@@ -185,6 +185,7 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
 		return exitUsage
 	}
+	o.oauth.Preload(ctx)
 	// Pick up credentials another process writes (a bridge beside this
 	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
 	reload := func() {

@@ -82,7 +82,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if asJSON {
 		list := make([]indexEntry, 0, len(keys))
 		for _, k := range keys {
-			list = append(list, m[k])
+			e := m[k]
+			e.Registered, e.HasSecret = nil, false // the bridge's own bookkeeping
+			list = append(list, e)
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
