@@ -160,3 +160,20 @@ func (s credStore) Lock(ctx context.Context, key string) (func(), error) {
 func (s credStore) watch(ctx context.Context, key string, fn func()) (func(), error) {
 	return s.store.Watch(ctx, key+".tokens", fn)
 }
+
+// check describes the token store for doctor: which one, and whether the
+// OS keychain answered.
+func (s credStore) check(key string) oauthclient.Check {
+	c := oauthclient.Check{Step: "credential store", OK: true}
+	switch kind := s.store.Kind(); {
+	case s.store.FellBack() != nil:
+		c.Detail = fmt.Sprintf("%v: credentials go to plaintext files (mode 0600) under %s", s.store.FellBack(), s.store.Dir())
+	case kind == tokenstore.KindKeychain:
+		c.Detail = "the OS keychain answers: " + s.store.Location(key+".tokens")
+	case kind == tokenstore.KindMemory:
+		c.Detail = "memory: credentials are not kept after the bridge exits"
+	default:
+		c.Detail = "files (mode 0600): " + s.store.Location(key+".tokens")
+	}
+	return c
+}

@@ -122,7 +122,9 @@ func TestLoginDoctorLogout(t *testing.T) {
 		var stderr lockedBuffer
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		code := run(ctx, append(args, demo.URL, "--browser-command", browser), strings.NewReader(""), &stdout, &stderr)
+		// The file store: the output must not depend on whether this
+		// machine has a keychain.
+		code := run(ctx, append(args, demo.URL, "--browser-command", browser, "--token-store", "file"), strings.NewReader(""), &stdout, &stderr)
 		if t.Failed() {
 			t.Logf("stderr: %s", stderr.String())
 		}
@@ -134,7 +136,8 @@ func TestLoginDoctorLogout(t *testing.T) {
 		s = expires.ReplaceAllString(s, "expires  TIME\n")
 		s = clientID.ReplaceAllString(s, "CLIENT")
 		s = regexp.MustCompile(`expires in [0-9hms.]+`).ReplaceAllString(s, "expires in DURATION")
-		return normalize(s, nil)
+		s = regexp.MustCompile(`[0-9a-f]{32}`).ReplaceAllString(s, "KEY")
+		return normalize(s, map[string]string{home: "HOME"})
 	}
 
 	out, code := step("login")
@@ -145,7 +148,7 @@ func TestLoginDoctorLogout(t *testing.T) {
 
 	status := func(args ...string) string {
 		var stdout, stderr bytes.Buffer
-		if code := run(t.Context(), append([]string{"status"}, args...), strings.NewReader(""), &stdout, &stderr); code != exitOK {
+		if code := run(t.Context(), append([]string{"status", "--token-store", "file"}, args...), strings.NewReader(""), &stdout, &stderr); code != exitOK {
 			t.Errorf("status: exit %d: %s", code, stderr.String())
 		}
 		s := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`).ReplaceAllString(stdout.String(), "DATE TIME")
@@ -180,7 +183,7 @@ func TestLoginDoctorLogout(t *testing.T) {
 		t.Fatal("second login failed")
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(t.Context(), []string{"logout", "--all"}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+	if code := run(t.Context(), []string{"logout", "--all", "--token-store", "file"}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
 		t.Errorf("logout --all: exit %d: %s", code, stderr.String())
 	}
 	golden(t, "commands/logout-all.txt", clean(stdout.String()))

@@ -153,7 +153,7 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return code
 	}
 	defer c.close()
-	checks := c.handler.Doctor(ctx)
+	checks := append([]oauthclient.Check{c.store.check(c.handler.Key())}, c.handler.Doctor(ctx)...)
 	failed := len(checks) > 0 && !checks[len(checks)-1].OK
 	if asJSON {
 		json.NewEncoder(stdout).Encode(map[string]any{"server": c.url, "ok": !failed, "checks": checks})
