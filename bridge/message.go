@@ -433,6 +433,23 @@ func skipNumber(data []byte, i int) (int, error) {
 	return i, nil
 }
 
+// skipKey returns the offset just past the member name that starts at
+// data[i] and the colon after it.
+func skipKey(data []byte, i int) (int, error) {
+	if i >= len(data) || data[i] != '"' {
+		return 0, fmt.Errorf("%w: syntax error at offset %d", ErrSyntax, i)
+	}
+	end, err := skipString(data, i)
+	if err != nil {
+		return 0, err
+	}
+	i = skipSpace(data, end)
+	if i >= len(data) || data[i] != ':' {
+		return 0, fmt.Errorf("%w: syntax error at offset %d", ErrSyntax, i)
+	}
+	return i + 1, nil
+}
+
 // skipContainer walks an object or array iteratively, with an explicit stack
 // of open brackets, so that deeply nested input cannot exhaust the stack.
 func skipContainer(data []byte, i int) (int, error) {
@@ -459,18 +476,10 @@ func skipContainer(data []byte, i int) (int, error) {
 				break
 			}
 			if stack[len(stack)-1] == '{' {
-				if data[i] != '"' {
-					return syntax()
-				}
-				end, err := skipString(data, i)
-				if err != nil {
+				var err error
+				if i, err = skipKey(data, i); err != nil {
 					return 0, err
 				}
-				i = skipSpace(data, end)
-				if i >= len(data) || data[i] != ':' {
-					return syntax()
-				}
-				i++
 			}
 			continue
 		default:
@@ -499,18 +508,10 @@ func skipContainer(data []byte, i int) (int, error) {
 			case c == ',':
 				i = skipSpace(data, i+1)
 				if top == '{' {
-					if i >= len(data) || data[i] != '"' {
-						return syntax()
-					}
-					end, err := skipString(data, i)
-					if err != nil {
+					var err error
+					if i, err = skipKey(data, i); err != nil {
 						return 0, err
 					}
-					i = skipSpace(data, end)
-					if i >= len(data) || data[i] != ':' {
-						return syntax()
-					}
-					i++
 				}
 			default:
 				return syntax()

@@ -154,7 +154,7 @@ func TestPasteFromHost(t *testing.T) {
 // TestLegacyServer signs in to a 2025-03-26 server: no resource metadata,
 // the server's origin as the authorization server.
 func TestLegacyServer(t *testing.T) {
-	c := newClock()
+	c := oauthtest.NewClock()
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{Legacy: true, AuthServer: &oauthtest.ASOptions{Now: c.Now}})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestLegacyServer(t *testing.T) {
 // --no-resource gets through.
 func TestNoResource(t *testing.T) {
 	legacy := func() *env {
-		c := newClock()
+		c := oauthtest.NewClock()
 		demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{Legacy: true,
 			AuthServer: &oauthtest.ASOptions{RejectResource: true, Now: c.Now}})
 		if err != nil {

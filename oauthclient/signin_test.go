@@ -23,26 +23,6 @@ import (
 // presses Approve on the consent page and follows the redirect into the
 // Handler's loopback listener.
 
-// clock is a fake clock the authorization server and the Handler share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // browser is the fake user's browser: it records every URL it is asked to
 // open and, unless told otherwise, approves the consent page.
 type browser struct {
@@ -97,7 +77,7 @@ type env struct {
 	demo    *oauthtest.ProtectedDemo
 	browser *browser
 	store   *oauthclient.MemoryStore
-	clock   *clock
+	clock   *oauthtest.Clock
 }
 
 func setup(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.ResourceOptions) *env {
@@ -105,7 +85,7 @@ func setup(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.ResourceOptions
 	if as == nil {
 		as = &oauthtest.ASOptions{}
 	}
-	c := newClock()
+	c := oauthtest.NewClock()
 	as.Now = c.Now
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: as, Resource: res})
 	if err != nil {

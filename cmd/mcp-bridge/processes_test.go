@@ -90,7 +90,7 @@ func TestSecondStartNeedsNoBrowser(t *testing.T) {
 func TestKilledDuringRefresh(t *testing.T) {
 	for _, point := range []string{"before the answer", "after the answer", "idle"} {
 		t.Run(point, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := oauthtest.NewClock()
 			refreshing := make(chan struct{}, 1)
 			release := make(chan struct{})
 			issued := make(chan struct{}, 1)
@@ -148,26 +148,6 @@ func TestKilledDuringRefresh(t *testing.T) {
 			}
 		})
 	}
-}
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // TestPicksUpOtherProcessesCredentials: a running bridge uses the tokens

@@ -226,23 +226,23 @@ func TestCodeRedemption(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    ASOptions
-		edit    func(form url.Values, clock *clock)
+		edit    func(form url.Values, clock *Clock)
 		want    string
 		wantAud string
 	}{
-		{"ok", ASOptions{}, func(url.Values, *clock) {}, "", resource},
-		{"resource omitted gets the code's", ASOptions{}, func(f url.Values, _ *clock) { f.Del("resource") }, "", resource},
-		{"resource required", ASOptions{RequireResource: true}, func(f url.Values, _ *clock) { f.Del("resource") }, "invalid_target", ""},
-		{"other resource", ASOptions{}, func(f url.Values, _ *clock) { f.Set("resource", "https://other.example.com/mcp") }, "invalid_target", ""},
-		{"wrong verifier", ASOptions{}, func(f url.Values, _ *clock) { f.Set("code_verifier", oauth2.GenerateVerifier()) }, "invalid_grant", ""},
-		{"no verifier", ASOptions{}, func(f url.Values, _ *clock) { f.Del("code_verifier") }, "invalid_grant", ""},
-		{"wrong redirect_uri", ASOptions{}, func(f url.Values, _ *clock) { f.Set("redirect_uri", "http://127.0.0.1:1/callback") }, "invalid_grant", ""},
-		{"unknown code", ASOptions{}, func(f url.Values, _ *clock) { f.Set("code", "nope") }, "invalid_grant", ""},
-		{"expired code", ASOptions{}, func(_ url.Values, c *clock) { c.Advance(codeTTL) }, "invalid_grant", ""},
+		{"ok", ASOptions{}, func(url.Values, *Clock) {}, "", resource},
+		{"resource omitted gets the code's", ASOptions{}, func(f url.Values, _ *Clock) { f.Del("resource") }, "", resource},
+		{"resource required", ASOptions{RequireResource: true}, func(f url.Values, _ *Clock) { f.Del("resource") }, "invalid_target", ""},
+		{"other resource", ASOptions{}, func(f url.Values, _ *Clock) { f.Set("resource", "https://other.example.com/mcp") }, "invalid_target", ""},
+		{"wrong verifier", ASOptions{}, func(f url.Values, _ *Clock) { f.Set("code_verifier", oauth2.GenerateVerifier()) }, "invalid_grant", ""},
+		{"no verifier", ASOptions{}, func(f url.Values, _ *Clock) { f.Del("code_verifier") }, "invalid_grant", ""},
+		{"wrong redirect_uri", ASOptions{}, func(f url.Values, _ *Clock) { f.Set("redirect_uri", "http://127.0.0.1:1/callback") }, "invalid_grant", ""},
+		{"unknown code", ASOptions{}, func(f url.Values, _ *Clock) { f.Set("code", "nope") }, "invalid_grant", ""},
+		{"expired code", ASOptions{}, func(_ url.Values, c *Clock) { c.Advance(codeTTL) }, "invalid_grant", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClock()
+			c := NewClock()
 			tt.opts.Now = c.Now
 			tt.opts.AutoApprove = true
 			a := startAS(t, &tt.opts)

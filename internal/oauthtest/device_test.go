@@ -12,7 +12,7 @@ import (
 )
 
 func TestDeviceFlow(t *testing.T) {
-	c := newClock()
+	c := NewClock()
 	var rec recorder
 	a := startAS(t, &ASOptions{Now: c.Now, OnEvent: rec.record})
 	cfg := config(a)
@@ -62,7 +62,7 @@ func TestDeviceFlow(t *testing.T) {
 }
 
 func TestDeviceDenyExpireAndPage(t *testing.T) {
-	c := newClock()
+	c := NewClock()
 	a := startAS(t, &ASOptions{Now: c.Now, DeviceCodeTTL: time.Minute})
 	start := func() (deviceCode, userCode string) {
 		status, m := post(t, a, "/device_authorization", url.Values{"client_id": {publicID}, "scope": {"read"}})

@@ -224,7 +224,7 @@ func TestProtectLegacyAcceptsTokensWithoutAudience(t *testing.T) {
 func TestProtectClock(t *testing.T) {
 	// A fake clock well before the real time: tokens valid by it pass the
 	// SDK's real-time expiry check, and expire by it.
-	c := &clock{t: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := &Clock{t: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a := startAS(t, &ASOptions{Now: c.Now, AccessTokenTTL: time.Minute})
 	_, mcpURL, got := startProtected(t, a, ResourceOptions{Now: c.Now})
 	tok := machineToken(t, a, mcpURL, "")

@@ -28,7 +28,7 @@ func refresh(t *testing.T, a *AuthServer, rt string, extra url.Values) (int, map
 }
 
 func TestRefreshRotation(t *testing.T) {
-	c := newClock()
+	c := NewClock()
 	var rec recorder
 	a := startAS(t, &ASOptions{AutoApprove: true, Now: c.Now, AccessTokenTTL: 2 * time.Second, OnEvent: rec.record})
 	tok := login(t, a, config(a))
@@ -84,7 +84,7 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func TestRefreshGraceAndExpiry(t *testing.T) {
-	c := newClock()
+	c := NewClock()
 	a := startAS(t, &ASOptions{AutoApprove: true, Now: c.Now, RefreshGrace: 10 * time.Second, RefreshTokenTTL: time.Hour})
 	tok := login(t, a, config(a))
 	if status, m := refresh(t, a, tok.RefreshToken, nil); status != 200 {
@@ -222,7 +222,7 @@ func TestClientCredentials(t *testing.T) {
 		{ID: publicID, RedirectURIs: []string{callback}},
 		{ID: "code-only", Secret: secret, GrantTypes: []string{"authorization_code"}},
 	}
-	c := newClock()
+	c := NewClock()
 	a := startAS(t, &ASOptions{Clients: clients, Now: c.Now})
 	ctx := ctxFor(t, a)
 	tokenURL := a.Issuer() + "/token"
@@ -373,7 +373,7 @@ func TestAudience(t *testing.T) {
 func TestJWTBearerIDJAG(t *testing.T) {
 	const idp = "https://idp.example.com"
 	idpKey, _ := keys(t)
-	c := newClock()
+	c := NewClock()
 	a := startAS(t, &ASOptions{IDJAGIssuers: map[string]crypto.PublicKey{idp: &idpKey.PublicKey}, Now: c.Now})
 	jag := func(edit func(map[string]any)) string {
 		claims := map[string]any{
