@@ -98,9 +98,28 @@ type Config struct {
 	// UserAgent is sent as the User-Agent header, if not empty.
 	UserAgent string
 
+	// Stages see every message on its way, in order from the host to the
+	// server and in reverse order back (tool filtering is one).
+	Stages []Stage
+
 	// Logger receives one line per session event at Info, and per message
 	// at Debug. If nil, nothing is logged.
 	Logger *slog.Logger
+}
+
+// A Stage is a step of the relay's message path: it may pass a message
+// on, replace it, drop it, or answer the host itself. The transports do
+// not know of stages. Stages are called from several goroutines at once.
+type Stage interface {
+	// ToServer is called with each message from the host. It returns the
+	// message to forward (m, a replacement, or nil for none) and a message
+	// to answer the host with at once (or nil).
+	ToServer(m *Message) (forward, answer *Message)
+
+	// ToHost is called with each message from the server; method is the
+	// method of the request a response answers, or "". It returns the
+	// message to deliver (m, a replacement, or nil to drop it).
+	ToHost(m *Message, method string) *Message
 }
 
 // A TransportCache remembers which transport a server answered on.
@@ -323,6 +342,16 @@ func (r *Relay) fromHost(data []byte) bool {
 		return true
 	}
 	r.log.Debug("host → server", "msg", m)
+	for _, st := range r.cfg.Stages {
+		fwd, answer := st.ToServer(m)
+		if answer != nil {
+			r.reply(answer)
+		}
+		if fwd == nil {
+			return true
+		}
+		m = fwd
+	}
 	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
@@ -418,6 +447,7 @@ func (r *Relay) cancelled(m *Message) {
 // toHost delivers a message from the server to the host.
 func (r *Relay) toHost(m *Message) {
 	r.log.Debug("server → host", "msg", m)
+	method := ""
 	if m.Batch == nil && m.IsResponse() {
 		p := r.complete(m)
 		if p == nil {
@@ -430,13 +460,19 @@ func (r *Relay) toHost(m *Message) {
 		if p.method == "initialize" {
 			r.logSession(m)
 		}
+		method = p.method
 	}
 	for _, b := range m.Batch {
 		if b.IsResponse() {
 			r.complete(b)
 		}
 	}
-	r.reply(m)
+	for i := len(r.cfg.Stages) - 1; i >= 0 && m != nil; i-- {
+		m = r.cfg.Stages[i].ToHost(m, method)
+	}
+	if m != nil {
+		r.reply(m)
+	}
 }
 
 // complete takes the call m answers off the pending book.
