@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/debounce"
 )
 
 // WatchDelay is how long [Store.Watch] waits after a change before it
@@ -32,16 +34,16 @@ func (s *Store) Watch(ctx context.Context, key string, fn func()) (stop func(), 
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	d := newDebouncer(WatchDelay, fn)
+	d := debounce.New(WatchDelay, fn)
 	if err := s.watch.add(s.dir, key, d, s.log); err != nil {
-		d.stop()
+		d.Stop()
 		return nil, err
 	}
 	done := make(chan struct{})
 	stop = sync.OnceFunc(func() {
 		close(done)
 		s.watch.remove(d)
-		d.stop()
+		d.Stop()
 	})
 	go func() {
 		select {
@@ -56,13 +58,13 @@ func (s *Store) Watch(ctx context.Context, key string, fn func()) (stop func(), 
 // watchers are the Watch calls of a Store, sharing one fsnotify watcher
 // on DIR/changes while there is any.
 type watchers struct {
-	mu   sync.Mutex            // guards w, subs
-	w    *fsnotify.Watcher     // nil when there are no subs, or no dir
-	subs map[*debouncer]string // to the key each watches
+	mu   sync.Mutex                // guards w, subs
+	w    *fsnotify.Watcher         // nil when there are no subs, or no dir
+	subs map[*debounce.Func]string // to the key each watches
 }
 
 // add registers d for changes of key; dir == "" means this process only.
-func (ws *watchers) add(dir, key string, d *debouncer, log *slog.Logger) error {
+func (ws *watchers) add(dir, key string, d *debounce.Func, log *slog.Logger) error {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if dir != "" && ws.w == nil {
@@ -82,14 +84,14 @@ func (ws *watchers) add(dir, key string, d *debouncer, log *slog.Logger) error {
 		go ws.run(w, log)
 	}
 	if ws.subs == nil {
-		ws.subs = map[*debouncer]string{}
+		ws.subs = map[*debounce.Func]string{}
 	}
 	ws.subs[d] = key
 	return nil
 }
 
 // remove unregisters d, and closes the fsnotify watcher after the last.
-func (ws *watchers) remove(d *debouncer) {
+func (ws *watchers) remove(d *debounce.Func) {
 	ws.mu.Lock()
 	delete(ws.subs, d)
 	var w *fsnotify.Watcher
@@ -110,7 +112,7 @@ func (ws *watchers) notify(key string) {
 	defer ws.mu.Unlock()
 	for d, k := range ws.subs {
 		if k == key {
-			d.trigger()
+			d.Trigger()
 		}
 	}
 }
@@ -136,68 +138,9 @@ func (ws *watchers) run(w *fsnotify.Watcher, log *slog.Logger) {
 			log.Warn("watching for credentials changes", "err", err)
 			ws.mu.Lock()
 			for d := range ws.subs {
-				d.trigger()
+				d.Trigger()
 			}
 			ws.mu.Unlock()
 		}
-	}
-}
-
-// A debouncer calls fn delay after trigger, once for all the triggers in
-// between, one call at a time.
-type debouncer struct {
-	delay time.Duration
-	fn    func()
-	kick  chan struct{} // buffered 1: a trigger is pending
-	done  chan struct{} // closed by stop
-	exit  chan struct{} // closed when run returns
-}
-
-func newDebouncer(delay time.Duration, fn func()) *debouncer {
-	d := &debouncer{
-		delay: delay,
-		fn:    fn,
-		kick:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
-		exit:  make(chan struct{}),
-	}
-	go d.run()
-	return d
-}
-
-func (d *debouncer) trigger() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
-
-// stop ends d and waits for a call of fn in progress.
-func (d *debouncer) stop() {
-	close(d.done)
-	<-d.exit
-}
-
-func (d *debouncer) run() {
-	defer close(d.exit)
-	for {
-		select {
-		case <-d.done:
-			return
-		case <-d.kick:
-		}
-		t := time.NewTimer(d.delay)
-		select {
-		case <-d.done:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		// Triggers during the delay are answered by this call.
-		select {
-		case <-d.kick:
-		default:
-		}
-		d.fn()
 	}
 }

@@ -2,9 +2,7 @@ package tokenstore
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
@@ -138,50 +136,4 @@ func TestWatchMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNoCall(t, ch, "a Set of another key")
-}
-
-// TestDebouncer: a burst of changes makes one call, WatchDelay after its
-// first change; a change during a call makes one more call.
-func TestDebouncer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var n atomic.Int32
-		release := make(chan struct{})
-		d := newDebouncer(WatchDelay, func() {
-			if n.Add(1) == 2 {
-				<-release
-			}
-		})
-		defer d.stop()
-		want := func(w int32, when string) {
-			t.Helper()
-			synctest.Wait()
-			if got := n.Load(); got != w {
-				t.Fatalf("%s: %d calls, want %d", when, got, w)
-			}
-		}
-		d.trigger()
-		d.trigger()
-		time.Sleep(WatchDelay / 2)
-		d.trigger()
-		want(0, "during the delay")
-		time.Sleep(WatchDelay / 2)
-		want(1, "after the delay")
-		time.Sleep(time.Second)
-		want(1, "a second later")
-
-		d.trigger()
-		time.Sleep(WatchDelay)
-		want(2, "after the second burst")
-		// Call 2 is blocked: a change now makes call 3 once it returns.
-		d.trigger()
-		d.trigger()
-		time.Sleep(time.Second)
-		want(2, "while call 2 runs")
-		close(release)
-		want(2, "right after call 2")
-		time.Sleep(WatchDelay)
-		want(3, "after call 2")
-		time.Sleep(time.Second)
-		want(3, "later")
-	})
 }
