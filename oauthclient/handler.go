@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -169,9 +170,18 @@ type Handler struct {
 	stepUps []time.Time // step-ups started
 
 	refreshes singleflight.Group
+	scopes    atomic.Pointer[[]string] // Config.Scopes, or those of SetScopes
 }
 
 var _ auth.OAuthHandler = (*Handler)(nil)
+
+// SetScopes replaces Config.Scopes while the handler runs. The tokens
+// held keep their scopes: the new ones are asked for at the next sign-in
+// or step-up.
+func (h *Handler) SetScopes(scopes []string) {
+	scopes = slices.Clone(scopes)
+	h.scopes.Store(&scopes)
+}
 
 // New checks cfg and returns a Handler. It loads nothing yet.
 func New(cfg *Config) (*Handler, error) {
@@ -231,6 +241,7 @@ func New(cfg *Config) (*Handler, error) {
 		log:       c.Logger,
 		now:       c.Now,
 	}
+	h.scopes.Store(&c.Scopes)
 	if h.client == nil {
 		h.client = http.DefaultClient
 	}

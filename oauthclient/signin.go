@@ -245,9 +245,9 @@ func expiresIn(c *Credentials, now time.Time) string {
 // added when the authorization server lists it, to get a refresh token.
 func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, stepUp []string) []string {
 	var s []string
-	switch {
-	case len(h.cfg.Scopes) > 0:
-		s = slices.Clone(h.cfg.Scopes)
+	switch want := *h.scopes.Load(); {
+	case len(want) > 0:
+		s = slices.Clone(want)
 		s = union(s, stepUp)
 	case stepUp != nil:
 		s = stepUp
