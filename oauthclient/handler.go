@@ -26,6 +26,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,6 +107,20 @@ type Config struct {
 	// CallbackPort is the loopback port of the redirect URI. If zero, a free
 	// port is chosen (and, for a dynamic registration, kept).
 	CallbackPort int
+
+	// CallbackHost and CallbackPath name the redirect URI's host and path:
+	// http://CallbackHost:PORT/CallbackPath. If empty, 127.0.0.1 and
+	// /callback. The listener binds 127.0.0.1 in any case. mcp-remote
+	// registers http://localhost:PORT/oauth/callback: its pre-registered
+	// clients need these.
+	CallbackHost string
+	CallbackPath string
+
+	// RegistrationMetadata, if set, is a JSON object of RFC 7591 client
+	// metadata merged over that of a dynamic registration (client_name,
+	// scope, token_endpoint_auth_method, software_id, ...), for servers
+	// that expect their own values. redirect_uris is always the listener's.
+	RegistrationMetadata json.RawMessage
 
 	// LoginTimeout bounds how long a sign-in waits for the user. If zero, 5
 	// minutes.
@@ -211,6 +226,12 @@ func New(cfg *Config) (*Handler, error) {
 		if err != nil || u.Scheme != "https" || strings.Trim(u.Path, "/") == "" {
 			return nil, fmt.Errorf("client metadata URL %q: want an https URL with a path", c.ClientMetadataURL)
 		}
+	}
+	if len(c.RegistrationMetadata) > 0 && !json.Valid(c.RegistrationMetadata) {
+		return nil, errors.New("registration metadata: not valid JSON")
+	}
+	if c.CallbackPath != "" && c.CallbackPath[0] != '/' {
+		return nil, fmt.Errorf("callback path %q: want a path starting with /", c.CallbackPath)
 	}
 	if c.ClientCredentials && c.ClientID == "" {
 		return nil, errors.New("the client credentials grant needs a client id")

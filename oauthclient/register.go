@@ -48,6 +48,9 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		if ru, err := url.Parse(prev.Client.RedirectURI); err == nil {
 			port, _ := strconv.Atoi(ru.Port())
 			if ln, redirect, err := h.listen(port, listen); err == nil {
+				if kept := keptRedirect(prev.Client.RedirectURI, port); kept != "" {
+					redirect = kept // as registered: host and path may differ from ours
+				}
 				h.log.Info("using the client registered before", "client_id", prev.Client.ID)
 				return prev.Client, ln, redirect, nil
 			}
@@ -72,6 +75,13 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		ResponseTypes:           []string{"code"},
 		TokenEndpointAuthMethod: method,
 		ApplicationType:         "native",
+	}
+	if err := h.applyRegistrationMetadata(meta); err != nil {
+		ln.Close()
+		return Client{}, nil, "", err
+	}
+	if meta.TokenEndpointAuthMethod != "" {
+		method = meta.TokenEndpointAuthMethod
 	}
 	resp, err := oauthex.RegisterClient(ctx, d.as.RegistrationEndpoint, meta, h.client)
 	if err != nil {
@@ -106,13 +116,13 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 // can be named and returns no listener.
 func (h *Handler) listen(port int, listen bool) (net.Listener, string, error) {
 	if !listen && port != 0 {
-		return nil, fmt.Sprintf("http://127.0.0.1:%d%s", port, callbackPath), nil
+		return nil, h.redirectURI(port), nil
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, "", fmt.Errorf("listen for the sign-in redirect on 127.0.0.1:%d: %w", port, err)
 	}
-	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", ln.Addr().(*net.TCPAddr).Port, callbackPath)
+	redirect := h.redirectURI(ln.Addr().(*net.TCPAddr).Port)
 	if !listen {
 		ln.Close()
 		ln = nil
