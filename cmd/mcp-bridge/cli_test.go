@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,6 +50,12 @@ func TestParseInterspersed(t *testing.T) {
 func TestParseHeaders(t *testing.T) {
 	env := map[string]string{"TOKEN": "s3cret", "EMPTY": ""}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	secrets := func(name string) (string, error) {
+		if name == "api-key" {
+			return "k3y", nil
+		}
+		return "", fmt.Errorf("no secret %s", name)
+	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "headers")
 	if err := os.WriteFile(file, []byte("# secrets\nX-From-File: ${TOKEN}\n\nX-Plain: a:b\n"), 0o600); err != nil {
@@ -68,6 +75,8 @@ func TestParseHeaders(t *testing.T) {
 		{name: "dollar without braces stays", values: []string{"X-D: $TOKEN and $$"}, want: http.Header{"X-D": {"$TOKEN and $$"}}},
 		{name: "repeated", values: []string{"X-A: 1", "X-A: 2"}, want: http.Header{"X-A": {"1", "2"}}},
 		{name: "file", file: file, want: http.Header{"X-From-File": {"s3cret"}, "X-Plain": {"a:b"}}},
+		{name: "keychain", values: []string{"X-Api-Key: ${keychain:api-key}", "X-Both: ${TOKEN}/${keychain:api-key}"}, want: http.Header{"X-Api-Key": {"k3y"}, "X-Both": {"s3cret/k3y"}}},
+		{name: "missing secret is named", values: []string{"X-K: ${keychain:nope}"}, wantErr: "no secret nope"},
 		{name: "unset variable is named", values: []string{"X-K: ${NOPE_NOT_SET}"}, wantErr: "NOPE_NOT_SET is not set"},
 		{name: "no colon", values: []string{"X-K"}, wantErr: "want 'Name: value'"},
 		{name: "bad name", values: []string{"X K: v"}, wantErr: "not a valid header name"},
@@ -76,7 +85,7 @@ func TestParseHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHeaders(tt.values, tt.file, getenv)
+			got, err := parseHeaders(tt.values, tt.file, lookups{env: getenv, secret: secrets})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,11 +11,11 @@ import (
 	"strings"
 )
 
-// headerFlag collects repeated --header values.
-type headerFlag []string
+// listFlag collects a repeatable flag's values.
+type listFlag []string
 
-func (h *headerFlag) String() string     { return strings.Join(*h, ", ") }
-func (h *headerFlag) Set(v string) error { *h = append(*h, v); return nil }
+func (h *listFlag) String() string     { return strings.Join(*h, ", ") }
+func (h *listFlag) Set(v string) error { *h = append(*h, v); return nil }
 
 // reservedHeaders are set by the bridge itself; a static header may not
 // replace them.
@@ -24,8 +25,8 @@ var reservedHeaders = []string{
 }
 
 // parseHeaders builds the static headers from --header values and the
-// lines of --header-file, expanding ${VAR} from the environment.
-func parseHeaders(values []string, file string, getenv func(string) (string, bool)) (http.Header, error) {
+// lines of --header-file, expanding references.
+func parseHeaders(values []string, file string, refs lookups) (http.Header, error) {
 	h := http.Header{}
 	add := func(line, where string) error {
 		name, value, ok := strings.Cut(line, ":")
@@ -41,7 +42,7 @@ func parseHeaders(values []string, file string, getenv func(string) (string, boo
 				return fmt.Errorf("%s: the bridge sets %s itself", where, r)
 			}
 		}
-		value, err := expandEnv(value, getenv)
+		value, err := refs.expand(value)
 		if err != nil {
 			return fmt.Errorf("%s: header %s: %w", where, name, err)
 		}
@@ -78,22 +79,42 @@ func parseHeaders(values []string, file string, getenv func(string) (string, boo
 	return h, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// ref matches ${VAR} (group 1, an environment variable) and
+// ${keychain:NAME} (group 2, a secret set with `mcp-bridge secret set`).
+var ref = regexp.MustCompile(`\$\{(?:([A-Za-z_][A-Za-z0-9_]*)|keychain:([A-Za-z0-9_.-]+))\}`)
 
-// expandEnv replaces each ${NAME} in s with the variable's value. An unset
-// variable is an error that names it; a set but empty one expands to "".
-func expandEnv(s string, getenv func(string) (string, bool)) (string, error) {
-	var missing []string
-	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := ref[2 : len(ref)-1]
-		v, ok := getenv(name)
-		if !ok {
-			missing = append(missing, name)
+// lookups resolve the references in header values and the client secret.
+type lookups struct {
+	env    func(name string) (string, bool)
+	secret func(name string) (string, error) // nil: ${keychain:...} is an error
+}
+
+// expand replaces each reference in s with its value. An unset variable
+// or a missing secret is an error that names it; a set but empty variable
+// expands to "".
+func (l lookups) expand(s string) (string, error) {
+	var errs []error
+	out := ref.ReplaceAllStringFunc(s, func(r string) string {
+		m := ref.FindStringSubmatch(r)
+		if m[1] != "" {
+			v, ok := l.env(m[1])
+			if !ok {
+				errs = append(errs, fmt.Errorf("environment variable %s is not set", m[1]))
+			}
+			return v
+		}
+		if l.secret == nil {
+			errs = append(errs, fmt.Errorf("${keychain:%s}: no secret store here", m[2]))
+			return ""
+		}
+		v, err := l.secret(m[2])
+		if err != nil {
+			errs = append(errs, err)
 		}
 		return v
 	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+	if len(errs) > 0 {
+		return "", errors.Join(errs...)
 	}
 	return out, nil
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -32,35 +32,24 @@ type serverCommand struct {
 // parseServerCommand parses name's command line. On failure it has
 // reported the problem and returns the exit code.
 func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), stdin io.Reader, stderr io.Writer) (*serverCommand, int) {
-	c := &serverCommand{}
-	fs := bridgeFlags(&c.opts)
-	fs.Init("mcp-bridge "+name, flag.ContinueOnError)
-	if extra != nil {
-		extra(fs)
+	o, code := parseBridgeArgs("mcp-bridge "+name, args, extra, stderr)
+	if o == nil {
+		return nil, code
 	}
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, "usage: mcp-bridge %s [flags] URL (see mcp-bridge help)\n", name) }
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, exitOK
-	}
-	if err != nil {
-		return nil, exitUsage
-	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mcp-bridge %s: want exactly one server URL\n", name)
-		return nil, exitUsage
-	}
-	c.url = pos[0]
-	log, closeLog, err := newLogger(stderr, c.opts.logLevel, c.opts.logFile)
+	c := &serverCommand{opts: *o, url: o.url}
+	log, closeLog, err := newLogger(stderr, nil, o.logLevel, o.logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
 	c.log, c.close = log, closeLog
-	client, err := httpclient.New(httpclient.Options{CAFile: c.opts.caFile})
+	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
 	if err == nil {
-		c.handler, c.store, err = c.opts.auth.handler(c.url, client, log, stderr, stderr, stdin)
+		c.store, err = o.auth.store(log)
+	}
+	if err == nil {
+		refs := lookups{env: os.LookupEnv, secret: func(n string) (string, error) { return c.store.secret(context.Background(), n) }}
+		c.handler, err = o.auth.handler(c.url, client, c.store, refs, log, stderr, stderr, stdin)
 	}
 	if err != nil {
 		closeLog()

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -286,6 +287,26 @@ func (s *Server) Args() []string {
 	str("idp-issuer", a.IdPIssuer)
 	str("idp-client-id", a.IdPClientID)
 	return args
+}
+
+// Diff returns the names of the fields that differ between a and b, as
+// dotted paths: "url", "auth.scopes".
+func Diff(a, b *Server) []string {
+	return diff(reflect.ValueOf(*a), reflect.ValueOf(*b), "")
+}
+
+func diff(a, b reflect.Value, prefix string) []string {
+	var fields []string
+	for i := range a.NumField() {
+		name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("json"), ",")
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Kind() == reflect.Struct {
+			fields = append(fields, diff(fa, fb, prefix+name+".")...)
+		} else if !reflect.DeepEqual(fa.Interface(), fb.Interface()) {
+			fields = append(fields, prefix+name)
+		}
+	}
+	return fields
 }
 
 func sortedKeys(m map[string]string) []string {

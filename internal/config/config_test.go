@@ -90,3 +90,21 @@ func TestVersion(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestDiff(t *testing.T) {
+	f, err := Parse("config.json", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.Servers["work"]
+	b := *a
+	b.Auth.Scopes = []string{"files:read"}
+	b.URL = "https://other.example.com/mcp"
+	b.Tools.Deny = nil
+	if diff := cmp.Diff([]string{"url", "tools.deny", "auth.scopes"}, Diff(a, &b)); diff != "" {
+		t.Errorf("Diff (-want +got):\n%s", diff)
+	}
+	if d := Diff(a, a); len(d) != 0 {
+		t.Errorf("Diff(a, a) = %v", d)
+	}
+}

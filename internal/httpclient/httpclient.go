@@ -1,5 +1,5 @@
 // Package httpclient builds the HTTP client mcp-bridge talks to servers
-// with: proxies from the environment (HTTPS_PROXY, NO_PROXY), the operating
+// with: proxies from the environment (HTTPS_PROXY, NO_PROXY) or one named, the operating
 // system's trust store plus an optional CA file, TLS 1.2 or later, HTTP/2,
 // and a connection pool sized for many requests in flight to one server.
 package httpclient
@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 )
 
@@ -17,6 +18,9 @@ type Options struct {
 	// CAFile names a PEM file of certificate authorities to trust in
 	// addition to the system's. Empty means the system's alone.
 	CAFile string
+	// Proxy is the URL of a proxy for every request, in place of the
+	// environment's (HTTPS_PROXY, NO_PROXY). Empty means the environment's.
+	Proxy string
 }
 
 // New returns a client configured by opts. It sets no overall timeout:
@@ -26,6 +30,13 @@ func New(opts Options) (*http.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 128 // a host may have many calls in flight
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.Proxy != "" {
+		u, err := url.Parse(opts.Proxy)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
+			return nil, fmt.Errorf("proxy %q: want a URL such as http://proxy.example.com:8080", opts.Proxy)
+		}
+		t.Proxy = http.ProxyURL(u)
+	}
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
 		if err != nil {
