@@ -17,16 +17,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
 
 // authOptions are the sign-in flags, shared by the bridge and login.
 type authOptions struct {
-	preset            string
 	clientID          string
-	clientSecret      string
 	clientSecretFile  string
 	clientMetadataURL string
 	clientCredentials bool
@@ -38,12 +35,13 @@ type authOptions struct {
 	resource          string
 	noResource        bool
 	loginTimeout      time.Duration
-	authorizeParams   listFlag
+	authorizeParams   headerFlag
 	tokenStore        string
 	browserCommand    string
 	idTokenFile       string
 	idpIssuer         string
 	idpClientID       string
+	mcpRemote         *mcpRemote // mcp-remote drop-in: what its command line says that no flag does (mcpremote.go)
 }
 
 // clientSecretEnv is the environment variable a client secret may come
@@ -52,8 +50,6 @@ const clientSecretEnv = "MCP_BRIDGE_CLIENT_SECRET"
 
 func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.clientID, "client-id", "", "use this pre-registered OAuth client `id` instead of registering dynamically")
-	fs.StringVar(&a.preset, "preset", "", "apply what this identity provider is known to need: `name` is "+strings.Join(config.Presets, ", "))
-	fs.StringVar(&a.clientSecret, "client-secret", "", "the client secret as a `reference`, ${VAR} or ${keychain:NAME}, never the secret itself (ps shows command lines)")
 	fs.StringVar(&a.clientSecretFile, "client-secret-file", "", "read the client secret from `file` (or set "+clientSecretEnv+")")
 	fs.StringVar(&a.clientMetadataURL, "client-metadata-url", "", "https `URL` of a Client ID Metadata Document to use as the client id where the server supports it")
 	fs.BoolVar(&a.clientCredentials, "client-credentials", false, "sign in as the client itself (client credentials grant), with no user: needs --client-id and a secret or --private-key-file")
@@ -73,28 +69,32 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.tokenStore, "token-store", tokenstore.KindAuto, "where credentials are kept: `auto` (the OS keychain, or 0600 files where there is none), keychain, file or memory (not kept)")
 }
 
-// handler builds the OAuth handler for serverURL, which keeps credentials
-// in store; refs resolve the client secret's reference. stderr receives
-// the browser command's output; in a terminal (the login command), prompt
-// and input are the user's, else nil.
-func (a *authOptions) handler(serverURL string, client *http.Client, store credStore, refs lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
-	secret, err := a.secret(refs)
+// handler builds the OAuth handler for serverURL, and returns it with the
+// store it keeps credentials in. stderr receives the browser command's
+// output; in a terminal (the login command), prompt and input are the
+// user's, else nil.
+func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, credStore, error) {
+	secret, err := a.secret()
 	if err != nil {
-		return nil, err
+		return nil, credStore{}, err
 	}
 	var key crypto.Signer
 	if a.privateKeyFile != "" {
 		if key, err = readPrivateKey(a.privateKeyFile); err != nil {
-			return nil, err
+			return nil, credStore{}, err
 		}
 	}
 	params := url.Values{}
 	for _, p := range a.authorizeParams {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
+			return nil, credStore{}, fmt.Errorf("--authorize-param %q: want name=value", p)
 		}
 		params.Add(k, v)
+	}
+	store, err := a.store(log)
+	if err != nil {
+		return nil, credStore{}, err
 	}
 	var scopes []string
 	if a.scope != "" {
@@ -108,11 +108,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 	if a.browserCommand != "" {
 		argv, err := splitCommand(a.browserCommand)
 		if err != nil {
-			return nil, fmt.Errorf("--browser-command: %w", err)
+			return nil, credStore{}, fmt.Errorf("--browser-command: %w", err)
 		}
 		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
-	h, err := oauthclient.New(&oauthclient.Config{
+	h, err := oauthclient.New(a.mcpRemote.configure(&oauthclient.Config{ // mcp-remote drop-in (mcpremote.go)
 		ServerURL:         serverURL,
 		Resource:          a.resource,
 		NoResource:        a.noResource,
@@ -135,21 +135,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 		Prompt:            prompt,
 		Input:             input,
 		Logger:            log,
-	})
-	return h, err
+	}))
+	return h, store, err
 }
 
-func (a *authOptions) secret(refs lookups) (string, error) {
-	if a.clientSecret != "" {
-		if !ref.MatchString(a.clientSecret) || ref.ReplaceAllString(a.clientSecret, "") != "" {
-			return "", errors.New("--client-secret takes a reference, ${VAR} or ${keychain:NAME}, not the secret itself: command lines are visible to every user (ps)")
-		}
-		s, err := refs.expand(a.clientSecret)
-		if err != nil {
-			return "", fmt.Errorf("--client-secret: %w", err)
-		}
-		return s, nil
-	}
+func (a *authOptions) secret() (string, error) {
 	if a.clientSecretFile != "" {
 		data, err := os.ReadFile(a.clientSecretFile)
 		if err != nil {
