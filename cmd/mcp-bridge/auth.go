@@ -17,13 +17,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
 
 // authOptions are the sign-in flags, shared by the bridge and login.
 type authOptions struct {
+	preset            string
 	clientID          string
+	clientSecret      string
 	clientSecretFile  string
 	clientMetadataURL string
 	clientCredentials bool
@@ -35,7 +38,7 @@ type authOptions struct {
 	resource          string
 	noResource        bool
 	loginTimeout      time.Duration
-	authorizeParams   headerFlag
+	authorizeParams   listFlag
 	tokenStore        string
 	browserCommand    string
 	idTokenFile       string
@@ -50,6 +53,8 @@ const clientSecretEnv = "MCP_BRIDGE_CLIENT_SECRET"
 
 func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.clientID, "client-id", "", "use this pre-registered OAuth client `id` instead of registering dynamically")
+	fs.StringVar(&a.preset, "preset", "", "apply what this identity provider is known to need: `name` is "+strings.Join(config.Presets, ", "))
+	fs.StringVar(&a.clientSecret, "client-secret", "", "the client secret as a `reference`, ${VAR} or ${keychain:NAME}, never the secret itself (ps shows command lines)")
 	fs.StringVar(&a.clientSecretFile, "client-secret-file", "", "read the client secret from `file` (or set "+clientSecretEnv+")")
 	fs.StringVar(&a.clientMetadataURL, "client-metadata-url", "", "https `URL` of a Client ID Metadata Document to use as the client id where the server supports it")
 	fs.BoolVar(&a.clientCredentials, "client-credentials", false, "sign in as the client itself (client credentials grant), with no user: needs --client-id and a secret or --private-key-file")
@@ -69,32 +74,28 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.tokenStore, "token-store", tokenstore.KindAuto, "where credentials are kept: `auto` (the OS keychain, or 0600 files where there is none), keychain, file or memory (not kept)")
 }
 
-// handler builds the OAuth handler for serverURL, and returns it with the
-// store it keeps credentials in. stderr receives the browser command's
-// output; in a terminal (the login command), prompt and input are the
-// user's, else nil.
-func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, credStore, error) {
-	secret, err := a.secret()
+// handler builds the OAuth handler for serverURL, which keeps credentials
+// in store; refs resolve the client secret's reference. stderr receives
+// the browser command's output; in a terminal (the login command), prompt
+// and input are the user's, else nil.
+func (a *authOptions) handler(serverURL string, client *http.Client, store credStore, refs lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+	secret, err := a.secret(refs)
 	if err != nil {
-		return nil, credStore{}, err
+		return nil, err
 	}
 	var key crypto.Signer
 	if a.privateKeyFile != "" {
 		if key, err = readPrivateKey(a.privateKeyFile); err != nil {
-			return nil, credStore{}, err
+			return nil, err
 		}
 	}
 	params := url.Values{}
 	for _, p := range a.authorizeParams {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, credStore{}, fmt.Errorf("--authorize-param %q: want name=value", p)
+			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
 		}
 		params.Add(k, v)
-	}
-	store, err := a.store(log)
-	if err != nil {
-		return nil, credStore{}, err
 	}
 	var scopes []string
 	if a.scope != "" {
@@ -108,7 +109,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 	if a.browserCommand != "" {
 		argv, err := splitCommand(a.browserCommand)
 		if err != nil {
-			return nil, credStore{}, fmt.Errorf("--browser-command: %w", err)
+			return nil, fmt.Errorf("--browser-command: %w", err)
 		}
 		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
@@ -136,10 +137,20 @@ func (a *authOptions) handler(serverURL string, client *http.Client, log *slog.L
 		Input:             input,
 		Logger:            log,
 	}))
-	return h, store, err
+	return h, err
 }
 
-func (a *authOptions) secret() (string, error) {
+func (a *authOptions) secret(refs lookups) (string, error) {
+	if a.clientSecret != "" {
+		if !ref.MatchString(a.clientSecret) || ref.ReplaceAllString(a.clientSecret, "") != "" {
+			return "", errors.New("--client-secret takes a reference, ${VAR} or ${keychain:NAME}, not the secret itself: command lines are visible to every user (ps)")
+		}
+		s, err := refs.expand(a.clientSecret)
+		if err != nil {
+			return "", fmt.Errorf("--client-secret: %w", err)
+		}
+		return s, nil
+	}
 	if a.clientSecretFile != "" {
 		data, err := os.ReadFile(a.clientSecretFile)
 		if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/lmittmann/tint"
 	"golang.org/x/term"
 
 	"github.com/mcp-bridge/mcp-bridge/bridge"
+	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/internal/transportcache"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
@@ -34,17 +35,21 @@ const usage = `mcp-bridge connects an MCP host that speaks stdio (Claude Desktop
 VS Code, Zed, ...) to a remote MCP server over Streamable HTTP.
 
 Usage:
-  mcp-bridge [flags] URL        bridge the server at URL over stdin/stdout
-  mcp-bridge run [flags] URL    the same
-  mcp-bridge login [flags] URL  sign in from a terminal (browser, --login=device or --login=paste)
-  mcp-bridge logout [flags] URL sign out: revoke the tokens and remove them (--all: every server)
-  mcp-bridge status [--json]    list the servers signed in to, their tokens' state, and where they are kept
-  mcp-bridge doctor [flags] URL check each step a sign-in depends on, and say which fails
-  mcp-bridge demo [--serve]     run a full session against a built-in server
-  mcp-bridge version            print the version
-  mcp-bridge help               print this help
+  mcp-bridge [flags] URL             bridge the server at URL over stdin/stdout
+  mcp-bridge run [flags] URL|NAME    the same, or the server NAME of the configuration file
+  mcp-bridge login [flags] URL|NAME  sign in from a terminal (browser, --login=device or --login=paste)
+  mcp-bridge logout [flags] URL|NAME sign out: revoke the tokens and remove them (--all: every server)
+  mcp-bridge status [--json]         list the servers signed in to, their tokens' state, and where they are kept
+  mcp-bridge doctor [flags] URL|NAME check each step a sign-in depends on, and say which fails
+  mcp-bridge secret set|delete NAME  keep a secret (read from stdin) in the keychain for ${keychain:NAME}
+  mcp-bridge demo [--serve]          run a full session against a built-in server
+  mcp-bridge version                 print the version
+  mcp-bridge help                    print this help
 
-Flags may come before or after the URL.
+Flags may come before or after the URL. A named server's settings come from
+the configuration file (--config, by default mcp-bridge/config.json in the
+user config directory), which is watched: header, tool filter, scope and
+log level changes apply without a restart. Flags override the file.
 
 Examples:
   mcp-bridge https://mcp.example.com/mcp
@@ -85,6 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDoctor(ctx, args[1:], stdin, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args[1:], stdout, stderr)
+	case "secret":
+		return runSecret(ctx, args[1:], stdin, stdout, stderr)
 	case "run":
 		args = args[1:]
 	}
@@ -103,15 +110,26 @@ func versionString() string {
 
 // bridgeOptions are the flags of the bridge command.
 type bridgeOptions struct {
+	configPath string
 	transport  string
-	headers    headerFlag
+	headers    listFlag
 	headerFile string
 	allowHTTP  bool
 	caFile     string
+	proxy      string
+	allowTools listFlag
+	denyTools  listFlag
 	logLevel   string
 	logFile    string
 	maxMessage int
 	auth       authOptions
+
+	// The server: its URL, and if it was named, its name, its entry in the
+	// configuration file and the command line's own arguments.
+	url      string
+	name     string
+	server   *config.Server
+	userArgs []string
 
 	// Set by config.
 	oauth     *oauthclient.Handler
@@ -120,11 +138,15 @@ type bridgeOptions struct {
 
 func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("mcp-bridge", flag.ContinueOnError)
+	fs.StringVar(&o.configPath, "config", "", "read named servers from this configuration `file` (default: the user config directory's mcp-bridge/config.json)")
 	fs.StringVar(&o.transport, "transport", bridge.TransportAuto, "`auto`, streamable or sse: auto tries Streamable HTTP, falls back to HTTP+SSE, and remembers which worked")
-	fs.Var(&o.headers, "header", "add the header 'Name: value' to every request; ${VAR} is taken from the environment (repeatable)")
+	fs.Var(&o.headers, "header", "add the header 'Name: value' to every request to the server; ${VAR} is taken from the environment, ${keychain:NAME} from `mcp-bridge secret set NAME` (repeatable)")
 	fs.StringVar(&o.headerFile, "header-file", "", "read headers, one 'Name: value' per line, from `file` (keeps secrets out of ps)")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "allow plain http to hosts other than loopback (tokens then travel unencrypted)")
 	fs.StringVar(&o.caFile, "ca-file", "", "trust the certificate authorities in this PEM `file` as well as the system's")
+	fs.StringVar(&o.proxy, "proxy", "", "send requests through this proxy `URL` instead of the one HTTPS_PROXY names")
+	fs.Var(&o.allowTools, "allow-tool", "show only the tools whose names match this `glob` (repeatable)")
+	fs.Var(&o.denyTools, "deny-tool", "hide the tools whose names match this `glob`, and refuse calls to them (repeatable)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "`level` of logs on stderr: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "also append logs, as plain text, to `file`")
 	fs.IntVar(&o.maxMessage, "max-message-size", bridge.DefaultMaxMessageSize, "largest message accepted in either direction, in `bytes`")
@@ -159,33 +181,23 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
 		return exitUsage
 	}
-	var o bridgeOptions
+	o, code := parseBridgeArgs("mcp-bridge", args, nil, stderr)
+	if o == nil {
+		return code
+	}
 	o.auth.mcpRemote = remote // mcp-remote drop-in
-	fs := bridgeFlags(&o)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: mcp-bridge [flags] URL (see mcp-bridge help)") }
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "mcp-bridge: want exactly one server URL (see mcp-bridge help)")
-		return exitUsage
-	}
-	log, closeLog, err := newLogger(stderr, o.logLevel, o.logFile)
+	level := new(slog.LevelVar)
+	log, closeLog, err := newLogger(stderr, level, o.logLevel, o.logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
 		return exitUsage
 	}
 	defer closeLog()
 
-	cfg, err := o.config(pos[0], log, stderr)
+	b, err := o.build(log, stderr)
 	var r *bridge.Relay
 	if err == nil {
-		r, err = bridge.New(cfg)
+		r, err = bridge.New(b.cfg)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
@@ -203,6 +215,15 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	} else {
 		defer stop()
 	}
+	if o.server != nil {
+		b.running = o.server
+		stop, err := config.Watch(o.configPath, func() { b.apply(o, level, log) })
+		if err != nil {
+			log.Warn("not watching the configuration file; changes need a restart", tint.Err(err))
+		} else {
+			defer stop()
+		}
+	}
 	if err := r.Run(ctx, stdin, stdout); err != nil {
 		log.Error("mcp-bridge failed", tint.Err(err))
 		return exitError
@@ -210,60 +231,130 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return exitOK
 }
 
-// config turns the flags into the relay's configuration.
-func (o *bridgeOptions) config(url string, log *slog.Logger, stderr io.Writer) (*bridge.Config, error) {
-	header, err := parseHeaders(o.headers, o.headerFile, os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile})
-	if err != nil {
-		return nil, err
-	}
+// built is a bridge's configuration with the parts a configuration change
+// may replace while it runs.
+type built struct {
+	cfg     *bridge.Config
+	headers *httpclient.Headers
+	tools   *bridge.ToolFilter
+	refs    lookups
+	running *config.Server // the configuration entry in force
+}
+
+// build turns the options into the relay's configuration.
+func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer) (*built, error) {
 	// Host-launched: no terminal to prompt on, so sign-ins that need one
 	// say so in the error the host shows.
-	oauth, store, err := o.auth.handler(url, client, log, stderr, nil, nil)
+	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
+	if err != nil {
+		return nil, err
+	}
+	b := &built{}
+	if b.tools, err = bridge.NewToolFilter(o.allowTools, o.denyTools); err != nil {
+		return nil, err
+	}
+	store, err := o.auth.store(log)
+	if err != nil {
+		return nil, err
+	}
+	b.refs = lookups{env: os.LookupEnv, secret: func(name string) (string, error) { return store.secret(context.Background(), name) }}
+	header, err := parseHeaders(o.headers, o.headerFile, b.refs)
+	if err != nil {
+		return nil, err
+	}
+	// Static headers go to the server's origin alone, and a reload may
+	// replace them.
+	if b.headers, err = httpclient.NewHeaders(client.Transport, o.url, header); err != nil {
+		return nil, err
+	}
+	client.Transport = b.headers
+	oauth, err := o.auth.handler(o.url, client, store, b.refs, log, stderr, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	o.oauth, o.credStore = oauth, store
-	cfg := &bridge.Config{
-		URL:            url,
+	b.cfg = &bridge.Config{
+		URL:            o.url,
 		Transport:      o.transport,
 		HTTPClient:     client,
-		Header:         header,
 		OAuthHandler:   oauth,
 		AllowHTTP:      o.allowHTTP,
 		MaxMessageSize: o.maxMessage,
 		UserAgent:      "mcp-bridge/" + versionString(),
 		Logger:         log,
 	}
-	if dir, err := os.UserCacheDir(); err == nil && o.transport == bridge.TransportAuto {
-		cfg.TransportCache = transportcache.Open(filepath.Join(dir, "mcp-bridge", "transports.json"))
+	// The filter costs nothing to a message that is not about tools, but
+	// is left out unless it may have rules.
+	if len(o.allowTools)+len(o.denyTools) > 0 || o.server != nil {
+		b.cfg.Stages = append(b.cfg.Stages, b.tools)
 	}
-	return cfg, nil
+	if dir, err := os.UserCacheDir(); err == nil && o.transport == bridge.TransportAuto {
+		b.cfg.TransportCache = transportcache.Open(filepath.Join(dir, "mcp-bridge", "transports.json"))
+	}
+	return b, nil
+}
+
+// apply takes up a change to the configuration file: it applies what a
+// running bridge can and logs what needs a restart. An invalid file
+// leaves everything as it was and says why.
+func (b *built) apply(o *bridgeOptions, level *slog.LevelVar, log *slog.Logger) {
+	next, live, err := o.reloadConfig(b.refs)
+	if err == nil {
+		err = b.tools.Set(live.allowTool, live.denyTool)
+	}
+	if err != nil {
+		log.Error("the configuration file changed but is not valid; keeping the last good one", tint.Err(err))
+		return
+	}
+	running, restart := takeUp(b.running, next)
+	if len(config.Diff(b.running, running)) == 0 && len(restart) == 0 {
+		log.Debug("the configuration file changed, but not this server's entry")
+		return
+	}
+	b.running = running
+	b.headers.Set(live.header)
+	level.Set(live.level)
+	o.oauth.SetScopes(live.scopes)
+	if len(restart) > 0 {
+		log.Warn("the configuration file changed settings that apply at the next start", "server", o.name, "fields", strings.Join(restart, ", "))
+	}
+	log.Info("reloaded the configuration file", "server", o.name)
 }
 
 // newLogger builds the logger: tint on stderr, coloured only on a
-// terminal, and plain text appended to logFile if set.
-func newLogger(stderr io.Writer, level, logFile string) (*slog.Logger, func(), error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+// terminal, and plain text appended to logFile if set. level, if not nil,
+// is set to the level named and lets it be changed later.
+func newLogger(stderr io.Writer, level *slog.LevelVar, name, logFile string) (*slog.Logger, func(), error) {
+	lvl, err := parseLevel(name)
+	if err != nil {
+		return nil, nil, err
 	}
+	if level == nil {
+		level = new(slog.LevelVar)
+	}
+	level.Set(lvl)
 	noColor := true
 	if f, ok := stderr.(*os.File); ok {
 		noColor = !term.IsTerminal(int(f.Fd()))
 	}
-	h := slog.Handler(tint.NewTextHandler(stderr, &tint.Options{Level: lvl, NoColor: noColor, TimeFormat: "15:04:05.000"}))
+	h := slog.Handler(tint.NewTextHandler(stderr, &tint.Options{Level: level, NoColor: noColor, TimeFormat: "15:04:05.000"}))
 	closeLog := func() {}
 	if logFile != "" {
 		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--log-file: %w", err)
 		}
-		h = slog.NewMultiHandler(h, slog.NewTextHandler(f, &slog.HandlerOptions{Level: lvl}))
+		h = slog.NewMultiHandler(h, slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
 		closeLog = func() { f.Close() }
 	}
 	return slog.New(h), closeLog, nil
+}
+
+// parseLevel parses a --log-level value.
+func parseLevel(name string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", name)
+	}
+	return l, nil
 }
