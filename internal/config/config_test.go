@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -106,5 +108,33 @@ func TestDiff(t *testing.T) {
 	}
 	if d := Diff(a, a); len(d) != 0 {
 		t.Errorf("Diff(a, a) = %v", d)
+	}
+}
+
+// TestExample loads configs/examples/config.json and checks that it shows
+// every field of a server somewhere.
+func TestExample(t *testing.T) {
+	path := filepath.Join("..", "..", "configs", "examples", "config.json")
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for p := range positions(data) {
+		parts := strings.Split(p, ".")
+		if len(parts) > 2 && parts[0] == "servers" {
+			parts[1] = "*"
+			shown[strings.Join(parts, ".")] = true
+		}
+	}
+	for _, level := range []string{"servers.*", "servers.*.tools", "servers.*.auth"} {
+		for _, name := range known[level] {
+			if !shown[level+"."+name] {
+				t.Errorf("the example does not show %s", level+"."+name)
+			}
+		}
 	}
 }
