@@ -2,13 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
 )
 
@@ -67,7 +70,7 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	path := filepath.Join(home, "config", "mcp-bridge", "config.json")
-	config := func(team, deny string) string {
+	configText := func(team, deny string) string {
 		return `{
   "version": 1,
   "servers": {
@@ -80,7 +83,7 @@ func TestConfigFile(t *testing.T) {
   }
 }`
 	}
-	writeConfig(t, path, config("${TEAM}", "count"))
+	writeConfig(t, path, configText("${TEAM}", "count"))
 	h := startBridgeEnv(t, env, "run", "demo")
 	h.initialize("2025-11-25", `{}`)
 
@@ -104,7 +107,7 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	// A new header and filter apply to the next call.
-	writeConfig(t, path, config("green", "echo"))
+	writeConfig(t, path, configText("green", "echo"))
 	h.waitStderr("reloaded the configuration file", 1)
 	names = h.toolNames("3")
 	if !slices.Contains(names, "count") || slices.Contains(names, "echo") {
@@ -115,7 +118,7 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	// An invalid edit: the bridge says why and serves as before.
-	writeConfig(t, path, strings.Replace(config("red", "add"), `"tools"`, `"toolz"`, 1))
+	writeConfig(t, path, strings.Replace(configText("red", "add"), `"tools"`, `"toolz"`, 1))
 	h.waitStderr("keeping the last good one", 1)
 	if !strings.Contains(h.stderr.String(), "servers.demo.toolz: unknown field") {
 		t.Errorf("the error does not name the field:\n%s", h.stderr.String())
@@ -128,7 +131,7 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	// A new URL applies at the next start; the bridge keeps its server.
-	writeConfig(t, path, strings.Replace(config("green", "echo"), srv.MCPURL(), "https://elsewhere.example.com/mcp", 1))
+	writeConfig(t, path, strings.Replace(configText("green", "echo"), srv.MCPURL(), "https://elsewhere.example.com/mcp", 1))
 	h.waitStderr("apply at the next start", 1)
 	if !strings.Contains(h.stderr.String(), "fields=url") {
 		t.Errorf("the warning does not name the url:\n%s", h.stderr.String())
@@ -171,5 +174,47 @@ func TestConfigErrors(t *testing.T) {
 		if strings.Contains(stderr.String(), "hunter2") {
 			t.Errorf("%v: the error shows the secret", tt.args)
 		}
+	}
+}
+
+// TestConfigCoversFlags: every flag of the bridge has a configuration
+// field, and every field gives a flag the bridge has.
+func TestConfigCoversFlags(t *testing.T) {
+	var s config.Server
+	fill(reflect.ValueOf(&s).Elem())
+	fromConfig := map[string]bool{}
+	for _, a := range s.Args()[1:] {
+		if name, ok := strings.CutPrefix(a, "--"); ok {
+			fromConfig[name] = true
+		}
+	}
+	bridgeFlags(&bridgeOptions{}).VisitAll(func(f *flag.Flag) {
+		if !fromConfig[f.Name] && f.Name != "config" {
+			t.Errorf("--%s has no configuration field", f.Name)
+		}
+		delete(fromConfig, f.Name)
+	})
+	for name := range fromConfig {
+		t.Errorf("a configuration field gives --%s, which is not a flag", name)
+	}
+}
+
+// fill sets every field of v to a value that is not zero.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int:
+		v.SetInt(1)
+	case reflect.Slice:
+		v.Set(reflect.ValueOf([]string{"x"}))
+	case reflect.Map:
+		v.Set(reflect.ValueOf(map[string]string{"k": "v"}))
 	}
 }
