@@ -87,13 +87,17 @@ func (env Env) dirVar(name, def string) string {
 }
 
 // appData is %APPDATA% (Roaming), localAppData %LOCALAPPDATA%.
-func (env Env) appData() string { return env.dirVar("APPDATA", env.join(env.Home, "AppData", "Roaming")) }
+func (env Env) appData() string {
+	return env.dirVar("APPDATA", env.join(env.Home, "AppData", "Roaming"))
+}
 func (env Env) localAppData() string {
 	return env.dirVar("LOCALAPPDATA", env.join(env.Home, "AppData", "Local"))
 }
 
 // xdgConfig is $XDG_CONFIG_HOME, or ~/.config.
-func (env Env) xdgConfig() string { return env.dirVar("XDG_CONFIG_HOME", env.join(env.Home, ".config")) }
+func (env Env) xdgConfig() string {
+	return env.dirVar("XDG_CONFIG_HOME", env.join(env.Home, ".config"))
+}
 
 // A Host is a desktop MCP host whose config install knows.
 type Host struct {

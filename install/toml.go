@@ -28,10 +28,10 @@ type ttable struct {
 
 // A tkey is one key = value line.
 type tkey struct {
-	path                   []string // the (dotted) key
-	lineStart, lineEnd     int      // lineEnd is past the newline
-	valueStart, valueEnd   int
-	value                  any // string, []any, map[string]any or tother
+	path                 []string // the (dotted) key
+	lineStart, lineEnd   int      // lineEnd is past the newline
+	valueStart, valueEnd int
+	value                any // string, []any, map[string]any or tother
 }
 
 // tother is a value kept as text: a number, a boolean or a date.
@@ -356,7 +356,7 @@ func validScalar(tok string) bool {
 }
 
 // str reads a string: basic ("...") or literal ('...'), on one line or
-// multi-line (""" or ''').
+// multi-line (""" or ”').
 func (p *tparser) str(basic, multi bool) (string, error) {
 	start := p.pos
 	quote := p.src[p.pos]
