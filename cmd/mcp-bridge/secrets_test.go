@@ -233,8 +233,8 @@ type leakWorld struct {
 	faults   []leakFault
 	asEchoes map[string]int                 // by path: answer with this status and the request
 	asEdits  map[string]func([]byte) []byte // by path: change the answer
-	outputs []leakOutput
-	hosts   []*leakHost
+	outputs  []leakOutput
+	hosts    []*leakHost
 }
 
 // A leakOutput is what one process wrote to one stream.
