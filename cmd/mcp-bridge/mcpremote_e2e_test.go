@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,9 @@ func TestMCPRemoteClientCredentials(t *testing.T) {
 // http://127.0.0.1/oauth/callback, and the browser is sent to the port
 // given; an inline secret draws the ps warning once.
 func TestMCPRemoteStaticClientPortHost(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the recording browser is a shell script")
+	}
 	var ev events
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
 		OnEvent: ev.on, NoDCR: true,
