@@ -244,8 +244,11 @@ func expiresIn(c *Credentials, now time.Time) string {
 // else none; a step-up's or the user's own choice first. offline_access is
 // added when the authorization server lists it, to get a refresh token.
 func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, stepUp []string) []string {
-	var s []string
-	switch want := *h.scopes.Load(); {
+	var s, want []string
+	if p := h.scopes.Load(); p != nil {
+		want = *p
+	}
+	switch {
 	case len(want) > 0:
 		s = slices.Clone(want)
 		s = union(s, stepUp)

@@ -230,6 +230,7 @@ func TestChooseScopes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &Handler{cfg: tt.cfg}
+			h.SetScopes(tt.cfg.Scopes)
 			if diff := cmp.Diff(tt.want, h.chooseScopes(tt.challenges, tt.d, tt.stepUp)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
