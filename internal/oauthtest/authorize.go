@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,7 +41,7 @@ func (a *AuthServer) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ru := q.Get("redirect_uri")
-	if ru == "" || !redirectURIMatches(c.RedirectURIs, ru) {
+	if ru == "" || !a.redirectURIAllowed(c, ru) {
 		a.errorPage(w, r, clientID, errorf("invalid_request", "redirect_uri %q is not registered for this client", ru))
 		return
 	}
@@ -95,9 +96,12 @@ func (a *AuthServer) checkAuthorizationRequest(c *client, q url.Values, req *aut
 	if err != nil {
 		return err
 	}
-	res, err := a.boundResource(q)
+	res, err := a.boundResource(q, scopes)
 	if err != nil {
 		return err
+	}
+	if a.opts.Audience != "" && a.opts.ThirdPartyDynamicClients && c.dynamic && res == "" {
+		return errorf("access_denied", "The userinfo audience is not allowed for third party clients. Please specify a valid API audience.")
 	}
 	req.grant = grant{
 		id:       rand.Text(),
@@ -108,6 +112,16 @@ func (a *AuthServer) checkAuthorizationRequest(c *client, q url.Values, req *aut
 		offline:  q.Get("access_type") == "offline" && q.Get("prompt") == "consent",
 	}
 	return nil
+}
+
+// redirectURIAllowed reports whether c may use the redirect URI ru: one
+// registered, or a loopback one with another port unless
+// ASOptions.ExactRedirectURIs is set.
+func (a *AuthServer) redirectURIAllowed(c *client, ru string) bool {
+	if a.opts.ExactRedirectURIs {
+		return slices.Contains(c.RedirectURIs, ru)
+	}
+	return redirectURIMatches(c.RedirectURIs, ru)
 }
 
 // handleConsent takes the consent page's answer.

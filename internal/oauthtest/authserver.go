@@ -187,6 +187,44 @@ type ASOptions struct {
 	// which a protected resource refuses, and client_credentials fails with
 	// access_denied.
 	Audience string
+	// ThirdPartyDynamicClients treats dynamically registered clients as
+	// third-party applications, as Auth0 does: with Audience set, their
+	// authorization requests without an audience are refused with
+	// access_denied "The userinfo audience is not allowed for third party
+	// clients. Please specify a valid API audience."
+	ThirdPartyDynamicClients bool
+	// ScopeAudience binds tokens to the resource their scopes name, as
+	// Entra ID v2.0 does: a scope RESOURCE/NAME (api://APP-ID/.default,
+	// https://host/api/read) is for RESOURCE; openid, profile, email and
+	// offline_access are for none; any other scope is Microsoft Graph's.
+	// Scopes of two resources fail with invalid_scope "AADSTS28000: ...";
+	// with no resource scope the token is for Microsoft Graph
+	// ([MicrosoftGraph]). The resource parameter takes no part in it. The
+	// scope the token endpoint returns leaves out offline_access, openid,
+	// profile and email, as Entra's does.
+	ScopeAudience bool
+	// ExactRedirectURIs matches redirect URIs against the registered ones
+	// exactly, loopback ports included, as Okta and Amazon Cognito do,
+	// instead of allowing any loopback port (RFC 8252 §7.3).
+	ExactRedirectURIs bool
+	// DenyRegistration, if its Status is set, keeps registration_endpoint
+	// in the metadata but answers every registration request with it: the
+	// server takes registrations only with an initial access token (RFC
+	// 7591 §3), as Okta ([OktaRegistrationDenial]) and Keycloak's default
+	// anonymous policy ([KeycloakRegistrationDenial]) do.
+	DenyRegistration Denial
+	// GitHubTokenErrors answers token endpoint errors as GitHub does: with
+	// status 200 OK, an error_uri, and GitHub's codes where it has its own
+	// (bad_verification_code for an authorization code,
+	// redirect_uri_mismatch, bad_refresh_token for a refresh token,
+	// incorrect_client_credentials for client authentication).
+	GitHubTokenErrors bool
+	// SessionRefreshTokenTTL, if set, is the lifetime of refresh tokens
+	// whose grant lacks offline_access, as Keycloak ties those to the SSO
+	// session (its SSO Session Idle, 30 minutes by default); refresh
+	// tokens of grants with offline_access (Keycloak's offline tokens)
+	// live RefreshTokenTTL.
+	SessionRefreshTokenTTL time.Duration
 
 	// MetadataIssuer, if set, is the issuer claimed by the metadata
 	// documents instead of the real one (RFC 8414 §3.3 says clients must
@@ -217,6 +255,30 @@ type ASOptions struct {
 	// out of the metadata.
 	OmitIssSupported bool
 }
+
+// A Denial is an answer an endpoint gives instead of serving a request: an
+// HTTP status and a JSON body.
+type Denial struct {
+	Status int
+	Body   string
+}
+
+// Registration denials of real providers, for ASOptions.DenyRegistration.
+var (
+	// OktaRegistrationDenial is Okta's answer to a registration without
+	// an API token at /oauth2/v1/clients.
+	OktaRegistrationDenial = Denial{Status: http.StatusUnauthorized,
+		Body: `{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oaeTEST","errorCauses":[]}`}
+	// KeycloakRegistrationDenial is Keycloak's answer to an anonymous
+	// registration under its default Trusted Hosts policy, which trusts no
+	// host.
+	KeycloakRegistrationDenial = Denial{Status: http.StatusForbidden,
+		Body: `{"error":"insufficient_scope","error_description":"Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted."}`}
+)
+
+// MicrosoftGraph is the resource Entra ID binds a token to when its scopes
+// name no other (ASOptions.ScopeAudience): Microsoft Graph's application ID.
+const MicrosoftGraph = "00000003-0000-0000-c000-000000000000"
 
 // An AuthServer is an OAuth 2.1 authorization server listening on a loopback
 // port, keeping clients, codes and tokens in memory. Start one with

@@ -22,6 +22,7 @@ type client struct {
 	Client
 	keys    []jwk  // verify private_key_jwt assertions
 	jwksURI string // fetched for keys when set
+	dynamic bool   // registered with RFC 7591
 }
 
 func newClient(c Client) (*client, error) {
@@ -189,6 +190,13 @@ func redirectURIMatches(registered []string, requested string) bool {
 
 // handleRegister implements RFC 7591 dynamic client registration.
 func (a *AuthServer) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if d := a.opts.DenyRegistration; d.Status != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(d.Status)
+		_, _ = io.WriteString(w, d.Body)
+		a.emit(Event{Kind: EventRejected, Endpoint: r.URL.Path, Error: http.StatusText(d.Status), Description: "registration denied: " + d.Body})
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
 		a.fail(w, r, "", errorf("invalid_client_metadata", "read body: %v", err))
@@ -208,6 +216,7 @@ func (a *AuthServer) handleRegister(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "", err)
 		return
 	}
+	c.dynamic = true
 	now := a.now()
 	echo["client_id"] = c.ID
 	echo["client_id_issued_at"] = now.Unix()

@@ -23,6 +23,11 @@
 //   - RFC 7009 token revocation;
 //   - RFC 8252 §7.3 loopback redirect URIs with any port.
 //
+// The provider switches of [ASOptions] each name the provider whose quirk
+// they emulate (Entra ID, Google, Auth0, Okta, Keycloak, GitHub, Amazon
+// Cognito); internal/preset's tests combine them into one emulation per
+// provider.
+//
 // Tokens are opaque random strings kept in memory. [AuthServer.Verify] checks
 // them for a resource server. Token values never appear in [Event]s.
 package oauthtest

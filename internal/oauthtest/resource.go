@@ -37,6 +37,10 @@ type ResourceOptions struct {
 	// tools/call of that tool needs besides Scopes. Lacking one gets 403
 	// insufficient_scope.
 	ToolScopes map[string]string
+	// Audience, if set, is what tokens must be bound to instead of
+	// Resource: an Entra ID application ID URI (api://APP-ID), an Auth0 API
+	// identifier. The metadata still names Resource.
+	Audience string
 	// Now is the clock the Verifier uses, if not time.Now; set it to
 	// ASOptions.Now so that token expiry is judged by one clock.
 	Now func() time.Time
@@ -160,7 +164,7 @@ func (p *protector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "verify token: "+err.Error(), http.StatusInternalServerError)
 		return
 	case !p.audienceOK(info):
-		p.challenge(w, http.StatusUnauthorized, "invalid_token", "the token is not for "+p.opts.Resource, p.opts.Scopes)
+		p.challenge(w, http.StatusUnauthorized, "invalid_token", "the token is not for "+p.audience(), p.opts.Scopes)
 		return
 	}
 	need := slices.Clone(p.opts.Scopes)
@@ -196,7 +200,15 @@ func (p *protector) checked(ctx context.Context, _ string, _ *http.Request) (*au
 	return &c, nil
 }
 
-// audienceOK reports whether info's audience is the resource.
+// audience returns the audience tokens must have.
+func (p *protector) audience() string {
+	if p.opts.Audience != "" {
+		return p.opts.Audience
+	}
+	return p.opts.Resource
+}
+
+// audienceOK reports whether info's audience is the resource's.
 func (p *protector) audienceOK(info *auth.TokenInfo) bool {
 	var aud []string
 	switch v := info.Extra["aud"].(type) {
@@ -214,7 +226,7 @@ func (p *protector) audienceOK(info *auth.TokenInfo) bool {
 	if len(aud) == 0 {
 		return p.opts.Legacy
 	}
-	return slices.Contains(aud, p.opts.Resource)
+	return slices.Contains(aud, p.audience())
 }
 
 // calledTool returns the name of the first tool in r's JSON-RPC message (or

@@ -22,11 +22,11 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	a.count(func(s *Stats) { s.TokenRequests[gt]++ })
 	c, err := a.authenticate(r)
 	if err != nil {
-		a.fail(w, r, form.Get("client_id"), err)
+		a.tokenFail(w, r, form.Get("client_id"), gt, err)
 		return
 	}
 	if err := c.mayUse(gt); err != nil {
-		a.fail(w, r, c.ID, err)
+		a.tokenFail(w, r, c.ID, gt, err)
 		return
 	}
 	var resp *tokenResponse
@@ -46,7 +46,7 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 		err = errorf("unsupported_grant_type", "grant_type %q is not supported", gt)
 	}
 	if err != nil {
-		a.fail(w, r, c.ID, err)
+		a.tokenFail(w, r, c.ID, gt, err)
 		return
 	}
 	if a.opts.BeforeTokenResponse != nil {
@@ -54,6 +54,32 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 	a.emit(a.issuedEvent(r, gt, g, resp))
+}
+
+// tokenFail answers a token request of grant type gt with err: as [fail]
+// does, or, with ASOptions.GitHubTokenErrors, as GitHub does.
+func (a *AuthServer) tokenFail(w http.ResponseWriter, r *http.Request, clientID, gt string, err error) {
+	if !a.opts.GitHubTokenErrors {
+		a.fail(w, r, clientID, err)
+		return
+	}
+	e := *asOAuthError(err)
+	switch {
+	case e.Code == "invalid_client":
+		e.Code = "incorrect_client_credentials"
+	case e.Code == "invalid_grant" && gt == grantRefresh:
+		e.Code = "bad_refresh_token"
+	case e.Code == "invalid_grant" && strings.Contains(e.Description, "redirect_uri"):
+		e.Code = "redirect_uri_mismatch"
+	case e.Code == "invalid_grant":
+		e.Code = "bad_verification_code"
+	}
+	writeJSON(w, http.StatusOK, map[string]string{
+		"error":             e.Code,
+		"error_description": e.Description,
+		"error_uri":         "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#" + strings.ReplaceAll(e.Code, "_", "-"),
+	})
+	a.emit(Event{Kind: EventRejected, Endpoint: r.URL.Path, ClientID: clientID, Error: e.Code, Description: e.Description})
 }
 
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
@@ -163,7 +189,7 @@ func (a *AuthServer) newGrant(c *client, subject string, form url.Values) (grant
 	if err != nil {
 		return grant{}, err
 	}
-	res, err := a.boundResource(form)
+	res, err := a.boundResource(form, scopes)
 	if err != nil {
 		return grant{}, err
 	}

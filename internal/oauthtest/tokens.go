@@ -59,13 +59,57 @@ func (a *AuthServer) issueLocked(g grant, refresh *grant) *tokenResponse {
 		AccessToken: access,
 		TokenType:   "Bearer",
 		ExpiresIn:   int64((ttl + time.Second - 1) / time.Second),
-		Scope:       strings.Join(g.scopes, " "),
+		Scope:       strings.Join(a.returnedScopes(g.scopes), " "),
 	}
 	if refresh != nil && a.refreshAllowed(*refresh) {
 		resp.RefreshToken = rand.Text()
-		a.tokens[resp.RefreshToken] = &token{grant: *refresh, refresh: true, expiry: now.Add(a.opts.RefreshTokenTTL)}
+		a.tokens[resp.RefreshToken] = &token{grant: *refresh, refresh: true, expiry: now.Add(a.refreshTokenTTL(*refresh))}
 	}
 	return resp
+}
+
+// refreshTokenTTL returns the lifetime of a refresh token for g.
+func (a *AuthServer) refreshTokenTTL(g grant) time.Duration {
+	if a.opts.SessionRefreshTokenTTL > 0 && !slices.Contains(g.scopes, scopeOfflineAccess) {
+		return a.opts.SessionRefreshTokenTTL
+	}
+	return a.opts.RefreshTokenTTL
+}
+
+// oidcScopes are the scopes ASOptions.ScopeAudience counts as no
+// resource's, and leaves out of token responses.
+var oidcScopes = []string{"openid", "profile", "email", scopeOfflineAccess}
+
+// returnedScopes returns the scope a token response states for a grant of
+// scopes.
+func (a *AuthServer) returnedScopes(scopes []string) []string {
+	if !a.opts.ScopeAudience {
+		return scopes
+	}
+	return slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return slices.Contains(oidcScopes, s) })
+}
+
+// scopeResource returns the resource scopes name under
+// ASOptions.ScopeAudience (Entra ID v2.0).
+func scopeResource(scopes []string) (string, error) {
+	res := ""
+	for _, s := range scopes {
+		if slices.Contains(oidcScopes, s) {
+			continue
+		}
+		r := MicrosoftGraph // a bare permission, such as User.Read
+		if i := strings.LastIndex(s, "/"); i > 0 {
+			r = s[:i]
+		}
+		if res != "" && r != res {
+			return "", errorf("invalid_scope", "AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", strings.Join(scopes, " "))
+		}
+		res = r
+	}
+	if res == "" {
+		res = MicrosoftGraph
+	}
+	return res, nil
 }
 
 func (a *AuthServer) refreshAllowed(g grant) bool {
@@ -143,13 +187,17 @@ func (a *AuthServer) parseScopes(s string) ([]string, error) {
 	return scopes, nil
 }
 
-// boundResource returns the resource a new grant is bound to, from the
-// resource (RFC 8707) or, with ASOptions.Audience, audience parameter of vals.
-func (a *AuthServer) boundResource(vals url.Values) (string, error) {
+// boundResource returns the resource a new grant for scopes is bound to,
+// from the resource (RFC 8707) or, with ASOptions.Audience, audience
+// parameter of vals, or with ASOptions.ScopeAudience from the scopes.
+func (a *AuthServer) boundResource(vals url.Values, scopes []string) (string, error) {
 	o := &a.opts
 	res, err := a.resourceParam(vals)
 	if err != nil {
 		return "", err
+	}
+	if o.ScopeAudience {
+		return scopeResource(scopes)
 	}
 	if o.Audience == "" {
 		return res, nil
@@ -190,7 +238,7 @@ func (a *AuthServer) checkResource(vals url.Values, g grant) error {
 	if err != nil {
 		return err
 	}
-	if res != "" && res != g.resource && a.opts.Audience == "" {
+	if res != "" && res != g.resource && a.opts.Audience == "" && !a.opts.ScopeAudience {
 		return errorf("invalid_target", "resource %q differs from the authorized resource %q", res, g.resource)
 	}
 	return nil
