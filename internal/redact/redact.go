@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mark replaces what was taken out.
@@ -15,9 +16,12 @@ const Mark = "[redacted]"
 
 // secretField matches a credential-bearing JSON member, form field or
 // header and its value: "client_secret": "x", refresh_token=x,
-// Authorization: Bearer x, Cookie: x.
-var secretField = regexp.MustCompile(`(?i)("?\b(?:client_secret|access_token|refresh_token|id_token|code|code_verifier|device_code|client_assertion|assertion|subject_token|registration_access_token|password)"?\s*[:=]\s*"?)[^"&\s,;}]+` +
+// Authorization: Bearer x, Cookie: x. Compiled at first use: errors are
+// rare, and starts are timed.
+var secretField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)("?\b(?:client_secret|access_token|refresh_token|id_token|code|code_verifier|device_code|client_assertion|assertion|subject_token|registration_access_token|password)"?\s*[:=]\s*"?)[^"&\s,;}]+` +
 	`|(\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key)\s*:\s*)[^\r\n"]+`)
+})
 
 // String returns s with every secret in secrets (exact values, in any
 // case of appearance, and their form-encoded forms) and every value of a
@@ -32,8 +36,9 @@ func String(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, e, Mark)
 		}
 	}
-	return secretField.ReplaceAllStringFunc(s, func(m string) string {
-		sub := secretField.FindStringSubmatch(m)
+	re := secretField()
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.FindStringSubmatch(m)
 		if sub[1] != "" {
 			return sub[1] + Mark
 		}
