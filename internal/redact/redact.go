@@ -20,7 +20,7 @@ const Mark = "[redacted]"
 // rare, and starts are timed.
 var secretField = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)("?\b(?:client_secret|access_token|refresh_token|id_token|code|code_verifier|device_code|client_assertion|assertion|subject_token|registration_access_token|password)"?\s*[:=]\s*"?)[^"&\s,;}]+` +
-	`|(\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key)\s*:\s*)[^\r\n"]+`)
+		`|(\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key)\s*:\s*)[^\r\n"]+`)
 })
 
 // String returns s with every secret in secrets (exact values, in any
