@@ -996,8 +996,29 @@ func TestNoSecretLeaks(t *testing.T) {
 		w.requireKinds("access token", "ID token", "ID-JAG", "client secret")
 	})
 
+	t.Run("panic", func(t *testing.T) {
+		// A device authorization answer with a negative interval makes
+		// golang.org/x/oauth2's DeviceAccessToken panic (time.NewTicker),
+		// in the sign-in's goroutine, which ends the process: whatever the
+		// panic prints must hold no secret either.
+		w := newLeakWorld(t, &oauthtest.ASOptions{DevicePollInterval: time.Second}, nil)
+		w.editAS("/device_authorization", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"interval":1`), []byte(`"interval":-1`), 1)
+		})
+		h := w.bridge("bridge", nil, "--login", "device")
+		h.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"leak-host","version":"1"}}}`)
+		select {
+		case <-h.exited:
+		case <-time.After(3 * time.Second): // it did not panic
+		}
+		h.finish()
+		if strings.Contains(h.stderr.String(), "panic:") {
+			t.Logf("the bridge panicked (exit %d); its panic output was checked", h.exit)
+		}
+		w.requireKinds("device code")
+	})
+
 	t.Run("crash dump (SIGQUIT)", func(t *testing.T) {
-		// No input makes the bridge panic (the fuzz tests look for one);
 		// SIGQUIT makes the Go runtime print what a panic prints, every
 		// goroutine's stack, while the bridge holds its tokens.
 		w := newLeakWorld(t, nil, nil)
