@@ -1,0 +1,124 @@
+package install
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Rewrite returns src with each of the entries, which exist, given the
+// command line of es (matched by name), whatever command they ran before:
+// `mcp-bridge migrate` turns entries that launch mcp-remote into ones that
+// launch mcp-bridge. Only the command line changes (and the "type" or
+// "source" member a host's entries carry, if missing); the entry's other
+// members (an "env", say) and the rest of the file stay byte for byte.
+// An entry that is not there is an error. The Action is Updated, or
+// Unchanged if every entry already had its command line.
+func (h *Host) Rewrite(src []byte, es []Entry) ([]byte, Action, error) {
+	action := Unchanged
+	for _, e := range es {
+		if err := h.CheckName(e.Name); err != nil {
+			return nil, 0, err
+		}
+		fields := h.fields(e)
+		for step := 0; ; step++ {
+			if step == maxSteps {
+				return nil, 0, errors.New("install: the edit does not settle (a bug)")
+			}
+			// The entry's current command counts as this binary's, so that
+			// the edit changes the command line in place instead of
+			// refusing (or, forced, replacing the whole entry).
+			cur, err := h.Entries(src)
+			if err != nil {
+				return nil, 0, err
+			}
+			i := slices.IndexFunc(cur, func(c Entry) bool { return c.Name == e.Name })
+			if i < 0 {
+				return nil, 0, fmt.Errorf("no entry named %q", e.Name)
+			}
+			if cur[i].Command == "" {
+				return nil, 0, fmt.Errorf("the entry %q names no command", e.Name)
+			}
+			edits, _, err := h.format.nextAdd(src, e.Name, fields, cur[i].Command, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			if len(edits) == 0 {
+				break
+			}
+			action = Updated
+			src = applyEdits(src, edits)
+		}
+	}
+	return src, action, nil
+}
+
+// RewriteFile applies Rewrite to the host's config file at path, with the
+// backup and atomic replacement of [Host.Install]: one backup for all the
+// entries.
+func (h *Host) RewriteFile(path string, es []Entry, o Options) (*Result, error) {
+	return update(path, o, func(old []byte) ([]byte, Action, error) {
+		if old == nil {
+			return nil, 0, errors.New("the file does not exist")
+		}
+		return h.Rewrite(old, es)
+	})
+}
+
+// EntryEnv returns the environment variables the entry named name sets
+// for its command (its "env" member, or Codex's [mcp_servers.NAME.env]),
+// or nil. Values that are not strings are left out.
+func (h *Host) EntryEnv(src []byte, name string) (map[string]string, error) {
+	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
+		return nil, nil
+	}
+	env := map[string]string{}
+	add := func(v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, v := range m {
+				if s, ok := v.(string); ok {
+					env[k] = s
+				}
+			}
+		}
+	}
+	switch f := h.format.(type) {
+	case jsonFormat:
+		d, err := parseJSONDoc(src)
+		if err != nil {
+			return nil, err
+		}
+		servers, err := f.servers(d)
+		if err != nil || servers == nil {
+			return nil, err
+		}
+		m, err := entryMember(d, servers, name)
+		if err != nil || m == nil || m.value.kind != '{' {
+			return nil, err
+		}
+		if e := m.value.member("env"); e != nil {
+			add(e.value.decode())
+		}
+	case tomlFormat:
+		tables, err := parseTOML(src)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			for _, k := range t.keys {
+				full := slices.Concat(t.path, k.path)
+				switch {
+				case slices.Equal(full, []string{f.key, name, "env"}):
+					add(k.value) // env = { ... }
+				case len(full) == 4 && slices.Equal(full[:3], []string{f.key, name, "env"}):
+					add(map[string]any{full[3]: k.value}) // [KEY.NAME.env] A = "1", or env.A = "1"
+				}
+			}
+		}
+	}
+	if len(env) == 0 {
+		return nil, nil
+	}
+	return env, nil
+}
