@@ -58,7 +58,7 @@ func runEditCases(t *testing.T, h *Host, cases []editCase) {
 				t.Errorf("second install: %v, %v", a, err)
 			}
 			if tt.roundTrip {
-				back, a, err := h.Remove(got, bridge.Name, false)
+				back, a, err := h.Remove(got, bridge.Name, "", false)
 				if err != nil || a != Removed {
 					t.Fatalf("uninstall: %v, %v", a, err)
 				}
@@ -244,7 +244,7 @@ func TestTOMLEdits(t *testing.T) {
 func TestTOMLRemoveSubtables(t *testing.T) {
 	h := mustHost(t, "codex")
 	src := "model = \"o3\"\n\n[mcp_servers.x]\ncommand = \"/b/mcp-bridge\"\n\n[mcp_servers.a]\ncommand = \"npx\"\n\n# the bridge's environment\n[mcp_servers.x.env]\nA = \"1\"\n"
-	got, a, err := h.Remove([]byte(src), "x", false)
+	got, a, err := h.Remove([]byte(src), "x", "", false)
 	if err != nil || a != Removed {
 		t.Fatal(a, err)
 	}
@@ -308,5 +308,19 @@ func TestTOMLStrings(t *testing.T) {
 		if err != nil || tables[0].keys[0].value != s {
 			t.Errorf("tomlString(%q) does not read back: %v %v", s, tables, err)
 		}
+	}
+}
+
+// TestRemoveSelf: an entry that runs this binary is an mcp-bridge entry,
+// whatever the binary's file is called.
+func TestRemoveSelf(t *testing.T) {
+	h := mustHost(t, "cursor")
+	src := []byte(`{"mcpServers": {"x": {"command": "/home/a/bin/bridge-dev", "args": []}}}`)
+	if _, _, err := h.Remove(src, "x", "", false); err == nil {
+		t.Errorf("removed an entry that runs another program")
+	}
+	got, a, err := h.Remove(src, "x", "/home/a/bin/bridge-dev", false)
+	if err != nil || a != Removed || string(got) != `{"mcpServers": {}}` {
+		t.Errorf("got %s, %v, %v", got, a, err)
 	}
 }

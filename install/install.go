@@ -94,12 +94,13 @@ func (h *Host) Add(src []byte, e Entry, force bool) ([]byte, Action, error) {
 }
 
 // Remove returns src without the entry named name. An entry that does not
-// run mcp-bridge is an error (*ForeignEntryError) unless force is set.
-func (h *Host) Remove(src []byte, name string, force bool) ([]byte, Action, error) {
+// run mcp-bridge (a file named so, or self, this binary's path) is an error
+// (*ForeignEntryError) unless force is set.
+func (h *Host) Remove(src []byte, name, self string, force bool) ([]byte, Action, error) {
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return src, NotFound, nil
 	}
-	edits, a, err := h.format.nextRemove(src, name, "", force)
+	edits, a, err := h.format.nextRemove(src, name, self, force)
 	if err != nil || len(edits) == 0 {
 		return src, a, err
 	}
@@ -121,6 +122,10 @@ type Options struct {
 	// Force replaces (or removes) an entry of the name that does not run
 	// mcp-bridge.
 	Force bool
+	// Self is this binary's path, for Uninstall: an entry that runs it is
+	// an mcp-bridge entry whatever the file's name. (Install takes the
+	// entry's command as such.)
+	Self string
 	// Now names backups. If nil, time.Now is used.
 	Now func() time.Time
 }
@@ -147,7 +152,7 @@ func (h *Host) Install(path string, e Entry, o Options) (*Result, error) {
 // path, with a backup as Install makes. A missing file or entry is not an
 // error: the Result's Action is NotFound.
 func (h *Host) Uninstall(path, name string, o Options) (*Result, error) {
-	return update(path, o, func(old []byte) ([]byte, Action, error) { return h.Remove(old, name, o.Force) })
+	return update(path, o, func(old []byte) ([]byte, Action, error) { return h.Remove(old, name, o.Self, o.Force) })
 }
 
 // attempts bounds how often update starts over when another program

@@ -175,7 +175,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("entries after install (-want +got):\n%s", diff)
 				}
 
-				restored, action, err := h.Remove(after, "example", false)
+				restored, action, err := h.Remove(after, "example", "", false)
 				if err != nil || action != Removed {
 					t.Fatalf("uninstall: action %v, err %v", action, err)
 				}
@@ -224,7 +224,7 @@ func TestForeignEntry(t *testing.T) {
 			if fe, ok := errors.AsType[*ForeignEntryError](err); !ok || fe.Name != taken {
 				t.Fatalf("install over %q: err = %v, want a *ForeignEntryError", taken, err)
 			}
-			_, _, err = h.Remove(before, taken, false)
+			_, _, err = h.Remove(before, taken, "", false)
 			if _, ok := errors.AsType[*ForeignEntryError](err); !ok {
 				t.Fatalf("uninstall of %q: err = %v, want a *ForeignEntryError", taken, err)
 			}
@@ -261,11 +261,11 @@ func TestForeignEntry(t *testing.T) {
 func TestRemoveMissing(t *testing.T) {
 	for _, h := range Hosts() {
 		_, before := fixture(t, h)
-		got, action, err := h.Remove(before, "nothing-here", false)
+		got, action, err := h.Remove(before, "nothing-here", "", false)
 		if err != nil || action != NotFound || !bytes.Equal(got, before) {
 			t.Errorf("%s: action %v, err %v", h.ID, action, err)
 		}
-		if _, action, err := h.Remove(nil, "nothing-here", false); err != nil || action != NotFound {
+		if _, action, err := h.Remove(nil, "nothing-here", "", false); err != nil || action != NotFound {
 			t.Errorf("%s, empty file: action %v, err %v", h.ID, action, err)
 		}
 	}
