@@ -20,7 +20,7 @@ import (
 // the user's browser and a loopback redirect (RFC 8252), or, in the paste
 // mode, through a redirected URL the user pastes.
 func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered, scopes []string) (*Credentials, error) {
-	if !slices.Contains(d.as.CodeChallengeMethodsSupported, "S256") {
+	if !pkceS256(d.as.CodeChallengeMethodsSupported, h.cfg.AssumePKCE) {
 		// basic/authorization, "Authorization Code Protection": without
 		// advertised PKCE support the client must refuse to proceed.
 		return nil, fmt.Errorf("the authorization server %s does not advertise PKCE with S256 (code_challenge_methods_supported: %q); refusing to sign in without it",
@@ -195,4 +195,10 @@ func checkBrowserURL(raw string) error {
 		return fmt.Errorf("refusing to open it: %w", err)
 	}
 	return nil
+}
+
+// pkceS256 reports whether the authorization server takes PKCE S256: it
+// lists S256, or, with assume, lists no method at all.
+func pkceS256(methods []string, assume bool) bool {
+	return slices.Contains(methods, "S256") || assume && len(methods) == 0
 }

@@ -2,10 +2,13 @@ package oauthclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/redact"
 )
 
 // deviceSignIn runs the device authorization grant (RFC 8628): the user
@@ -28,7 +31,13 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, h.client)
 	da, err := cfg.DeviceAuth(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("device authorization: %w", err)
+		return nil, fmt.Errorf("device authorization: %w", deviceError(err, client.Secret))
+	}
+	// x/oauth2 polls with a ticker, which panics on a negative interval;
+	// RFC 8628 section 3.2 makes 5 s the default, and an hour between
+	// polls is as good as never.
+	if da.Interval < 0 || da.Interval > 3600 {
+		da.Interval = 0
 	}
 	verify := da.VerificationURI
 	if err := checkBrowserURL(verify); err != nil {
@@ -39,9 +48,14 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 		fmt.Fprintf(h.cfg.Prompt, "To sign in to %s, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", h.cfg.ServerURL, verify, da.UserCode)
 	}
 	p.note(&LoginRequiredError{Server: h.cfg.ServerURL, URL: verify, Code: da.UserCode, Reason: "waiting for the device code"})
+	for k, vs := range h.cfg.TokenParams {
+		for _, v := range vs {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
 	tok, err := cfg.DeviceAccessToken(ctx, da, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("device grant: %w", err)
+		return nil, fmt.Errorf("device grant: %w", deviceError(err, client.Secret, da.DeviceCode))
 	}
 	t := &tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken}
 	if s, ok := tok.Extra("scope").(string); ok {
@@ -53,4 +67,23 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 		c.Scopes = strings.Fields(t.Scope)
 	}
 	return c, nil
+}
+
+// deviceError turns x/oauth2's error, whose text holds the whole answer
+// (an error page may echo the request, device code and secret included),
+// into a TokenError with the secrets taken out.
+func deviceError(err error, secrets ...string) error {
+	re, ok := errors.AsType[*oauth2.RetrieveError](err)
+	if !ok {
+		return errors.New(redact.String(err.Error(), secrets...))
+	}
+	te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription}
+	if re.Response != nil {
+		te.Status = re.Response.StatusCode
+	}
+	if te.Code == "" {
+		te.Code, te.Description = "server_error", excerpt(redact.String(string(re.Body), secrets...))
+	}
+	te.Description = redact.String(te.Description, secrets...)
+	return te
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +68,11 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 		return checks
 	default:
 		issuer = prm.AuthorizationServers[0]
+		if err := checkEndpoint("authorization server", issuer); err != nil {
+			add(Check{Step: "protected resource metadata (RFC 9728)", Detail: err.Error(),
+				Fix: "the server names an authorization server the bridge will not contact; tell its operator"})
+			return checks
+		}
 		scopes := "no scopes listed"
 		if len(prm.ScopesSupported) > 0 {
 			scopes = "scopes " + strings.Join(prm.ScopesSupported, " ")
@@ -108,7 +112,7 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 	add(Check{Step: "authorization server metadata", OK: true, Detail: "issuer " + as.Issuer})
 
 	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil {
-		if !slices.Contains(as.CodeChallengeMethodsSupported, "S256") {
+		if !pkceS256(as.CodeChallengeMethodsSupported, h.cfg.AssumePKCE) {
 			add(Check{Step: "PKCE", Detail: fmt.Sprintf("the authorization server does not advertise S256 (code_challenge_methods_supported: %q)", as.CodeChallengeMethodsSupported),
 				Fix: "the MCP specification forbids signing in without PKCE S256; the server's operator must enable it"})
 			return checks

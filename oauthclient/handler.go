@@ -81,6 +81,16 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 
+	// AssumePKCE signs in with PKCE S256 at an authorization server whose
+	// metadata lists no code_challenge_methods_supported at all: Entra ID
+	// and Cognito take S256 without saying so. A list without S256 is
+	// still refused.
+	AssumePKCE bool
+
+	// TokenParams are added to every token request: Auth0 wants the
+	// audience there as well as in the authorization request.
+	TokenParams url.Values
+
 	// ClientMetadataURL is the https URL of a Client ID Metadata Document
 	// that describes this client. It is used as the client_id at
 	// authorization servers that support such documents.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/redact"
 )
 
 // callbackPath is the path of the loopback redirect URI the bridge
@@ -30,8 +32,14 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		h.log.Info("using the client ID metadata document", "client_id", c.ID)
 		return c, ln, redirect, err
 	case h.cfg.ClientID != "":
-		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered,
-			AuthMethod: authMethod(d.as.TokenEndpointAuthMethodsSupported, h.cfg.ClientSecret != "", h.cfg.PrivateKey != nil)}
+		// A registered client with neither secret nor key is public: it
+		// names itself, whatever methods the server lists (Entra refuses
+		// an empty secret from a public client, AADSTS700025).
+		method := "none"
+		if h.cfg.ClientSecret != "" || h.cfg.PrivateKey != nil {
+			method = authMethod(d.as.TokenEndpointAuthMethodsSupported, h.cfg.ClientSecret != "", h.cfg.PrivateKey != nil)
+		}
+		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered, AuthMethod: method}
 		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
 		h.log.Info("using the pre-registered client", "client_id", c.ID)
 		return c, ln, redirect, err
@@ -86,7 +94,9 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 	resp, err := oauthex.RegisterClient(ctx, d.as.RegistrationEndpoint, meta, h.client)
 	if err != nil {
 		ln.Close()
-		return Client{}, nil, "", fmt.Errorf("register a client at %s: %w", d.as.RegistrationEndpoint, err)
+		// The SDK's error may quote the whole answer, client_secret and
+		// registration_access_token included.
+		return Client{}, nil, "", fmt.Errorf("register a client at %s: %s", d.as.RegistrationEndpoint, redact.String(err.Error()))
 	}
 	if resp.TokenEndpointAuthMethod != "" {
 		method = resp.TokenEndpointAuthMethod

@@ -308,9 +308,7 @@ func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *to
 	if t.Scope != "" {
 		c.Scopes = strings.Fields(t.Scope)
 	}
-	if t.ExpiresIn > 0 {
-		c.Expiry = now.Add(time.Duration(t.ExpiresIn) * time.Second)
-	}
+	c.Expiry = expiry(now, t.ExpiresIn)
 	return c
 }
 

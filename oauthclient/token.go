@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/redact"
 )
 
 // tokenResponse is a token endpoint's answer (RFC 6749 section 5.1).
@@ -58,6 +60,14 @@ func isTokenError(err error, code string) bool {
 // works with every grant; x/oauth2 drops the resource on refresh and has
 // no private_key_jwt.
 func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
+	if len(h.cfg.TokenParams) > 0 {
+		form = cloneValues(form)
+		for k, vs := range h.cfg.TokenParams {
+			if _, ok := form[k]; !ok {
+				form[k] = vs
+			}
+		}
+	}
 	req, err := h.clientRequest(ctx, issuer, endpoint, client, form)
 	if err != nil {
 		return nil, err
@@ -72,30 +82,38 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		te := &TokenError{Status: resp.StatusCode}
-		if json.Unmarshal(body, te) != nil || te.Code == "" {
-			te.Code = "server_error"
-			te.Description = excerpt(body)
-		}
-		return nil, te
+	// What the answer quotes of the request (an error page that echoes
+	// it) must not reach a log.
+	secrets := []string{client.Secret}
+	for _, k := range []string{"code", "code_verifier", "refresh_token", "client_assertion", "assertion", "subject_token", "device_code"} {
+		secrets = append(secrets, form.Get(k))
 	}
 	var t tokenResponse
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+	te := &TokenError{Status: resp.StatusCode}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && resp.StatusCode == http.StatusOK {
 		// GitHub, among others, answers form-encoded unless asked otherwise.
-		if vs, err := url.ParseQuery(string(body)); err == nil && vs.Get("access_token") != "" {
+		if vs, err := url.ParseQuery(string(body)); err == nil && (vs.Get("access_token") != "" || vs.Get("error") != "") {
 			t.AccessToken, t.TokenType, t.RefreshToken, t.Scope = vs.Get("access_token"), vs.Get("token_type"), vs.Get("refresh_token"), vs.Get("scope")
 			fmt.Sscan(vs.Get("expires_in"), &t.ExpiresIn)
-			return &t, nil
+			te.Code, te.Description = vs.Get("error"), vs.Get("error_description")
 		}
+	} else if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &t); err != nil {
+			return nil, fmt.Errorf("token endpoint: the answer is not JSON: %s", redact.String(err.Error(), secrets...))
+		}
+		json.Unmarshal(body, te)
+	} else if json.Unmarshal(body, te) != nil || te.Code == "" {
+		te.Code, te.Description = "server_error", excerpt(redact.String(string(body), secrets...))
 	}
-	if err := json.Unmarshal(body, &t); err != nil {
-		return nil, fmt.Errorf("token endpoint: the answer is not JSON: %w", err)
+	switch {
+	case t.AccessToken != "":
+		return &t, nil
+	case te.Code != "":
+		// GitHub answers errors with 200 OK.
+		te.Description = redact.String(te.Description, secrets...)
+		return nil, te
 	}
-	if t.AccessToken == "" {
-		return nil, errors.New("token endpoint: the answer has no access_token")
-	}
-	return &t, nil
+	return nil, errors.New("token endpoint: the answer has no access_token")
 }
 
 // clientRequest builds a form POST to an endpoint of issuer's
@@ -134,9 +152,22 @@ func (h *Handler) clientRequest(ctx context.Context, issuer, endpoint string, cl
 	return req, nil
 }
 
+// maxExpiresIn bounds a token's announced lifetime (ten years, in
+// seconds), so that a hostile expires_in cannot overflow a time.Duration.
+const maxExpiresIn = 10 * 365 * 24 * 3600
+
+// expiry returns when a token that lives expiresIn seconds from now
+// expires, or the zero time if the answer does not say.
+func expiry(now time.Time, expiresIn int64) time.Time {
+	if expiresIn <= 0 {
+		return time.Time{}
+	}
+	return now.Add(time.Duration(min(expiresIn, maxExpiresIn)) * time.Second)
+}
+
 // excerpt returns the start of b as one printable line.
-func excerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+func excerpt(b string) string {
+	s := strings.Join(strings.Fields(b), " ")
 	if len(s) > 120 {
 		s = s[:120] + "…"
 	}
@@ -187,7 +218,8 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			form.Set("scope", strings.Join(c.Scopes, " "))
 		}
 		t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
-		if isTokenError(err, "invalid_grant") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
+		// GitHub says bad_refresh_token for invalid_grant.
+		if isTokenError(err, "invalid_grant") || isTokenError(err, "bad_refresh_token") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
 			h.log.Info("the authorization server refused the refresh token; a new sign-in is needed", "err", err)
 			kept := c.clone()
 			kept.AccessToken, kept.RefreshToken, kept.Expiry = "", "", time.Time{}
@@ -205,10 +237,7 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 		fresh := c.clone()
 		now := h.now()
 		fresh.AccessToken, fresh.TokenType, fresh.Obtained = t.AccessToken, t.TokenType, now
-		fresh.Expiry = time.Time{}
-		if t.ExpiresIn > 0 {
-			fresh.Expiry = now.Add(time.Duration(t.ExpiresIn) * time.Second)
-		}
+		fresh.Expiry = expiry(now, t.ExpiresIn)
 		if t.RefreshToken != "" {
 			fresh.RefreshToken = t.RefreshToken // rotated
 		}

@@ -148,6 +148,7 @@ func Apply(name string, cfg *oauthclient.Config, opts Options) error {
 	c := *cfg
 	c.Scopes = slices.Clone(c.Scopes)
 	c.AuthorizeParams = cloneValues(c.AuthorizeParams)
+	c.TokenParams = cloneValues(c.TokenParams)
 	if err := p.apply(&c, opts); err != nil {
 		return fmt.Errorf("preset %s: %w", name, err)
 	}
@@ -159,7 +160,7 @@ var presets = []*Preset{
 	{
 		Name:     "entra",
 		Provider: "Microsoft Entra ID (v2.0 endpoints)",
-		Sets:     "no `resource` parameter (AADSTS9010010); scope `API/.default` if `API` is given and no scopes are; `offline_access` is asked for because the metadata lists it, and the granted scope is repeated on refresh (AADSTS90009)",
+		Sets:     "no `resource` parameter (AADSTS9010010); PKCE S256 though the metadata does not list it; scope `API/.default` if `API` is given and no scopes are; `offline_access` is asked for because the metadata lists it, and the granted scope is repeated on refresh (AADSTS90009)",
 		Needs:    "a registered client (no dynamic registration); the scope naming the server's app (`api://APP-ID/...`), from the server's metadata, `scopes` or `API`",
 		Sources: []Source{
 			{"Microsoft identity platform and OAuth 2.0 authorization code flow (no resource parameter; scope on refresh; PKCE)", "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow"},
@@ -178,6 +179,7 @@ var presets = []*Preset{
 			if cfg.Resource == "" {
 				cfg.NoResource = true
 			}
+			cfg.AssumePKCE = true
 			if len(cfg.Scopes) == 0 && opts.API != "" {
 				api := strings.TrimSuffix(opts.API, "/")
 				if !strings.HasSuffix(api, "/.default") {
@@ -214,7 +216,7 @@ var presets = []*Preset{
 	{
 		Name:     "auth0",
 		Provider: "Auth0",
-		Sets:     "authorize parameter `audience` (the API identifier, by default the server's resource); `offline_access` is asked for because the metadata lists it",
+		Sets:     "`audience` (the API identifier, by default the server's resource) on the authorization and token requests; `offline_access` is asked for because the metadata lists it",
 		Needs:    "the API identifier, if it is not the server's URL",
 		Sources: []Source{
 			{"The audience parameter and the API identifier; without it, an opaque /userinfo token", "https://support.auth0.com/center/s/article/value-of-the-audience-attribute-in-access-token-requests-and-its-significance"},
@@ -225,10 +227,10 @@ var presets = []*Preset{
 			{"Configure refresh token rotation: reuse interval", "https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation"},
 		},
 		apply: func(cfg *oauthclient.Config, opts Options) error {
-			if cfg.AuthorizeParams.Has("audience") {
-				return nil // the user's own
-			}
 			aud := opts.Audience
+			if v := cfg.AuthorizeParams.Get("audience"); v != "" {
+				aud = v // the user's own
+			}
 			if aud == "" {
 				res := cfg.Resource
 				if res == "" {
@@ -241,6 +243,12 @@ var presets = []*Preset{
 				aud = c
 			}
 			setParam(cfg, "audience", aud)
+			if cfg.TokenParams == nil {
+				cfg.TokenParams = url.Values{}
+			}
+			if !cfg.TokenParams.Has("audience") {
+				cfg.TokenParams.Set("audience", aud)
+			}
 			return nil
 		},
 	},
@@ -300,7 +308,7 @@ var presets = []*Preset{
 	{
 		Name:     "cognito",
 		Provider: "Amazon Cognito user pools",
-		Sets:     "nothing beyond the defaults; checks the settings Cognito needs",
+		Sets:     "PKCE S256 though the metadata does not list it; checks the settings Cognito needs",
 		Needs:    "an app client (no registration endpoint) and, for the browser sign-in, the port of its callback URL http://127.0.0.1:PORT/callback, which Cognito matches exactly",
 		Sources: []Source{
 			{"Configuring a user pool app client: callback URLs, HTTPS except localhost", "https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-app-idp-settings.html"},
@@ -313,6 +321,7 @@ var presets = []*Preset{
 			if err := needClient(cfg, "Cognito offers no dynamic client registration: create an app client with the callback URL http://127.0.0.1:PORT/callback and give its client ID"); err != nil {
 				return err
 			}
+			cfg.AssumePKCE = true
 			return needPort(cfg, "Cognito matches callback URLs exactly, port included")
 		},
 	},
