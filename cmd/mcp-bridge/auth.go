@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
+	"github.com/mcp-bridge/mcp-bridge/internal/preset"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
@@ -113,7 +114,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 		}
 		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
-	h, err := oauthclient.New(a.mcpRemote.configure(&oauthclient.Config{ // mcp-remote drop-in (mcpremote.go)
+	cfg := a.mcpRemote.configure(&oauthclient.Config{ // mcp-remote drop-in (mcpremote.go)
 		ServerURL:         serverURL,
 		Resource:          a.resource,
 		NoResource:        a.noResource,
@@ -136,8 +137,14 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 		Prompt:            prompt,
 		Input:             input,
 		Logger:            log,
-	}))
-	return h, err
+	})
+	if a.preset != "" {
+		// After everything the user set: a preset fills only the rest.
+		if err := preset.Apply(a.preset, cfg, preset.Options{}); err != nil {
+			return nil, fmt.Errorf("--preset %s: %w", a.preset, err)
+		}
+	}
+	return oauthclient.New(cfg)
 }
 
 func (a *authOptions) secret(refs lookups) (string, error) {

@@ -164,6 +164,8 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"run", "one", "--config", bad}, bad + ":2: servers.one.scopes: unknown field"},
 		{[]string{"login", "one", "--config", bad}, "servers.one.scopes: unknown field"},
 		{[]string{"run", "one", "--config", path, "--client-secret", "hunter2"}, "--client-secret takes a reference"},
+		{[]string{"run", "one", "--config", path, "--preset", "google"}, "--preset google: preset google: a registered client is needed"},
+		{[]string{"run", "one", "--config", path, "--preset", "gogle"}, `unknown preset "gogle"`},
 	}
 	for _, tt := range tests {
 		var stdout, stderr lockedBuffer
