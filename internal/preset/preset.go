@@ -61,7 +61,7 @@
 //     https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-app-idp-settings.html
 //     https://github.com/anthropics/claude-code/issues/13275
 //
-// README.md in this directory has the full table with every source.
+// The project README has the full table with every source.
 package preset
 
 import (

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,10 +150,10 @@ func TestNamesMatchConfig(t *testing.T) {
 	}
 }
 
-// TestREADME: the table in README.md, meant for the project's README,
-// lists every preset and every source.
+// TestREADME: the table in the project README lists every preset and
+// every source.
 func TestREADME(t *testing.T) {
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
