@@ -312,11 +312,16 @@ func (h *Host) CheckName(name string) error {
 // DeriveName turns a server's name or URL host into an entry name every
 // host accepts: letters, digits, - and _, the rest replaced by -.
 func DeriveName(s string) string {
-	b := []byte(s)
-	for i, c := range b {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !isBareKeyByte(c) {
-			b[i] = '-'
+			c = '-'
 		}
+		if c == '-' && len(b) > 0 && b[len(b)-1] == '-' {
+			continue
+		}
+		b = append(b, c)
 	}
 	return strings.Trim(string(b), "-")
 }

@@ -290,7 +290,9 @@ func TestCheckName(t *testing.T) {
 			t.Errorf("%s.CheckName(%q) = %v", tt.h.ID, tt.name, err)
 		}
 	}
-	if got := DeriveName("mcp.example.com"); got != "mcp-example-com" {
-		t.Errorf("DeriveName = %q", got)
+	for in, want := range map[string]string{"mcp.example.com": "mcp-example-com", "bücher.example": "b-cher-example", "[::1]": "1", "work_2": "work_2"} {
+		if got := DeriveName(in); got != want {
+			t.Errorf("DeriveName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
