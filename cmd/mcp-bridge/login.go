@@ -32,10 +32,16 @@ type serverCommand struct {
 // parseServerCommand parses name's command line. On failure it has
 // reported the problem and returns the exit code.
 func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), stdin io.Reader, stderr io.Writer) (*serverCommand, int) {
+	args, remote, err := fromMCPRemote(args, os.LookupEnv, stderr) // a host entry's mcp-remote arguments work here too
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
+		return nil, exitUsage
+	}
 	o, code := parseBridgeArgs("mcp-bridge "+name, args, extra, stderr)
 	if o == nil {
 		return nil, code
 	}
+	o.auth.mcpRemote = remote
 	c := &serverCommand{opts: *o, url: o.url}
 	log, closeLog, err := newLogger(stderr, nil, o.logLevel, o.logFile)
 	if err != nil {
