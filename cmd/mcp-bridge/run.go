@@ -42,6 +42,10 @@ Usage:
   mcp-bridge status [--json]         list the servers signed in to, their tokens' state, and where they are kept
   mcp-bridge doctor [flags] URL|NAME check each step a sign-in depends on, and say which fails
   mcp-bridge secret set|delete NAME  keep a secret (read from stdin) in the keychain for ${keychain:NAME}
+  mcp-bridge install --host HOST URL|NAME [flags]
+                                     add this binary to a host's config (claude-desktop, claude-code, cursor,
+                                     vscode, windsurf, zed, codex); --dry-run shows the change
+  mcp-bridge uninstall --host HOST ENTRY  remove that entry
   mcp-bridge demo [--serve]          run a full session against a built-in server
   mcp-bridge version                 print the version
   mcp-bridge help                    print this help
@@ -92,6 +96,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runStatus(ctx, args[1:], stdout, stderr)
 	case "secret":
 		return runSecret(ctx, args[1:], stdin, stdout, stderr)
+	case "install":
+		return runInstall(ctx, args[1:], stdin, stdout, stderr)
+	case "uninstall":
+		return runUninstall(ctx, args[1:], stdin, stdout, stderr)
 	case "run":
 		args = args[1:]
 	}
