@@ -66,7 +66,7 @@ type fuzzServer struct {
 	grant     bool // the authorization endpoint approves, rather than denies
 }
 
-func newFuzzServer(f *testing.F) *fuzzServer {
+func newFuzzServer(f interface{ Cleanup(func()) }) *fuzzServer {
 	s := &fuzzServer{}
 	s.reset()
 	mux := http.NewServeMux()
@@ -608,4 +608,35 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		r.finish(t)
 	})
+}
+
+// TestDeviceTokenLifetime: the device grant's token answers are read by
+// golang.org/x/oauth2, not by the Handler's token request, and x/oauth2
+// computes the expiry itself: a negative expires_in, or one beyond what a
+// time.Duration holds, gives an expiry before the token was obtained, and
+// a bridge that refreshes before every request. (Not a fuzz target: each
+// case waits for x/oauth2's first poll, a second.)
+func TestDeviceTokenLifetime(t *testing.T) {
+	for _, body := range []string{
+		`{"access_token":"a","token_type":"Bearer","expires_in":3600}`,
+		`{"access_token":"a","token_type":"Bearer","expires_in":-5}`,
+		`{"access_token":"a","token_type":"Bearer","expires_in":9300000000}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			s := newFuzzServer(t)
+			s.set(func(s *fuzzServer) { s.token = body })
+			r := &fuzzRun{s: s}
+			h := r.handler(t, func(c *oauthclient.Config) {
+				c.Login, c.Prompt, c.LoginTimeout = oauthclient.LoginDevice, io.Discard, 5*time.Second
+			})
+			if err := h.Login(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if c := h.Credentials(t.Context()); !c.Expiry.IsZero() && !c.Expiry.After(c.Obtained) {
+				t.Errorf("the token expires at %v, before it was obtained (%v)", c.Expiry, c.Obtained)
+			}
+			r.finish(t)
+		})
+	}
 }
