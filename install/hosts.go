@@ -172,7 +172,7 @@ var hosts = []*Host{
 	},
 	{
 		ID: "cursor", Name: "Cursor", Key: "mcpServers",
-		Reload: "Cursor reloads the file; check Settings > MCP if the server does not show.",
+		Reload: "Cursor picks up the change; if Settings > MCP does not show the server, restart Cursor.",
 		format: jsonFormat{"mcpServers"}, fields: commandArgs,
 		path: func(env Env) (string, error) {
 			return env.join(env.Home, ".cursor", "mcp.json"), nil

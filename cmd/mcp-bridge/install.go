@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -47,10 +48,47 @@ func executablePath() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find this program's path: %w", err)
 	}
-	if p, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = p
+	if exe, err = filepath.Abs(exe); err != nil {
+		return "", err
 	}
-	return filepath.Abs(exe)
+	return stablePath(exe, exec.LookPath, filepath.EvalSymlinks), nil
+}
+
+// versionedDirs mark a package manager's store, where each version has a
+// directory of its own that the next upgrade removes.
+var versionedDirs = []string{"/Cellar/", "/nix/store/", `\scoop\apps\`}
+
+// stablePath returns exe with symbolic links resolved, unless that lands
+// in a versioned store (Homebrew's Cellar, say): then the mcp-bridge on
+// PATH that leads to the same file, such as /opt/homebrew/bin/mcp-bridge,
+// so that an upgrade does not break the host's entry.
+func stablePath(exe string, lookPath func(string) (string, error), evalSymlinks func(string) (string, error)) string {
+	resolved, err := evalSymlinks(exe)
+	if err != nil {
+		return exe
+	}
+	versioned := false
+	for _, d := range versionedDirs {
+		versioned = versioned || strings.Contains(resolved, d)
+	}
+	if !versioned {
+		return resolved
+	}
+	for _, cand := range []string{exe, "mcp-bridge"} {
+		if cand == "mcp-bridge" {
+			p, err := lookPath(cand)
+			if err != nil {
+				continue
+			}
+			if cand, err = filepath.Abs(p); err != nil {
+				continue
+			}
+		}
+		if r, err := evalSymlinks(cand); err == nil && r == resolved && !strings.EqualFold(cand, resolved) {
+			return cand
+		}
+	}
+	return resolved
 }
 
 func isTerminal(r io.Reader) bool {
@@ -143,6 +181,10 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return exitUsage
 	}
+	if u, err := url.Parse(o.url); o.name == "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		fmt.Fprintf(stderr, "%s: %q is not an http or https URL\n", cmd, o.url)
+		return exitUsage
+	}
 	var entryArgs, loginArgs []string
 	if o.name != "" {
 		entryArgs = append([]string{"run", o.name}, pass...)
@@ -154,11 +196,7 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 	if entryName == "" {
 		entryName = o.name
 		if entryName == "" {
-			u, err := url.Parse(o.url)
-			if err != nil || u.Hostname() == "" {
-				fmt.Fprintf(stderr, "%s: %q is not a server URL\n", cmd, o.url)
-				return exitUsage
-			}
+			u, _ := url.Parse(o.url)
 			entryName = install.DeriveName(u.Hostname())
 		}
 	}
