@@ -20,36 +20,53 @@ type switchRemote struct {
 	cache TransportCache // may be nil
 	log   *slog.Logger
 
-	mu  sync.Mutex // guards cur; held while the first message chooses it
-	cur remote
+	mu sync.Mutex // held while the first message chooses the transport
+
+	// cur is the transport in use, nil until the first message has chosen
+	// one. A new session replaces it (see [switchRemote.swap]): the pointer
+	// then tells a session from the one before, which is how a failed
+	// request knows whether a new session has started since it was sent.
+	cur atomic.Pointer[upstream]
 
 	using atomic.Value // string: the transport being tried or used, for logs
 }
 
+// An upstream is one transport instance, holding one MCP session.
+type upstream struct{ remote }
+
+// current returns the transport in use, or nil before the first message.
+func (s *switchRemote) current() *upstream { return s.cur.Load() }
+
 func (s *switchRemote) Send(ctx context.Context, m *Message) error {
-	s.mu.Lock()
-	if cur := s.cur; cur != nil {
-		s.mu.Unlock()
+	if cur := s.cur.Load(); cur != nil {
 		return cur.Send(ctx, m)
 	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cur := s.cur.Load(); cur != nil {
+		return cur.Send(ctx, m)
+	}
 	return s.first(ctx, m)
 }
+
+// set makes r the transport in use.
+func (s *switchRemote) set(r remote) { s.cur.Store(&upstream{r}) }
 
 // first sends the first message and sets s.cur. s.mu is held.
 func (s *switchRemote) first(ctx context.Context, m *Message) error {
 	switch s.mode {
 	case TransportStreamable:
 		s.using.Store(streamableName)
-		s.cur = newStreamable(s.leg)
-		return s.cur.Send(ctx, m)
+		st := newStreamable(s.leg)
+		s.set(st)
+		return st.Send(ctx, m)
 	case TransportSSE:
 		s.using.Store(legacyName)
 		l, err := dialLegacy(ctx, s.leg)
 		if err != nil {
 			return err
 		}
-		s.cur = l
+		s.set(l)
 		return l.Send(ctx, m)
 	}
 
@@ -58,7 +75,7 @@ func (s *switchRemote) first(ctx context.Context, m *Message) error {
 		s.using.Store(legacyName)
 		l, err := dialLegacy(ctx, s.leg)
 		if err == nil {
-			s.cur = l
+			s.set(l)
 			return l.Send(ctx, m)
 		}
 		s.log.Info("the server no longer speaks HTTP+SSE; trying Streamable HTTP", "err", err)
@@ -71,7 +88,7 @@ func (s *switchRemote) first(ctx context.Context, m *Message) error {
 		l, lerr := dialLegacy(ctx, s.leg)
 		if lerr == nil {
 			s.log.Info("the server speaks the legacy HTTP+SSE transport", "post", se.Status)
-			s.cur = l
+			s.set(l)
 			s.remember(TransportSSE)
 			return l.Send(ctx, m)
 		}
@@ -81,7 +98,7 @@ func (s *switchRemote) first(ctx context.Context, m *Message) error {
 			err = errors.Join(err, lerr)
 		}
 	}
-	s.cur = st
+	s.set(st)
 	if err == nil && isInit {
 		s.remember(TransportStreamable)
 	}
@@ -119,10 +136,30 @@ func (s *switchRemote) name() string {
 	return name
 }
 
+// fresh returns a new transport of the kind in use, with no session yet:
+// the first message it sends must be initialize. For HTTP+SSE it opens
+// the event stream.
+func (s *switchRemote) fresh(ctx context.Context, cur *upstream) (remote, error) {
+	if _, ok := cur.remote.(*legacySSE); ok {
+		return dialLegacy(ctx, s.leg)
+	}
+	return newStreamable(s.leg), nil
+}
+
+// swap makes next the transport in use in place of old, and abandons old:
+// its session is gone. It reports false, closing next, if old is no longer
+// the one in use.
+func (s *switchRemote) swap(old *upstream, next remote) bool {
+	if !s.cur.CompareAndSwap(old, &upstream{next}) {
+		next.abandon()
+		return false
+	}
+	old.abandon()
+	return true
+}
+
 func (s *switchRemote) Close(ctx context.Context) error {
-	s.mu.Lock()
-	cur := s.cur
-	s.mu.Unlock()
+	cur := s.cur.Load()
 	if cur == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 )
 
 // legacySSE is the remote leg over the HTTP+SSE transport of MCP revision
@@ -22,6 +23,8 @@ type legacySSE struct {
 	wg     sync.WaitGroup
 
 	postURL string // from the endpoint event; set before Send is called
+
+	broken atomic.Bool // the event stream ended, and the session with it
 }
 
 // errNotLegacy means the server did not answer the GET with an event stream
@@ -35,7 +38,7 @@ func dialLegacy(ctx context.Context, h httpLeg) (*legacySSE, error) {
 	stop := context.AfterFunc(ctx, cancel) // the dial is bounded by ctx
 	defer stop()
 
-	resp, err := l.do(lctx, true, func() (*http.Request, error) {
+	resp, err := l.do(lctx, true, false, func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(lctx, http.MethodGet, l.endpoint, nil)
 		if err == nil {
 			req.Header.Set("Accept", "text/event-stream")
@@ -106,7 +109,8 @@ func (l *legacySSE) read(resp *http.Response, er *eventReader) {
 	if err == nil {
 		err = errors.New("the server closed the event stream")
 	}
-	l.lost(fmt.Errorf("HTTP+SSE connection lost: %w", err))
+	l.broken.Store(true)
+	l.lost(fmt.Errorf("HTTP+SSE connection lost: %w", describe(err)))
 }
 
 // Send posts m to the endpoint. The response, if any, arrives on the stream.
@@ -114,7 +118,12 @@ func (l *legacySSE) Send(ctx context.Context, m *Message) error {
 	if l.ctx.Err() != nil {
 		return errors.New("the HTTP+SSE connection is closed")
 	}
-	resp, err := l.do(ctx, true, func() (*http.Request, error) {
+	if l.broken.Load() {
+		// The session lived as long as its stream: the relay may start
+		// another.
+		return fmt.Errorf("%w: its HTTP+SSE event stream ended", ErrSessionExpired)
+	}
+	resp, err := l.do(ctx, true, safeToRepeat(m), func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.postURL, bytes.NewReader(m.Raw))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -123,6 +132,11 @@ func (l *legacySSE) Send(ctx context.Context, m *Message) error {
 	})
 	if err != nil {
 		return err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		// The server no longer knows the session id in the endpoint URL.
+		resp.Body.Close()
+		return ErrSessionExpired
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(resp)
@@ -137,3 +151,5 @@ func (l *legacySSE) Close(context.Context) error {
 	l.wg.Wait()
 	return nil
 }
+
+func (l *legacySSE) abandon() { l.cancel() }

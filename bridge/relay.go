@@ -22,12 +22,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -98,6 +100,13 @@ type Config struct {
 	// UserAgent is sent as the User-Agent header, if not empty.
 	UserAgent string
 
+	// KeepAlive, if positive, is how often the relay pings the server
+	// (a JSON-RPC ping the host does not see) when no message from the host
+	// went upstream in that time. It keeps sessions alive on servers that
+	// end idle ones, and finds a lost session or a dead connection before
+	// the host's next request does. Zero means no pings.
+	KeepAlive time.Duration
+
 	// Stages see every message on its way, in order from the host to the
 	// server and in reverse order back (tool filtering is one).
 	Stages []Stage
@@ -150,13 +159,25 @@ type Relay struct {
 	baseCtx  context.Context // the parent of each message's context
 	hostGone chan struct{}   // closed when a write to the host fails
 	goneOnce sync.Once
+
+	sess       keeper             // what it takes to start a new session for the host
+	life       context.Context    // the relay's own requests; cancelled at shutdown
+	stop       context.CancelFunc // cancels life
+	background sync.WaitGroup     // new sessions being started, the keep-alive loop
+	idPrefix   string             // of the relay's own request ids
+	nextID     atomic.Uint64
+	active     atomic.Bool // a host message went upstream since the last new session
+	traffic    atomic.Bool // a host message went upstream since the last keep-alive tick
 }
 
-// A call is a host request awaiting its response.
+// A call is a request awaiting its response: the host's, or the relay's
+// own if reply is set.
 type call struct {
 	id     []byte // the id exactly as the host sent it
 	method string
+	req    *Message           // the request
 	cancel context.CancelFunc // aborts the request's HTTP exchange
+	reply  chan<- *Message    // the relay's own request: where its response goes
 }
 
 // New checks cfg and returns a Relay.
@@ -199,17 +220,20 @@ func New(cfg *Config) (*Relay, error) {
 		pending:  map[string]*call{},
 		hostGone: make(chan struct{}),
 		workers:  newWorkers(),
+		idPrefix: fmt.Sprintf("mcp-bridge-%08x-", rand.Uint32()),
 	}
+	r.life, r.stop = context.WithCancel(context.Background())
 	r.remote = &switchRemote{
 		leg: httpLeg{
 			endpoint: u.String(),
-			client:   confineRedirects(c.HTTPClient, c.Header),
+			client:   confineRedirects(tuneClient(c.HTTPClient), c.Header),
 			header:   header,
 			oauth:    c.OAuthHandler,
 			maxSize:  c.MaxMessageSize,
 			log:      log,
 			deliver:  r.toHost,
 			lost:     r.lost,
+			expired:  r.expired,
 		},
 		mode:  c.Transport,
 		cache: c.TransportCache,
@@ -291,6 +315,10 @@ func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	// goroutine: that hand-off was a measurable share of a call's latency.
 	inputDone := make(chan error, 1)
 	go func() { inputDone <- r.readHost(in) }()
+	if r.cfg.KeepAlive > 0 {
+		r.background.Add(1)
+		go r.keepAlive(r.cfg.KeepAlive)
+	}
 	select {
 	case <-ctx.Done():
 		r.log.Info("stopping", "reason", context.Cause(ctx))
@@ -342,6 +370,12 @@ func (r *Relay) fromHost(data []byte) bool {
 		return true
 	}
 	r.log.Debug("host → server", "msg", m)
+	if m.Batch != nil {
+		if ok, version := r.batchAllowed(m); !ok {
+			r.refuseBatch(m, version)
+			return true
+		}
+	}
 	for _, st := range r.cfg.Stages {
 		fwd, answer := st.ToServer(m)
 		if answer != nil {
@@ -357,16 +391,28 @@ func (r *Relay) fromHost(data []byte) bool {
 		cancel()
 		return false
 	}
-	if m.Method == "notifications/cancelled" {
+	switch m.Method {
+	case "notifications/cancelled":
 		// Before forwarding: once the server reads it, the cancelled
 		// call may still answer on its open stream, and the host must
 		// not see that answer.
 		r.cancelled(m)
+	case "initialize":
+		r.sess.hostInitialize(m)
+	case "notifications/initialized":
+		r.sess.hostInitialized(m)
+	}
+	// Loads first: a store per message would contend between the workers.
+	if !r.active.Load() {
+		r.active.Store(true)
+	}
+	if !r.traffic.Load() {
+		r.traffic.Store(true)
 	}
 	send := func() {
 		defer r.calls.Done()
 		defer cancel()
-		if err := r.remote.Send(callCtx, m); err != nil {
+		if err := r.send(callCtx, m); err != nil {
 			r.failed(m, err)
 		}
 	}
@@ -395,7 +441,7 @@ func (r *Relay) track(m *Message, cancel context.CancelFunc) bool {
 		return false
 	}
 	for _, c := range requests(m) {
-		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method, cancel: cancel}
+		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method, req: c, cancel: cancel}
 	}
 	if !hasRequests(m) {
 		r.ordered = cancel
@@ -454,11 +500,18 @@ func (r *Relay) toHost(m *Message) {
 			r.log.Debug("dropping a response no request awaits", "id", string(m.ID))
 			return
 		}
+		if p.reply != nil {
+			p.reply <- m // the relay's own request
+			return
+		}
 		if !bytes.Equal(p.id, m.ID) {
 			m = m.withID(p.id) // the server re-encoded the id
 		}
-		if p.method == "initialize" {
-			r.logSession(m)
+		if recorded(p.method) {
+			r.sess.answered(p.req, m)
+			if p.method == "initialize" {
+				r.logSession(m)
+			}
 		}
 		method = p.method
 	}
@@ -543,6 +596,10 @@ func (r *Relay) lost(err error) {
 	var answers []*Message
 	for k, p := range r.pending {
 		delete(r.pending, k)
+		if p.reply != nil {
+			p.reply <- errorFor(p.id, err) // the relay's own request
+			continue
+		}
 		answers = append(answers, errorFor(p.id, err))
 	}
 	r.signalIdle()
@@ -583,7 +640,8 @@ func errorFor(id []byte, err error) *Message {
 	}
 	msg := "mcp-bridge: " + err.Error()
 	switch {
-	case errors.Is(err, ErrSessionExpired):
+	case err == ErrSessionExpired:
+		// Before the host's initialize had an answer: nothing to replay.
 		msg = "mcp-bridge: the server ended the MCP session; reconnect to this server in the host"
 	case errors.Is(err, context.Canceled):
 		msg = "mcp-bridge: request cancelled: the bridge is shutting down"
@@ -631,6 +689,9 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 		if p.cancel != nil {
 			p.cancel()
 		}
+		if p.reply != nil {
+			continue // the relay's own request: r.stop ends it
+		}
 		if p.method != "initialize" { // initialize must not be cancelled
 			n := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%s,"reason":"mcp-bridge is shutting down"}}`, p.id)
 			if m, err := ParseMessage(n); err == nil {
@@ -641,7 +702,12 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 		}
 		r.reply(errorFor(p.id, context.Canceled))
 	}
+	r.sess.mu.Lock()
+	r.sess.closed = true
+	r.sess.mu.Unlock()
+	r.stop()
 	r.calls.Wait()
+	r.background.Wait()
 	if err := r.remote.Close(ctx); err != nil {
 		r.log.Warn("ending the session failed", "err", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,11 @@ var (
 // it has ended it (basic/transports, "Session Management", point 3).
 var ErrSessionExpired = errors.New("the server ended the MCP session")
 
+// errExpiredMidStream wraps [ErrSessionExpired] when the 404 answered the
+// resumption of a request's response stream, not its POST: the server had
+// received the request, and may have acted on it.
+var errExpiredMidStream = fmt.Errorf("%w while the response was on its way", ErrSessionExpired)
+
 // streamable is the remote leg over the Streamable HTTP transport of MCP
 // revisions 2025-03-26, 2025-06-18 and 2025-11-25 (basic/transports,
 // "Streamable HTTP").
@@ -48,6 +54,12 @@ type streamable struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the standalone stream's goroutine
 
+	// waiting is set while the standalone stream waits to reconnect; wake
+	// ends the wait early: a POST has just been answered, so the server is
+	// reachable again.
+	waiting atomic.Bool
+	wake    chan struct{}
+
 	mu              sync.Mutex // guards the fields below
 	sessionID       string
 	protocolVersion string
@@ -56,7 +68,7 @@ type streamable struct {
 
 func newStreamable(h httpLeg) *streamable {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &streamable{httpLeg: h, ctx: ctx, cancel: cancel}
+	return &streamable{httpLeg: h, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1)}
 }
 
 // session returns the session id and protocol version to send.
@@ -102,7 +114,7 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 // with GET and Last-Event-ID if the connection drops.
 func (s *streamable) Send(ctx context.Context, m *Message) error {
 	isInit := m.Method == "initialize"
-	resp, err := s.do(ctx, true, s.request(ctx, http.MethodPost, m.Raw, isInit))
+	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit))
 	if err != nil {
 		return err
 	}
@@ -113,6 +125,12 @@ func (s *streamable) Send(ctx context.Context, m *Message) error {
 			return ErrSessionExpired
 		}
 		return statusError(resp)
+	}
+	if s.waiting.Load() {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	if isInit {
 		if err := s.startSession(resp.Header.Get(headerSessionID)); err != nil {
@@ -138,7 +156,17 @@ func (s *streamable) Send(ctx context.Context, m *Message) error {
 	if isInit {
 		initID = m.ID
 	}
-	return s.readMessages(ctx, resp, wanted, initID)
+	if err := s.readMessages(ctx, resp, wanted, initID); err != nil {
+		return answerError(resp, err)
+	}
+	return nil
+}
+
+// answerError says which answer of the server err concerns: a 2xx response
+// whose body the relay could not use.
+func answerError(resp *http.Response, err error) error {
+	return fmt.Errorf("%s %s: %d %s: %w", resp.Request.Method, resp.Request.URL.Redacted(),
+		resp.StatusCode, http.StatusText(resp.StatusCode), err)
 }
 
 // startSession records the session the server assigned, if any.
@@ -186,6 +214,10 @@ func (s *streamable) readMessages(ctx context.Context, resp *http.Response, want
 			return fmt.Errorf("the server's JSON response is not a JSON-RPC message: %w: %s", err, excerpt(body, 100))
 		}
 		s.receive(m, wanted, initID)
+		if len(wanted) > 0 {
+			return fmt.Errorf("the server's response did not answer the request: %s", excerpt(body, 100))
+		}
+		return nil
 	case "text/event-stream":
 		return s.readStream(ctx, resp.Body, wanted, initID)
 	default:
@@ -195,10 +227,6 @@ func (s *streamable) readMessages(ctx context.Context, resp *http.Response, want
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("the server answered with content type %q, not JSON or an event stream: %s", t, excerpt(body, 100))
 	}
-	if len(wanted) > 0 {
-		return errors.New("the server's response did not answer the request")
-	}
-	return nil
 }
 
 // receive delivers m and crosses off the responses in wanted that it holds.
@@ -254,6 +282,9 @@ func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted 
 			return ctx.Err()
 		}
 		if er.lastID == "" {
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("the server closed the event stream before sending the response (%w)", err)
+			}
 			return errors.New("the server closed the event stream before sending the response")
 		}
 		if er.lastID == progressID {
@@ -265,6 +296,9 @@ func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted 
 			return fmt.Errorf("the event stream broke %d times without progress", failures)
 		}
 		resp, err := s.resume(ctx, er.lastID, retryDelay(er.retry, failures))
+		if errors.Is(err, ErrSessionExpired) {
+			return errExpiredMidStream
+		}
 		if err != nil {
 			return err
 		}
@@ -302,7 +336,7 @@ func (s *streamable) resume(ctx context.Context, lastID string, delay time.Durat
 		return nil, ctx.Err()
 	}
 	newReq := s.request(ctx, http.MethodGet, nil, false)
-	resp, err := s.do(ctx, true, func() (*http.Request, error) {
+	resp, err := s.do(ctx, true, true, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil {
 			req.Header.Set(headerLastEventID, lastID)
@@ -359,14 +393,22 @@ func (s *streamable) listenLoop() {
 		case errors.Is(err, errNoStream):
 			s.log.Debug("the server offers no standalone event stream", "reason", err)
 			return
+		case errors.Is(err, ErrSessionExpired) && er == nil:
+			// The session's first GET: some servers answer 404 where
+			// they mean 405. Were the session gone, the next POST says so.
+			s.log.Debug("the server offers no standalone event stream", "reason", err)
+			return
 		case errors.Is(err, ErrSessionExpired):
-			s.log.Warn("the server ended the MCP session")
+			s.log.Info("the server ended the MCP session (its standalone stream answered 404)")
+			if s.expired != nil {
+				s.expired(s)
+			}
 			return
 		case err != nil:
 			failures++
 			delay := retryDelay(0, failures)
 			s.log.Warn("the standalone event stream failed; retrying", "in", delay.Round(time.Millisecond), "err", err)
-			if !sleep(s.ctx, delay) {
+			if !s.pause(delay) {
 				return
 			}
 			continue
@@ -390,9 +432,29 @@ func (s *streamable) listenLoop() {
 		}
 		delay := retryDelay(er.retry, failures)
 		s.log.Debug("standalone event stream ended; reconnecting", "in", delay, "err", err)
-		if !sleep(s.ctx, delay) {
+		if !s.pause(delay) {
 			return
 		}
+	}
+}
+
+// pause waits for d before the standalone stream reconnects, or less if a
+// POST gets an answer meanwhile. It reports false if the transport closed.
+func (s *streamable) pause(d time.Duration) bool {
+	if d <= 0 {
+		return s.ctx.Err() == nil
+	}
+	s.waiting.Store(true)
+	defer s.waiting.Store(false)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.wake:
+		return s.ctx.Err() == nil
+	case <-s.ctx.Done():
+		return false
 	}
 }
 
@@ -401,7 +463,7 @@ var errNoStream = errors.New("no standalone stream")
 
 func (s *streamable) openStream(lastID string) (*http.Response, error) {
 	newReq := s.request(s.ctx, http.MethodGet, nil, false)
-	resp, err := s.do(s.ctx, true, func() (*http.Request, error) {
+	resp, err := s.do(s.ctx, true, false, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil && lastID != "" {
 			req.Header.Set(headerLastEventID, lastID)
@@ -440,7 +502,7 @@ func (s *streamable) Close(ctx context.Context) error {
 	if sid == "" {
 		return nil
 	}
-	resp, err := s.do(ctx, false, s.request(ctx, http.MethodDelete, nil, false))
+	resp, err := s.do(ctx, false, false, s.request(ctx, http.MethodDelete, nil, false))
 	if err != nil {
 		return fmt.Errorf("end the session: %w", err)
 	}
@@ -452,6 +514,8 @@ func (s *streamable) Close(ctx context.Context) error {
 		return fmt.Errorf("end the session: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 }
+
+func (s *streamable) abandon() { s.cancel() }
 
 // retryDelay returns how long to wait before reconnection number failures
 // (0 for the first): the server's retry value if it gave one, else a capped
@@ -465,19 +529,4 @@ func retryDelay(serverRetry time.Duration, failures int) time.Duration {
 	}
 	d := min(500*time.Millisecond<<min(failures-1, 6), 30*time.Second)
 	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits for d or until ctx is done, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
