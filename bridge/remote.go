@@ -31,6 +31,10 @@ type remote interface {
 
 	// Close ends the session. ctx bounds the farewell to the server.
 	Close(ctx context.Context) error
+
+	// abandon stops the transport's background work without a farewell:
+	// its session is gone, or another has replaced it. It does not wait.
+	abandon()
 }
 
 // httpLeg holds what both HTTP transports share: the endpoint, the client,
@@ -45,16 +49,21 @@ type httpLeg struct {
 
 	// deliver is called with every message from the server, from several
 	// goroutines; it must be safe for concurrent use. lost is called when the
-	// connection breaks in a way that loses pending responses.
+	// connection breaks in a way that loses pending responses. expired is
+	// called with the transport when its standalone stream learns that the
+	// server ended the session, with no message in flight to report it.
 	deliver func(*Message)
 	lost    func(error)
+	expired func(remote)
 }
 
 // do sends req with the static headers and the bearer token. On 401 or 403
 // and when interactive is set, it runs the authorization handler and sends
-// the request once more, as [auth.OAuthHandler] asks of transports. newReq
+// the request once more, as [auth.OAuthHandler] asks of transports. When
+// repeat is set and a stale pooled connection broke before the response
+// (see [staleConnection]), it sends the request once more on another. newReq
 // must build a fresh request each time it is called.
-func (h *httpLeg) do(ctx context.Context, interactive bool, newReq func() (*http.Request, error)) (*http.Response, error) {
+func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func() (*http.Request, error)) (*http.Response, error) {
 	send := func() (*http.Request, *http.Response, error) {
 		req, err := newReq()
 		if err != nil {
@@ -70,16 +79,22 @@ func (h *httpLeg) do(ctx context.Context, interactive bool, newReq func() (*http
 		return req, resp, err
 	}
 	req, resp, err := send()
+	if err != nil && repeat && staleConnection(err) && ctx.Err() == nil {
+		h.log.Debug("the connection broke before the server answered; sending once more", "err", err)
+		req, resp, err = send()
+	}
 	if err != nil {
-		return nil, err
+		return nil, describe(err)
 	}
 	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
 			return nil, fmt.Errorf("authorize: %w", err)
 		}
-		_, resp, err = send()
+		if _, resp, err = send(); err != nil {
+			return nil, describe(err)
+		}
 	}
-	return resp, err
+	return resp, nil
 }
 
 // insufficientScope reports whether resp is a 403 that asks for more
