@@ -57,12 +57,11 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 	if err != nil {
 		return nil, fmt.Errorf("device grant: %w", deviceError(err, client.Secret, da.DeviceCode))
 	}
-	t := &tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken}
+	t := &tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, ExpiresIn: tok.ExpiresIn}
 	if s, ok := tok.Extra("scope").(string); ok {
 		t.Scope = s
 	}
 	c := h.fromToken(d, client, scopes, t)
-	c.Expiry = tok.Expiry
 	if t.Scope != "" {
 		c.Scopes = strings.Fields(t.Scope)
 	}
