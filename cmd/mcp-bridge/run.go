@@ -46,6 +46,7 @@ Usage:
                                      add this binary to a host's config (claude-desktop, claude-code, cursor,
                                      vscode, windsurf, zed, codex); --dry-run shows the change
   mcp-bridge uninstall --host HOST ENTRY  remove that entry
+  mcp-bridge migrate [--dry-run]     rewrite host entries that run mcp-remote to run mcp-bridge, moving its credentials into the keychain
   mcp-bridge demo [--serve]          run a full session against a built-in server
   mcp-bridge version                 print the version
   mcp-bridge help                    print this help
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runInstall(ctx, args[1:], stdin, stdout, stderr)
 	case "uninstall":
 		return runUninstall(ctx, args[1:], stdin, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdin, stdout, stderr)
 	case "run":
 		args = args[1:]
 	}
