@@ -2,19 +2,36 @@ package oauthclient
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
-
-	"golang.org/x/oauth2"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/redact"
 )
 
+// deviceGrantType is RFC 8628's grant type.
+const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
+// deviceAuth is the device authorization response (RFC 8628 section 3.2).
+type deviceAuth struct {
+	DeviceCode      string `json:"device_code"`
+	UserCode        string `json:"user_code"`
+	VerificationURI string `json:"verification_uri"`
+	VerificationURL string `json:"verification_url"` // Google's older name
+	ExpiresIn       int64  `json:"expires_in"`
+	Interval        int64  `json:"interval"`
+}
+
 // deviceSignIn runs the device authorization grant (RFC 8628): the user
 // opens a page on any device and enters a code while the bridge polls.
 // The host's waiting request learns the page and the code at once; the
-// polling goes on in the background.
+// polling goes on in the background. Both requests authenticate the
+// client as every token request does (x/oauth2 sends no secret with the
+// device authorization request).
 func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discovered, scopes []string) (*Credentials, error) {
 	if d.as.DeviceAuthorizationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s does not offer the device grant (no device_authorization_endpoint); use --login=browser or --login=paste", d.as.Issuer)
@@ -23,21 +40,16 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 	if err != nil {
 		return nil, err
 	}
-	cfg := h.oauthConfig(d, client, "", scopes)
-	var opts []oauth2.AuthCodeOption
+	form := url.Values{}
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
 	if h.resource != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("resource", h.resource))
+		form.Set("resource", h.resource)
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, h.client)
-	da, err := cfg.DeviceAuth(ctx, opts...)
+	da, err := h.deviceAuthorization(ctx, d, client, form)
 	if err != nil {
-		return nil, fmt.Errorf("device authorization: %w", deviceError(err, client.Secret))
-	}
-	// x/oauth2 polls with a ticker, which panics on a negative interval;
-	// RFC 8628 section 3.2 makes 5 s the default, and an hour between
-	// polls is as good as never.
-	if da.Interval < 0 || da.Interval > 3600 {
-		da.Interval = 0
+		return nil, fmt.Errorf("device authorization: %w", err)
 	}
 	verify := da.VerificationURI
 	if err := checkBrowserURL(verify); err != nil {
@@ -48,41 +60,75 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 		fmt.Fprintf(h.cfg.Prompt, "To sign in to %s, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", h.cfg.ServerURL, verify, da.UserCode)
 	}
 	p.note(&LoginRequiredError{Server: h.cfg.ServerURL, URL: verify, Code: da.UserCode, Reason: "waiting for the device code"})
-	for k, vs := range h.cfg.TokenParams {
-		for _, v := range vs {
-			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+
+	// RFC 8628 section 3.2: 5 s unless the server says; an hour between
+	// polls is as good as never.
+	interval := 5 * time.Second
+	if da.Interval > 0 && da.Interval <= 3600 {
+		interval = time.Duration(da.Interval) * time.Second
+	}
+	if da.ExpiresIn > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(min(da.ExpiresIn, maxExpiresIn))*time.Second)
+		defer cancel()
+	}
+	form.Del("scope")
+	form.Set("grant_type", deviceGrantType)
+	form.Set("device_code", da.DeviceCode)
+	for {
+		wait := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, fmt.Errorf("device grant: the code was not entered in time: %w", ctx.Err())
+		case <-wait.C:
+		}
+		t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
+		switch {
+		case err == nil:
+			return h.fromToken(d, client, scopes, t), nil
+		case isTokenError(err, "authorization_pending"):
+		case isTokenError(err, "slow_down"):
+			interval += 5 * time.Second // section 3.5
+		default:
+			return nil, fmt.Errorf("device grant: %w", err)
 		}
 	}
-	tok, err := cfg.DeviceAccessToken(ctx, da, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("device grant: %w", deviceError(err, client.Secret, da.DeviceCode))
-	}
-	t := &tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, ExpiresIn: tok.ExpiresIn}
-	if s, ok := tok.Extra("scope").(string); ok {
-		t.Scope = s
-	}
-	c := h.fromToken(d, client, scopes, t)
-	if t.Scope != "" {
-		c.Scopes = strings.Fields(t.Scope)
-	}
-	return c, nil
 }
 
-// deviceError turns x/oauth2's error, whose text holds the whole answer
-// (an error page may echo the request, device code and secret included),
-// into a TokenError with the secrets taken out.
-func deviceError(err error, secrets ...string) error {
-	re, ok := errors.AsType[*oauth2.RetrieveError](err)
-	if !ok {
-		return errors.New(redact.String(err.Error(), secrets...))
+// deviceAuthorization asks for a device code and a user code.
+func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client Client, form url.Values) (*deviceAuth, error) {
+	req, err := h.clientRequest(ctx, d.as.Issuer, d.as.DeviceAuthorizationEndpoint, client, form)
+	if err != nil {
+		return nil, err
 	}
-	te := &TokenError{Code: re.ErrorCode, Description: re.ErrorDescription}
-	if re.Response != nil {
-		te.Status = re.Response.StatusCode
+	req.Header.Set("Accept", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
 	}
-	if te.Code == "" {
-		te.Code, te.Description = "server_error", excerpt(redact.String(string(re.Body), secrets...))
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
 	}
-	te.Description = redact.String(te.Description, secrets...)
-	return te
+	if resp.StatusCode != http.StatusOK {
+		te := &TokenError{Status: resp.StatusCode}
+		if json.Unmarshal(body, te) != nil || te.Code == "" {
+			te.Code, te.Description = "server_error", excerpt(redact.String(string(body), client.Secret))
+		}
+		te.Description = redact.String(te.Description, client.Secret)
+		return nil, te
+	}
+	var da deviceAuth
+	if err := json.Unmarshal(body, &da); err != nil {
+		return nil, fmt.Errorf("the answer is not JSON: %s", redact.String(err.Error(), client.Secret))
+	}
+	if da.VerificationURI == "" {
+		da.VerificationURI = da.VerificationURL
+	}
+	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+		return nil, fmt.Errorf("the answer lacks device_code, user_code or verification_uri")
+	}
+	return &da, nil
 }
