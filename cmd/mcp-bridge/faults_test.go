@@ -24,8 +24,8 @@ import (
 // the middle of an event, or dies during a call. Each logs what the host
 // saw and how long it took (run with -v for the table).
 
-// restartable serves a demo server's Streamable HTTP endpoint on a fixed
-// loopback address, and can be stopped and started again there, as a fresh
+// restartable serves a demo server's Streamable HTTP endpoint (/mcp) and
+// HTTP+SSE endpoint (/sse) on a fixed loopback address, and can be stopped and started again there, as a fresh
 // server with no sessions.
 type restartable struct {
 	t    *testing.T
@@ -50,7 +50,10 @@ func newRestartable(t *testing.T, opts *demoserver.Options) *restartable {
 func (s *restartable) url() string { return "http://" + s.addr + "/mcp" }
 
 func (s *restartable) serve(ln net.Listener) {
-	srv := &http.Server{Handler: demoserver.Handler(s.opts)}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", demoserver.Handler(s.opts))
+	mux.Handle("/sse", demoserver.LegacySSEHandler(s.opts))
+	srv := &http.Server{Handler: mux}
 	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
@@ -298,6 +301,23 @@ func TestFaultServerRestarts(t *testing.T) {
 	if n := countInitializes(&log); n != 2 {
 		t.Errorf("the servers got %d initialize requests, want 2 (the host's, then the bridge's replay)", n)
 	}
+}
+
+// TestFaultLegacyServerRestarts restarts an HTTP+SSE (2024-11-05) server:
+// its event stream, and the session with it, ends; the host's next request
+// opens a new stream, sets up a new session and is answered.
+func TestFaultLegacyServerRestarts(t *testing.T) {
+	srv := newRestartable(t, nil)
+	h := startBridge(t, strings.TrimSuffix(srv.url(), "/mcp")+"/sse", "--transport", "sse")
+	h.initialize("2024-11-05", `{}`)
+	wantSum(t, h.callAdd("1", 1, 2), "1", 3)
+
+	srv.stop()
+	srv.start()
+	start := time.Now()
+	m := h.callAdd("2", 2, 3)
+	wantSum(t, m, "2", 5)
+	t.Logf("fault: HTTP+SSE server restarts → host saw the normal answer in %v", time.Since(start).Round(time.Millisecond))
 }
 
 // TestFaultSessionDropped has the server end the session (its next request
