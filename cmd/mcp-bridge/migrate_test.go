@@ -62,7 +62,9 @@ func mcpRemoteSignIn(t *testing.T, demo *oauthtest.ProtectedDemo, dir, hash stri
 	var client struct {
 		ID string `json:"client_id"`
 	}
-	info := getJSON(func() (*http.Response, error) { return hc.Post(meta.Registration, "application/json", bytes.NewReader(reg)) }, &client)
+	info := getJSON(func() (*http.Response, error) {
+		return hc.Post(meta.Registration, "application/json", bytes.NewReader(reg))
+	}, &client)
 
 	verifier := rand.Text() + rand.Text()
 	sum := sha256.Sum256([]byte(verifier))
