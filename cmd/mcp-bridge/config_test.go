@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
@@ -218,5 +220,38 @@ func fill(v reflect.Value) {
 		v.Set(reflect.ValueOf([]string{"x"}))
 	case reflect.Map:
 		v.Set(reflect.ValueOf(map[string]string{"k": "v"}))
+	}
+}
+
+// TestKeepAliveFlag: with --keepalive an idle bridge pings the server,
+// and the host sees nothing of it.
+func TestKeepAliveFlag(t *testing.T) {
+	var log requestLog
+	srv := demo(t, &demoserver.Options{Observe: log.observe})
+	h := startBridge(t, srv.MCPURL(), "--keepalive", "50ms")
+	h.initialize("2025-11-25", `{}`)
+	posts := func() int {
+		n := 0
+		for _, r := range log.all() {
+			if r.Method == http.MethodPost {
+				n++
+			}
+		}
+		return n
+	}
+	after := posts()
+	deadline := time.After(recvTimeout)
+	for posts() < after+2 {
+		select {
+		case line := <-h.lines:
+			t.Fatalf("the host got %s while idle", line)
+		case <-deadline:
+			t.Fatalf("no pings within %v: %v", recvTimeout, methods(log.all()))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+	if m := h.recvMsg(); string(m.ID) != "1" || m.Error != nil {
+		t.Errorf("the host's own ping: %+v", m)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/lmittmann/tint"
 	"golang.org/x/term"
@@ -133,6 +134,7 @@ type bridgeOptions struct {
 	logLevel   string
 	logFile    string
 	maxMessage int
+	keepAlive  time.Duration
 	auth       authOptions
 
 	// The server: its URL, and if it was named, its name, its entry in the
@@ -161,6 +163,7 @@ func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "`level` of logs on stderr: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "also append logs, as plain text, to `file`")
 	fs.IntVar(&o.maxMessage, "max-message-size", bridge.DefaultMaxMessageSize, "largest message accepted in either direction, in `bytes`")
+	fs.DurationVar(&o.keepAlive, "keepalive", 0, "ping the server after this long without traffic (e.g. 60s), to keep an idle session and find a dead connection before the host's next request; 0: never")
 	o.auth.register(fs)
 	return fs
 }
@@ -291,6 +294,7 @@ func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer) (*built, error
 		OAuthHandler:   oauth,
 		AllowHTTP:      o.allowHTTP,
 		MaxMessageSize: o.maxMessage,
+		KeepAlive:      o.keepAlive,
 		UserAgent:      "mcp-bridge/" + versionString(),
 		Logger:         log,
 	}

@@ -52,6 +52,7 @@ type Server struct {
 	LogLevel       string            `json:"log_level,omitempty"`
 	LogFile        string            `json:"log_file,omitempty"`
 	MaxMessageSize int               `json:"max_message_size,omitempty"`
+	KeepAlive      string            `json:"keepalive,omitempty"`
 	Auth           Auth              `json:"auth,omitzero"`
 }
 
@@ -177,6 +178,9 @@ func (s *Server) check(p string, bad func(field, format string, args ...any) err
 	if s.MaxMessageSize < 0 {
 		return bad(p+".max_message_size", "must not be negative")
 	}
+	if d, err := time.ParseDuration(s.KeepAlive); s.KeepAlive != "" && (err != nil || d < 0) {
+		return bad(p+".keepalive", "%q is not a duration such as \"30s\"", s.KeepAlive)
+	}
 	if s.Proxy != "" {
 		if u, err := url.Parse(s.Proxy); err != nil || u.Host == "" {
 			return bad(p+".proxy", "want a proxy URL such as http://proxy:8080, got %q", s.Proxy)
@@ -261,6 +265,7 @@ func (s *Server) Args() []string {
 	str("log-level", s.LogLevel)
 	str("log-file", s.LogFile)
 	num("max-message-size", s.MaxMessageSize)
+	str("keepalive", s.KeepAlive)
 	a := s.Auth
 	str("preset", a.Preset)
 	str("client-id", a.ClientID)
