@@ -40,18 +40,14 @@ const maxIdleConn = 90 * time.Second
 // [New] applies TuneTransport to a copy of [Config.HTTPClient]'s transport
 // when that is an *http.Transport. A caller that wraps its transport in
 // another RoundTripper should call it where it builds the *http.Transport.
-// TuneTransport keeps t's dialer, wrapping it, and t's HTTP/2 setting.
+// TuneTransport keeps t's DialContext, wrapping it, and t's HTTP/2 setting.
 func TuneTransport(t *http.Transport) {
 	// A custom dialer turns off HTTP/2 unless it is forced: keep it on
 	// where it was on.
-	if t.TLSClientConfig == nil && t.DialContext == nil && t.Dial == nil && t.DialTLS == nil && t.DialTLSContext == nil {
+	if t.TLSClientConfig == nil && t.DialContext == nil && t.DialTLSContext == nil {
 		t.ForceAttemptHTTP2 = true
 	}
 	dial := t.DialContext
-	if dial == nil && t.Dial != nil {
-		d := t.Dial
-		dial = func(_ context.Context, network, addr string) (net.Conn, error) { return d(network, addr) }
-	}
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
 	}
