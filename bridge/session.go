@@ -87,7 +87,7 @@ func (r *Relay) resend(ctx context.Context, m *Message, up *upstream, err error)
 		return fmt.Errorf("the server ended the MCP session, and starting a new one failed: %w", rerr)
 	}
 	switch {
-	case !hasRequests(m) && !m.IsNotification():
+	case onlyResponses(m):
 		// Answers to the old session's requests: the new one never asked.
 		r.log.Info("dropping the host's answer to a request of the ended session", "msg", m)
 		return nil
@@ -99,6 +99,19 @@ func (r *Relay) resend(ctx context.Context, m *Message, up *upstream, err error)
 		return errExpiredAgain
 	}
 	return err
+}
+
+// onlyResponses reports whether m is a response or a batch of them.
+func onlyResponses(m *Message) bool {
+	if m.Batch == nil {
+		return m.IsResponse()
+	}
+	for _, b := range m.Batch {
+		if !b.IsResponse() {
+			return false
+		}
+	}
+	return true
 }
 
 // renew starts a new session in place of up, unless another has started
@@ -151,6 +164,9 @@ func (r *Relay) reinitialize(old *upstream) error {
 		restore = append(restore, r.sess.logLevel)
 	}
 	r.sess.mu.Unlock()
+	if init == nil {
+		return errors.New("the host has not initialized a session to start again")
+	}
 
 	r.log.Info("the server ended the MCP session; starting a new one")
 	next, err := r.remote.fresh(ctx, old)

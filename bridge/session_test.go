@@ -283,3 +283,39 @@ func TestInternalIDs(t *testing.T) {
 		t.Errorf("ids %s and %s", a, b)
 	}
 }
+
+func TestRetryDelay(t *testing.T) {
+	if d := retryDelay(0, 0); d != 0 {
+		t.Errorf("first reconnection after a clean end waits %v, want 0", d)
+	}
+	if d := retryDelay(3*time.Second, 1); d != 3*time.Second {
+		t.Errorf("the server's retry field: %v, want 3s", d)
+	}
+	for failures, want := range map[int]time.Duration{1: 500 * time.Millisecond, 2: time.Second, 4: 4 * time.Second, 7: 30 * time.Second, 50: 30 * time.Second} {
+		lo, hi := want, time.Duration(0)
+		for range 200 {
+			d := retryDelay(0, failures)
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		if lo < want/2 || hi > want || lo == hi {
+			t.Errorf("after %d failures: delays in [%v, %v], want jitter within [%v, %v]", failures, lo, hi, want/2, want)
+		}
+	}
+}
+
+func TestOnlyResponses(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`{"jsonrpc":"2.0","id":1,"result":{}}`:                                                true,
+		`[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","id":2,"result":{}}]`:         true,
+		`[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","method":"notifications/x"}]`: false,
+		`{"jsonrpc":"2.0","method":"notifications/x"}`:                                        false,
+	} {
+		m, err := ParseMessage([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := onlyResponses(m); got != want {
+			t.Errorf("onlyResponses(%s) = %v", raw, got)
+		}
+	}
+}
