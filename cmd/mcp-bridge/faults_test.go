@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // These tests inject faults between the real bridge and a real server (the
@@ -369,6 +371,55 @@ func TestFaultSessionDropped(t *testing.T) {
 	})
 	h.send(`{"jsonrpc":"2.0","id":"n","method":"tools/call","params":{"name":"notify","arguments":{"text":"still logging","delay_ms":10}}}`)
 	h.recvUntil(func(m msg) bool { return logText(m) == "still logging" })
+}
+
+// TestFaultSessionDroppedWhileIdle has the server end the session while
+// the host sends nothing: the standalone stream's reconnection meets the
+// 404, and the bridge starts a new session at once, with the host's
+// subscription, so that the server's next notification reaches the host
+// without waiting for a request from it.
+func TestFaultSessionDroppedWhileIdle(t *testing.T) {
+	srv := demo(t, &demoserver.Options{EventStore: true})
+	subscribed := make(chan struct{}, 2)
+	srv.MCPServer().AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			res, err := next(ctx, method, req)
+			if method == "resources/subscribe" {
+				subscribed <- struct{}{}
+			}
+			return res, err
+		}
+	})
+	h := startBridge(t, srv.MCPURL())
+	h.initialize("2025-11-25", `{}`)
+	h.send(`{"jsonrpc":"2.0","id":"sub","method":"resources/subscribe","params":{"uri":"` + demoserver.NoticeURI + `"}}`)
+	if m := h.recvMsg(); string(m.ID) != `"sub"` || m.Error != nil {
+		t.Fatalf("subscribe: %+v", m)
+	}
+	waitFor(t, subscribed, "the server saw the host's subscription")
+
+	start := time.Now()
+	for ss := range srv.MCPServer().Sessions() {
+		ss.Close()
+	}
+	waitFor(t, subscribed, "the bridge restored the subscription in a new session, with no request from the host")
+	if err := srv.NotifyAll(t.Context(), "changed"); err != nil {
+		t.Fatal(err)
+	}
+	h.recvUntil(func(m msg) bool {
+		return m.Method == "notifications/resources/updated" && strings.Contains(string(m.Params), demoserver.NoticeURI)
+	})
+	t.Logf("fault: server drops an idle session → host got the next notification %v later, without a request", time.Since(start).Round(time.Millisecond))
+}
+
+// waitFor waits for a value on c for at most recvTimeout.
+func waitFor(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(recvTimeout):
+		t.Fatalf("not within %v: %s", recvTimeout, what)
+	}
 }
 
 // TestFaultNetworkOutage takes the network away for 10 s: a request meanwhile
