@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,4 +182,43 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// TestMCPRemoteTransports: each of mcp-remote's --transport values against
+// a server that speaks only legacy HTTP+SSE at /sse and one that speaks
+// Streamable HTTP at /mcp, by the requests the server sees.
+func TestMCPRemoteTransports(t *testing.T) {
+	for _, tc := range []struct {
+		transport, endpoint string
+		want                []string // the first requests, in order
+		works               bool
+	}{
+		{"http-first", "/sse", []string{"POST /sse", "GET /sse"}, true},
+		{"sse-first", "/sse", []string{"POST /sse", "GET /sse"}, true}, // as auto: see mcpremote.go
+		{"sse-only", "/sse", []string{"GET /sse"}, true},
+		{"http-only", "/sse", []string{"POST /sse"}, false},
+		{"http-only", "/mcp", []string{"POST /mcp"}, true},
+		{"http-first", "/mcp", []string{"POST /mcp"}, true},
+	} {
+		t.Run(tc.transport+tc.endpoint, func(t *testing.T) {
+			var log requestLog
+			srv := demo(t, &demoserver.Options{Observe: log.observe})
+			h := startBridge(t, "-y", "mcp-remote", srv.URL()+tc.endpoint, "--transport", tc.transport)
+			h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+			m := h.recvMsg()
+			if works := m.Error == nil; works != tc.works {
+				t.Fatalf("initialize: %s %+v, want it to work: %v", m.Result, m.Error, tc.works)
+			} else if !works {
+				t.Logf("the host saw: %s", m.Error.Message) // the server's 400, with its excerpt
+			}
+			h.closeAndWait()
+			got := methods(log.all())
+			if len(got) < len(tc.want) || !slices.Equal(got[:len(tc.want)], tc.want) {
+				t.Errorf("requests %v, want them to start with %v", got, tc.want)
+			}
+			if !tc.works && len(got) != len(tc.want) {
+				t.Errorf("requests %v after the failed probe: %s must not fall back", got, tc.transport)
+			}
+		})
+	}
 }
