@@ -30,6 +30,7 @@ type keeper struct {
 	initialized *Message            // the host's notifications/initialized
 	requested   string              // the protocol version the host asked for
 	negotiated  string              // the protocol version of the initialize result
+	toolsListed bool                // the initialize result declares tools.listChanged
 	subs        map[string]*Message // resources/subscribe requests that succeeded, by URI
 	logLevel    *Message            // the last logging/setLevel that succeeded
 	renewal     *renewal            // the new session being started, if any
@@ -186,7 +187,7 @@ func (r *Relay) reinitialize(old *upstream) error {
 	if resp.result == nil {
 		return fmt.Errorf("initialize: the server answered with an error: %s", excerpt(resp.Raw, 200))
 	}
-	if v := protocolVersion(resp.result); v != version {
+	if v := parseInitialize(resp.result).ProtocolVersion; v != version {
 		r.log.Warn("the new session speaks another protocol revision than the host negotiated", "host", version, "server", v)
 	}
 	if initialized == nil {
@@ -232,6 +233,25 @@ func (r *Relay) expired(tr remote) {
 	if err := r.renew(r.life, up); err != nil && r.life.Err() == nil {
 		r.log.Warn("starting a new MCP session failed; trying again at the host's next message", "err", err)
 	}
+}
+
+// ToolsChanged tells the host that the tools it may see changed, as a
+// server does with notifications/tools/list_changed, so that it lists them
+// again: a running bridge calls it when its tool filter changes. It sends
+// nothing before the host's session is initialized, or if the server did
+// not declare tools.listChanged, since the host then expects no such
+// notification; the host sees the new filter at its next tools/list.
+func (r *Relay) ToolsChanged() {
+	r.sess.mu.Lock()
+	ready := r.sess.init != nil && r.sess.toolsListed && !r.sess.closed
+	r.sess.mu.Unlock()
+	if !ready {
+		r.log.Info("the tool filter changed; the host sees it at its next tools/list")
+		return
+	}
+	m, _ := ParseMessage([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
+	r.log.Info("the tool filter changed; telling the host to list tools again")
+	r.reply(m)
 }
 
 // roundTrip sends the relay's own request m over tr and returns the
@@ -348,7 +368,9 @@ func (k *keeper) answered(req, resp *Message) {
 	defer k.mu.Unlock()
 	switch req.Method {
 	case "initialize":
-		k.init, k.negotiated = req, protocolVersion(resp.result)
+		res := parseInitialize(resp.result)
+		k.init, k.negotiated = req, res.ProtocolVersion
+		k.toolsListed = res.Capabilities.Tools != nil && res.Capabilities.Tools.ListChanged
 	case "logging/setLevel":
 		k.logLevel = req
 	case "resources/subscribe", "resources/unsubscribe":
@@ -379,12 +401,21 @@ func recorded(method string) bool {
 	return false
 }
 
-func protocolVersion(result []byte) string {
-	var res struct {
-		ProtocolVersion string `json:"protocolVersion"`
-	}
+// initializeResult is what the relay reads of the server's initialize
+// result.
+type initializeResult struct {
+	ProtocolVersion string `json:"protocolVersion"`
+	Capabilities    struct {
+		Tools *struct {
+			ListChanged bool `json:"listChanged"`
+		} `json:"tools"`
+	} `json:"capabilities"`
+}
+
+func parseInitialize(result []byte) initializeResult {
+	var res initializeResult
 	json.Unmarshal(result, &res)
-	return res.ProtocolVersion
+	return res
 }
 
 // batchRevision is the only protocol revision that allows JSON-RPC

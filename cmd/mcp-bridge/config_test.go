@@ -56,7 +56,8 @@ func (h *testHost) toolNames(id string) []string {
 // TestConfigFile runs a named server of the configuration file, with a
 // header from the environment, one from the keychain (here the file
 // store) and a tool filter, then edits the file under the running bridge:
-// a new header and filter apply to the next call, an invalid edit leaves
+// a new header and filter apply to the next call (the host is told to
+// list its tools again), an invalid edit leaves
 // the bridge serving as before, and a new URL waits for a restart.
 func TestConfigFile(t *testing.T) {
 	var log requestLog
@@ -111,6 +112,9 @@ func TestConfigFile(t *testing.T) {
 	// A new header and filter apply to the next call.
 	writeConfig(t, path, configText("green", "echo"))
 	h.waitStderr("reloaded the configuration file", 1)
+	if m := h.recvMsg(); m.Method != "notifications/tools/list_changed" {
+		t.Errorf("after a filter edit, the host got %+v, want notifications/tools/list_changed", m)
+	}
 	names = h.toolNames("3")
 	if !slices.Contains(names, "count") || slices.Contains(names, "echo") {
 		t.Errorf("after the edit, tools = %v, want count but not echo", names)

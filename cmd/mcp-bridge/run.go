@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,6 +213,7 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var r *bridge.Relay
 	if err == nil {
 		r, err = bridge.New(b.cfg)
+		b.relay = r
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
@@ -253,6 +255,7 @@ type built struct {
 	tools   *bridge.ToolFilter
 	refs    lookups
 	running *config.Server // the configuration entry in force
+	relay   *bridge.Relay  // the relay built from cfg, once it is
 }
 
 // build turns the options into the relay's configuration.
@@ -326,6 +329,7 @@ func (b *built) apply(o *bridgeOptions, level *slog.LevelVar, log *slog.Logger) 
 		log.Debug("the configuration file changed, but not this server's entry")
 		return
 	}
+	toolsChanged := !slices.Equal(b.running.Tools.Allow, running.Tools.Allow) || !slices.Equal(b.running.Tools.Deny, running.Tools.Deny)
 	b.running = running
 	b.headers.Set(live.header)
 	level.Set(live.level)
@@ -334,6 +338,9 @@ func (b *built) apply(o *bridgeOptions, level *slog.LevelVar, log *slog.Logger) 
 		log.Warn("the configuration file changed settings that apply at the next start", "server", o.name, "fields", strings.Join(restart, ", "))
 	}
 	log.Info("reloaded the configuration file", "server", o.name)
+	if toolsChanged {
+		b.relay.ToolsChanged()
+	}
 }
 
 // newLogger builds the logger: tint on stderr, coloured only on a
