@@ -178,7 +178,7 @@ func TestServerBadAnswers(t *testing.T) {
 	// A server that never sends headers: the request waits, as a long tool
 	// call does, until the host cancels it; meanwhile others go through.
 	h.send(`{"jsonrpc":"2.0","id":"hang","method":"x/hang"}`)
-	<-hanging
+	waitFor(t, hanging, "the server got the request that hangs")
 	h.send(`{"jsonrpc":"2.0","id":"meanwhile","method":"x/ok"}`)
 	if m := h.recvMsg(); string(m.ID) != `"meanwhile"` || m.Error != nil {
 		t.Fatalf("beside a hanging request: %+v", m)
