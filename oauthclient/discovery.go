@@ -295,7 +295,8 @@ func challengeParam(cs []oauthex.Challenge, name string) string {
 
 // CanonicalResource returns the canonical URI of an MCP server
 // (basic/authorization, "Canonical Server URI"): lower-case scheme and
-// host, no fragment, no trailing slash unless it is the whole path.
+// host, no fragment and no trailing slash, even when the path is only
+// "/" (the specification's SHOULD, for interoperability).
 func CanonicalResource(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
