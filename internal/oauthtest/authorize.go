@@ -147,7 +147,7 @@ func (a *AuthServer) decide(w http.ResponseWriter, r *http.Request, id string, a
 	case !ok:
 	case approve:
 		a.stats.Consents++
-		code = rand.Text()
+		code = newSecret()
 		a.codes[code] = &authCode{authRequest: *req}
 	default:
 		a.stats.Denials++

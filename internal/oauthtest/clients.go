@@ -224,7 +224,7 @@ func (a *AuthServer) handleRegister(w http.ResponseWriter, r *http.Request) {
 	echo["grant_types"] = c.GrantTypes
 	delete(echo, "client_secret")
 	if c.AuthMethod == AuthClientSecretBasic || c.AuthMethod == AuthClientSecretPost {
-		c.Secret = rand.Text()
+		c.Secret = newSecret()
 		echo["client_secret"] = c.Secret
 		echo["client_secret_expires_at"] = 0
 	}

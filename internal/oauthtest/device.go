@@ -62,7 +62,7 @@ func (a *AuthServer) handleDeviceAuthorization(w http.ResponseWriter, r *http.Re
 	}
 	d := &deviceGrant{
 		grant:      g,
-		deviceCode: rand.Text(),
+		deviceCode: newSecret(),
 		userCode:   newUserCode(),
 		expiry:     a.now().Add(a.opts.DeviceCodeTTL),
 		interval:   a.opts.DevicePollInterval,

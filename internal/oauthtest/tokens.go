@@ -2,7 +2,6 @@ package oauthtest
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -53,7 +52,7 @@ type tokenResponse struct {
 func (a *AuthServer) issueLocked(g grant, refresh *grant) *tokenResponse {
 	now := a.now()
 	ttl := a.opts.AccessTokenTTL
-	access := rand.Text()
+	access := newSecret()
 	a.tokens[access] = &token{grant: g, expiry: now.Add(ttl)}
 	resp := &tokenResponse{
 		AccessToken: access,
@@ -62,7 +61,7 @@ func (a *AuthServer) issueLocked(g grant, refresh *grant) *tokenResponse {
 		Scope:       strings.Join(a.returnedScopes(g.scopes), " "),
 	}
 	if refresh != nil && a.refreshAllowed(*refresh) {
-		resp.RefreshToken = rand.Text()
+		resp.RefreshToken = newSecret()
 		a.tokens[resp.RefreshToken] = &token{grant: *refresh, refresh: true, expiry: now.Add(a.refreshTokenTTL(*refresh))}
 	}
 	return resp
