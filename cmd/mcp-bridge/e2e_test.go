@@ -320,7 +320,7 @@ func TestLogging(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte("earlier line\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := startBridge(t, srv.MCPURL(), "--log-file", logFile)
+	h := startBridge(t, srv.MCPURL(), "--log-file", logFile, "--log-level", "info") // the default, which startBridge changes
 	h.initialize("2025-11-25", `{}`)
 	for i := range 50 {
 		h.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`, i+1))

@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/bridge"
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
 // TestMain lets the test binary act as mcp-bridge itself: the end-to-end
@@ -50,8 +53,10 @@ type testHost struct {
 }
 
 // startBridge starts mcp-bridge with args, with the user's directories
-// pointed at a temporary one. When the test ends, it checks that stdout
-// carried nothing but JSON-RPC messages.
+// pointed at a temporary one, at --log-level debug unless args set a level.
+// When the test ends, it checks that stdout carried nothing but JSON-RPC
+// messages, and that no output held a secret the test authorization
+// servers issued (issue 5: whatever a test does, nothing leaks).
 func startBridge(t *testing.T, args ...string) *testHost {
 	t.Helper()
 	return startBridgeEnv(t, nil, args...)
@@ -69,6 +74,11 @@ func homeEnv(home string) []string {
 // take precedence.
 func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 	t.Helper()
+	if !slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "--log-level") || a == "--silent" || a == "--debug"
+	}) {
+		args = append(slices.Clone(args), "--log-level", "debug")
+	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1"), homeEnv(t.TempDir())...), env...)
 	stdin, err := cmd.StdinPipe()
@@ -105,6 +115,9 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 				if _, perr := bridge.ParseMessage(line); perr != nil || !json.Valid(line) {
 					bad = append(bad, fmt.Sprintf("%v: %s", perr, clip(line)))
 				}
+				if n := len(issuedSecrets(line)); n > 0 {
+					bad = append(bad, fmt.Sprintf("%d secret(s) issued by the authorization server: %s", n, clip(line)))
+				}
 				h.lines <- line
 			}
 			if err != nil {
@@ -133,11 +146,33 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 		for _, b := range bad {
 			t.Errorf("stdout carried something that is not a JSON-RPC message: %s", b)
 		}
+		if n := len(issuedSecrets([]byte(h.stderr.String()))); n > 0 {
+			t.Errorf("stderr holds %d secret(s) issued by the authorization server", n)
+		}
 		if t.Failed() {
 			t.Logf("bridge stderr:\n%s", h.stderr.String())
 		}
 	})
 	return h
+}
+
+// tokenLike matches runs of the alphabet of the secrets the test
+// authorization servers issue (see [oauthtest.Issued]).
+var tokenLike = regexp.MustCompile(`[A-Z2-7]{26,}`)
+
+// issuedSecrets returns the secrets issued by the test authorization
+// servers of this process that data holds.
+func issuedSecrets(data []byte) []string {
+	const n = 26 // the length of an issued secret
+	var found []string
+	for _, run := range tokenLike.FindAll(data, -1) {
+		for i := 0; i+n <= len(run); i++ {
+			if s := string(run[i : i+n]); oauthtest.Issued(s) {
+				found = append(found, s)
+			}
+		}
+	}
+	return found
 }
 
 // send writes one line to the bridge's stdin.

@@ -1173,3 +1173,33 @@ func leakListen(t *testing.T) net.Listener {
 	}
 	return ln
 }
+
+// TestLeakCheckSeesTokens is the positive control of the check every
+// startBridge makes on the bridge's output: the file store of a bridge
+// that signed in holds the access token, and issuedSecrets finds it there.
+func TestLeakCheckSeesTokens(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
+		Clients: []oauthtest.Client{{ID: "cc", Secret: "cc-secret", GrantTypes: []string{"client_credentials"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := t.TempDir()
+	secretFile := filepath.Join(home, "secret")
+	os.WriteFile(secretFile, []byte("cc-secret\n"), 0o600)
+	h := startBridgeIn(t, home, demo.URL, "--client-credentials", "--client-id", "cc", "--client-secret-file", secretFile, "--token-store", "file")
+	signedInCall(t, h, "signed in")
+	h.closeAndWait()
+	var stored []byte
+	filepath.WalkDir(filepath.Join(home, "config", "mcp-bridge", "credentials"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(path)
+			stored = append(stored, data...)
+		}
+		return nil
+	})
+	if len(issuedSecrets(stored)) == 0 {
+		t.Errorf("the token store (%d bytes) holds no secret issuedSecrets finds: the check on every bridge's output would find nothing", len(stored))
+	}
+}
