@@ -45,8 +45,8 @@ func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered
 	verifier, state := oauth2.GenerateVerifier(), randomState()
 	cfg := h.oauthConfig(d, client, redirectURI, scopes)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
-	if h.resource != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("resource", h.resource))
+	if d.resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", d.resource))
 	}
 	for k, vs := range h.cfg.AuthorizeParams {
 		for _, v := range vs {
@@ -73,8 +73,8 @@ func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered
 		"redirect_uri":  {redirectURI},
 		"code_verifier": {verifier},
 	}
-	if h.resource != "" {
-		form.Set("resource", h.resource)
+	if d.resource != "" {
+		form.Set("resource", d.resource)
 	}
 	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
 	if err != nil {

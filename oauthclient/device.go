@@ -44,8 +44,8 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	if h.resource != "" {
-		form.Set("resource", h.resource)
+	if d.resource != "" {
+		form.Set("resource", d.resource)
 	}
 	da, err := h.deviceAuthorization(ctx, d, client, form)
 	if err != nil {

@@ -18,7 +18,9 @@ import (
 // discovered is what discovery learns about a server and its
 // authorization server.
 type discovered struct {
-	// resource is the RFC 8707 resource identifier of the MCP server.
+	// resource is the RFC 8707 resource identifier of the MCP server
+	// that sign-ins send: the protected resource metadata's, exactly as
+	// published, unless the user named one or none.
 	resource string
 	// scopesSupported is the protected resource metadata's list.
 	scopesSupported []string
@@ -67,6 +69,14 @@ func (h *Handler) discover(ctx context.Context, challenges []oauthex.Challenge) 
 			return nil, err
 		}
 		d.scopesSupported = prm.ScopesSupported
+		// RFC 9728 section 1: the resource identifier of the metadata is
+		// the one an RFC 8707 resource parameter names. It is sent as
+		// published (resourceMetadata checked that it is this server's):
+		// an authorization server may compare it as a string, and a
+		// parser's idea of it ("/" added to an empty path) would differ.
+		if d.resource != "" && h.cfg.Resource == "" && prm.Resource != "" {
+			d.resource = prm.Resource
+		}
 	}
 
 	as, err := h.authServerMetadata(ctx, issuer, d.legacy)

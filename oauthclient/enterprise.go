@@ -53,7 +53,7 @@ func (h *Handler) enterpriseSignIn(ctx context.Context, d *discovered, scopes []
 	if err := checkEndpoint("identity provider token_endpoint", idp.TokenEndpoint); err != nil {
 		return nil, err
 	}
-	resource := h.resource
+	resource := d.resource
 	if resource == "" {
 		resource = h.serverURL
 	}

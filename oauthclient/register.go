@@ -110,7 +110,7 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 	// Go SDK registers on every sign-in, which authorization servers
 	// accumulate.
 	keep := &Credentials{Server: h.cfg.ServerURL, Client: c, Issuer: d.as.Issuer, TokenEndpoint: d.as.TokenEndpoint,
-		RevocationEndpoint: d.as.RevocationEndpoint, Resource: h.resource}
+		RevocationEndpoint: d.as.RevocationEndpoint, Resource: d.resource}
 	if err := h.save(ctx, keep); err != nil {
 		h.log.Warn("keeping the client registration failed", "err", err)
 	}

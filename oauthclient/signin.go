@@ -298,7 +298,7 @@ func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *to
 		Issuer:             d.as.Issuer,
 		TokenEndpoint:      d.as.TokenEndpoint,
 		RevocationEndpoint: d.as.RevocationEndpoint,
-		Resource:           h.resource,
+		Resource:           d.resource,
 		Scopes:             scopes,
 		AccessToken:        t.AccessToken,
 		RefreshToken:       t.RefreshToken,

@@ -348,3 +348,50 @@ func TestStormGuard(t *testing.T) {
 		t.Errorf("the browser opened %d times for a server that refuses every token, want 1", n)
 	}
 }
+
+// TestResourceAsPublished: a server whose protected resource metadata, at
+// the root, describes its whole origin binds tokens to that identifier.
+// The sign-in sends it exactly as the metadata publishes it, with or
+// without a "/" for the empty path (RFC 9728 section 1; the conformance
+// suite's auth/metadata-var2 checks this from its 0.2 releases on).
+func TestResourceAsPublished(t *testing.T) {
+	for _, suffix := range []string{"", "/"} {
+		t.Run("origin"+suffix, func(t *testing.T) {
+			var (
+				mu       sync.Mutex
+				resource []string
+			)
+			c := oauthtest.NewClock()
+			demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
+				AuthServer: &oauthtest.ASOptions{Now: c.Now, OnEvent: func(ev oauthtest.Event) {
+					if ev.Kind == oauthtest.EventTokenIssued {
+						mu.Lock()
+						resource = append(resource, ev.Resource)
+						mu.Unlock()
+					}
+				}},
+				Resource:   &oauthtest.ResourceOptions{NoResourceMetadataParam: true},
+				ResourceOf: func(u string) string { return strings.TrimSuffix(u, "/mcp") + suffix },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(demo.Close)
+			e := &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+			s, err := e.connect(t.Context(), e.handler(t, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := echo(t.Context(), s, "bound to the origin"); err != nil {
+				t.Fatal(err)
+			}
+			want := strings.TrimSuffix(demo.URL, "/mcp") + suffix
+			mu.Lock()
+			defer mu.Unlock()
+			if len(resource) != 1 || resource[0] != want {
+				t.Errorf("tokens issued for %q, want one for %q", resource, want)
+			}
+		})
+	}
+}

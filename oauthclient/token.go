@@ -268,8 +268,8 @@ func (h *Handler) clientCredentials(ctx context.Context, d *discovered, scopes [
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	if h.resource != "" {
-		form.Set("resource", h.resource)
+	if d.resource != "" {
+		form.Set("resource", d.resource)
 	}
 	h.log.Info("requesting a token with the client credentials grant", "client_id", client.ID, "token_endpoint_auth_method", method)
 	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)

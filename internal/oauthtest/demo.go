@@ -23,6 +23,10 @@ type DemoOptions struct {
 	// zero [ResourceOptions]. StartProtectedDemo fills in Resource,
 	// AuthorizationServers, Verifier and Now where they are empty.
 	Resource *ResourceOptions
+	// ResourceOf, if not nil, gives the resource identifier from the MCP
+	// endpoint's URL, where Resource.Resource is empty: for a server whose
+	// metadata describes its whole origin (RFC 9728 at the root).
+	ResourceOf func(mcpURL string) string
 	// Server configures the demo MCP server.
 	Server *demoserver.Options
 	// Handler, if not nil, is the MCP endpoint to protect instead of a new
@@ -85,7 +89,7 @@ func StartProtectedDemo(ctx context.Context, opts *DemoOptions) (*ProtectedDemo,
 			return nil, fmt.Errorf("start protected demo: %w", err)
 		}
 		d := &ProtectedDemo{AuthServer: as, URL: as.URL() + "/mcp"}
-		h, err := protectDemo(mcpHandler, &resOpts, d)
+		h, err := protectDemo(mcpHandler, &resOpts, d, opts.ResourceOf)
 		if err != nil {
 			as.Close()
 			return nil, err
@@ -110,7 +114,7 @@ func StartProtectedDemo(ctx context.Context, opts *DemoOptions) (*ProtectedDemo,
 	}
 	d := &ProtectedDemo{AuthServer: as, URL: scheme + "://" + ln.Addr().String() + "/mcp"}
 	d.ResourceMetadataURL = ResourceMetadataURL(d.URL)
-	h, err := protectDemo(mcpHandler, &resOpts, d)
+	h, err := protectDemo(mcpHandler, &resOpts, d, opts.ResourceOf)
 	if err != nil {
 		ln.Close()
 		as.Close()
@@ -125,8 +129,12 @@ func StartProtectedDemo(ctx context.Context, opts *DemoOptions) (*ProtectedDemo,
 	return d, nil
 }
 
-func protectDemo(h http.Handler, opts *ResourceOptions, d *ProtectedDemo) (http.Handler, error) {
-	if opts.Resource == "" {
+func protectDemo(h http.Handler, opts *ResourceOptions, d *ProtectedDemo, resourceOf func(string) string) (http.Handler, error) {
+	switch {
+	case opts.Resource != "":
+	case resourceOf != nil:
+		opts.Resource = resourceOf(d.URL)
+	default:
 		opts.Resource = d.URL
 	}
 	if opts.AuthorizationServers == nil {
