@@ -114,7 +114,10 @@ func TestCheckRedirect(t *testing.T) {
 	}{
 		{"code", "code=c1&state=s", as, "c1", ""},
 		{"code with iss", "code=c1&state=s&iss=https://as.example", strict, "c1", ""},
-		{"iss with slash", "code=c1&state=s&iss=https://as.example/", strict, "c1", ""},
+		// RFC 9207 section 2.4 and SEP-2468: no normalization at all.
+		{"iss with slash", "code=c1&state=s&iss=https://as.example/", strict, "", "refusing it"},
+		{"iss in upper case", "code=c1&state=s&iss=https://AS.example", strict, "", "refusing it"},
+		{"iss with the default port", "code=c1&state=s&iss=https://as.example:443", strict, "", "refusing it"},
 		{"wrong state", "code=c1&state=other", as, "", "state does not match"},
 		{"no state", "code=c1", as, "", "state does not match"},
 		{"wrong iss", "code=c1&state=s&iss=https://evil.example", as, "", "not \"https://as.example\""},
