@@ -83,22 +83,7 @@ func startDemo(b *testing.B) string { return startServer(b, "demo") }
 func startServer(b *testing.B, kind string) string {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_SERVER="+kind)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
+	_, out := startPiped(b, cmd) // the server stops when its stdin closes
 	url, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		b.Fatalf("the server process printed no URL: %v", err)
@@ -286,16 +271,15 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// startBridgeProcess starts the real binary on url and runs the
-// initialize handshake.
-func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
-	cmd = exec.Command(bridgeBinary(b), url, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
+// startPiped starts cmd with pipes to its stdin and stdout, and its
+// stderr on ours. When the benchmark ends, its stdin is closed and it is
+// waited for.
+func startPiped(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -307,6 +291,15 @@ func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteClo
 		in.Close()
 		cmd.Wait()
 	})
+	return in, out
+}
+
+// startBridgeProcess starts the real binary on url and runs the
+// initialize handshake.
+func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
+	cmd = exec.Command(bridgeBinary(b), url, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
+	in, stdout := startPiped(b, cmd)
 	out = bufio.NewReaderSize(stdout, 64<<10)
 	io.WriteString(in, benchInit+"\n")
 	if _, err := readLine(out); err != nil {

@@ -156,22 +156,7 @@ type soakBridge struct {
 func startSoakBridge(b *testing.B, url string, env []string, args ...string) *soakBridge {
 	cmd := exec.Command(bridgeBinary(b), append([]string{url, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir()), env...)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
+	in, stdout := startPiped(b, cmd)
 	out := bufio.NewReaderSize(stdout, 64<<10)
 	io.WriteString(in, benchInit+"\n")
 	if line, err := readLine(out); err != nil || !strings.Contains(string(line), `"result"`) {
