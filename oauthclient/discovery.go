@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -124,46 +123,38 @@ func (h *Handler) discover(ctx context.Context, challenges []oauthex.Challenge) 
 // well-known URIs, path-inserted then root. It returns nil if the server
 // publishes none.
 func (h *Handler) resourceMetadata(ctx context.Context, challenges []oauthex.Challenge) (*oauthex.ProtectedResourceMetadata, error) {
-	type candidate struct {
-		url string
-		// resources are the values of the "resource" member the document
-		// may carry (RFC 9728 section 3.3).
-		resources []string
-	}
-	var cands []candidate
+	var cands []string
 	if u := challengeParam(challenges, "resource_metadata"); u != "" {
 		if err := checkEndpoint("resource_metadata", u); err != nil {
 			return nil, fmt.Errorf("the server's WWW-Authenticate header: %w", err)
 		}
-		cands = append(cands, candidate{u, []string{h.serverURL}})
+		cands = append(cands, u)
 	}
 	su, _ := url.Parse(h.serverURL)
 	if p := strings.Trim(su.Path, "/"); p != "" {
 		w := *su
 		w.Path, w.RawPath, w.RawQuery = "/.well-known/oauth-protected-resource/"+p, "", ""
-		cands = append(cands, candidate{w.String(), []string{h.serverURL}})
+		cands = append(cands, w.String())
 	}
 	root := *su
 	root.Path, root.RawPath, root.RawQuery = "/.well-known/oauth-protected-resource", "", ""
-	// At the root, the document describes the origin; servers also put the
-	// MCP endpoint there.
-	cands = append(cands, candidate{root.String(), []string{origin(h.serverURL), h.serverURL}})
+	cands = append(cands, root.String())
 
 	for _, c := range cands {
 		var prm oauthex.ProtectedResourceMetadata
-		found, err := h.getJSON(ctx, c.url, &prm)
+		found, err := h.getJSON(ctx, c, &prm)
 		if err != nil {
 			return nil, fmt.Errorf("protected resource metadata: %w", err)
 		}
 		if !found {
 			continue
 		}
-		if !slices.ContainsFunc(c.resources, func(r string) bool { return sameResource(r, prm.Resource) }) {
+		if !covers(prm.Resource, h.serverURL) {
 			// RFC 9728 section 3.3: a document for another resource
 			// must not be used.
-			return nil, fmt.Errorf("the protected resource metadata at %s is for %q, not for %s", c.url, prm.Resource, h.serverURL)
+			return nil, fmt.Errorf("the protected resource metadata at %s is for %q, not for %s", c, prm.Resource, h.serverURL)
 		}
-		h.log.Debug("found protected resource metadata", "url", c.url, "authorization_servers", prm.AuthorizationServers)
+		h.log.Debug("found protected resource metadata", "url", c, "resource", prm.Resource, "authorization_servers", prm.AuthorizationServers)
 		return &prm, nil
 	}
 	return nil, nil
@@ -325,11 +316,29 @@ func CanonicalResource(raw string) (string, error) {
 	return u.String(), nil
 }
 
-// sameResource compares resource identifiers in canonical form.
-func sameResource(a, b string) bool {
-	ca, err1 := CanonicalResource(a)
-	cb, err2 := CanonicalResource(b)
-	return err1 == nil && err2 == nil && ca == cb
+// covers reports whether the protected resource identified by resource
+// holds the MCP server at server: the same scheme, host and port, and a
+// path that is the server's or one of its parents, segment by segment,
+// compared in canonical form. RFC 9728 section 3.3 asks for the very
+// server URL; servers commonly publish their origin or a parent path
+// instead, which the TypeScript SDK, and so mcp-remote, accept. A document
+// for another origin, a sibling path or a longer path is refused.
+func covers(resource, server string) bool {
+	r, err1 := CanonicalResource(resource)
+	s, err2 := CanonicalResource(server)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	ru, err1 := url.Parse(r)
+	su, err2 := url.Parse(s)
+	if err1 != nil || err2 != nil || ru.Scheme != su.Scheme || ru.Host != su.Host || ru.Opaque != "" || ru.User != nil {
+		return false
+	}
+	if ru.RawQuery != "" {
+		return r == s
+	}
+	rp, sp := ru.EscapedPath(), su.EscapedPath()
+	return rp == sp || rp == "" || strings.HasPrefix(sp, rp+"/")
 }
 
 // sameIssuer compares issuers exactly, but for one trailing slash.

@@ -349,14 +349,20 @@ func TestStormGuard(t *testing.T) {
 	}
 }
 
-// TestResourceAsPublished: a server whose protected resource metadata, at
-// the root, describes its whole origin binds tokens to that identifier.
-// The sign-in sends it exactly as the metadata publishes it, with or
-// without a "/" for the empty path (RFC 9728 section 1; the conformance
-// suite's auth/metadata-var2 checks this from its 0.2 releases on).
+// TestResourceAsPublished: a server at /mcp whose protected resource
+// metadata, at the root, describes its whole origin binds tokens to that
+// identifier. The bridge finds the metadata through the challenge or at
+// the well-known root, accepts it (the origin holds the server), and
+// sends the identifier exactly as published, with or without a "/" for
+// the empty path (RFC 9728 section 1; the conformance suite's
+// auth/metadata-var2 checks this from its 0.2 releases on).
 func TestResourceAsPublished(t *testing.T) {
-	for _, suffix := range []string{"", "/"} {
-		t.Run("origin"+suffix, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, suffix string
+		noParam      bool
+	}{{"challenge", "", false}, {"well-known", "", true}, {"well-known, with /", "/", true}} {
+		suffix := tc.suffix
+		t.Run(tc.name, func(t *testing.T) {
 			var (
 				mu       sync.Mutex
 				resource []string
@@ -370,7 +376,7 @@ func TestResourceAsPublished(t *testing.T) {
 						mu.Unlock()
 					}
 				}},
-				Resource:   &oauthtest.ResourceOptions{NoResourceMetadataParam: true},
+				Resource:   &oauthtest.ResourceOptions{NoResourceMetadataParam: tc.noParam},
 				ResourceOf: func(u string) string { return strings.TrimSuffix(u, "/mcp") + suffix },
 			})
 			if err != nil {

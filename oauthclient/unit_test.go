@@ -40,6 +40,31 @@ func TestCanonicalResource(t *testing.T) {
 	}
 }
 
+func TestCovers(t *testing.T) {
+	const server = "https://mcp.example.com/api/v1/mcp"
+	for resource, want := range map[string]bool{
+		server:                                 true,
+		"HTTPS://MCP.example.com/api/v1/mcp/":  true, // canonical forms compared
+		"https://mcp.example.com":              true, // the origin
+		"https://mcp.example.com/":             true,
+		"https://mcp.example.com/api":          true, // a parent path
+		"https://mcp.example.com/api/v1/":      true,
+		"https://mcp.example.com/ap":           false, // not at a segment boundary
+		"https://mcp.example.com/api/v1/mcp/x": false, // a longer path
+		"https://mcp.example.com/other":        false, // a sibling
+		"https://evil.example.com/api/v1/mcp":  false, // another host
+		"http://mcp.example.com/api/v1/mcp":    false, // another scheme
+		"https://mcp.example.com:8443":         false, // another port
+		"https://mcp.example.com/api?x=1":      false, // a query names another resource
+		"mcp.example.com/api/v1/mcp":           false, // not absolute
+		"":                                     false,
+	} {
+		if got := covers(resource, server); got != want {
+			t.Errorf("covers(%q, %q) = %v, want %v", resource, server, got, want)
+		}
+	}
+}
+
 func TestAuthServerMetadataURLs(t *testing.T) {
 	tests := []struct {
 		issuer string
