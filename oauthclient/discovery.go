@@ -70,10 +70,11 @@ func (h *Handler) discover(ctx context.Context, challenges []oauthex.Challenge) 
 		d.scopesSupported = prm.ScopesSupported
 		// RFC 9728 section 1: the resource identifier of the metadata is
 		// the one an RFC 8707 resource parameter names. It is sent as
-		// published (resourceMetadata checked that it is this server's):
-		// an authorization server may compare it as a string, and a
-		// parser's idea of it ("/" added to an empty path) would differ.
-		if d.resource != "" && h.cfg.Resource == "" && prm.Resource != "" {
+		// published (resourceMetadata checked that it holds this
+		// server): an authorization server may compare it as a string,
+		// and a parser's idea of it ("/" added to an empty path) would
+		// differ. RFC 8707 section 2 forbids a fragment.
+		if d.resource != "" && h.cfg.Resource == "" && prm.Resource != "" && !strings.Contains(prm.Resource, "#") {
 			d.resource = prm.Resource
 		}
 	}
