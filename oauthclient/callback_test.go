@@ -6,36 +6,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
-
-// recorder collects the authorization server's events.
-type recorder struct {
-	mu     sync.Mutex
-	events []oauthtest.Event
-}
-
-func (r *recorder) on(e oauthtest.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recorder) of(kind oauthtest.EventKind) []oauthtest.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []oauthtest.Event
-	for _, e := range r.events {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // TestCallbackHostAndPath signs in with a client pre-registered for
 // mcp-remote's redirect URI, http://127.0.0.1/oauth/callback: the
@@ -73,8 +48,8 @@ func TestCallbackHostAndPath(t *testing.T) {
 // scope and the client name given reach the registration, and the
 // redirect URI stays the listener's.
 func TestRegistrationMetadata(t *testing.T) {
-	var rec recorder
-	e := setup(t, &oauthtest.ASOptions{Scopes: []string{"mcp:read", "mcp:write"}, OnEvent: rec.on}, nil)
+	var rec oauthtest.EventLog
+	e := setup(t, &oauthtest.ASOptions{Scopes: []string{"mcp:read", "mcp:write"}, OnEvent: rec.Record}, nil)
 	h := e.handler(t, func(c *oauthclient.Config) {
 		c.RegistrationMetadata = json.RawMessage(`{"client_name":"Example Corp","scope":"mcp:read","redirect_uris":["https://evil.example/cb"]}`)
 		c.Scopes = []string{"mcp:read"}
@@ -87,10 +62,10 @@ func TestRegistrationMetadata(t *testing.T) {
 	if err := echo(t.Context(), s, "hi"); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.of(oauthtest.EventRegistered); len(got) != 1 {
+	if got := rec.Of(oauthtest.EventRegistered); len(got) != 1 {
 		t.Fatalf("%d registrations, want 1", len(got))
 	}
-	issued := rec.of(oauthtest.EventTokenIssued)
+	issued := rec.Of(oauthtest.EventTokenIssued)
 	if len(issued) == 0 || issued[0].Scope != "mcp:read" {
 		t.Errorf("tokens issued: %v, want one for scope mcp:read", issued)
 	}

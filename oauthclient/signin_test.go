@@ -363,19 +363,10 @@ func TestResourceAsPublished(t *testing.T) {
 	}{{"challenge", "", false}, {"well-known", "", true}, {"well-known, with /", "/", true}} {
 		suffix := tc.suffix
 		t.Run(tc.name, func(t *testing.T) {
-			var (
-				mu       sync.Mutex
-				resource []string
-			)
+			var log oauthtest.EventLog
 			c := oauthtest.NewClock()
 			demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
-				AuthServer: &oauthtest.ASOptions{Now: c.Now, OnEvent: func(ev oauthtest.Event) {
-					if ev.Kind == oauthtest.EventTokenIssued {
-						mu.Lock()
-						resource = append(resource, ev.Resource)
-						mu.Unlock()
-					}
-				}},
+				AuthServer: &oauthtest.ASOptions{Now: c.Now, OnEvent: log.Record},
 				Resource:   &oauthtest.ResourceOptions{NoResourceMetadataParam: tc.noParam},
 				ResourceOf: func(u string) string { return strings.TrimSuffix(u, "/mcp") + suffix },
 			})
@@ -393,10 +384,8 @@ func TestResourceAsPublished(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := strings.TrimSuffix(demo.URL, "/mcp") + suffix
-			mu.Lock()
-			defer mu.Unlock()
-			if len(resource) != 1 || resource[0] != want {
-				t.Errorf("tokens issued for %q, want one for %q", resource, want)
+			if issued := log.Of(oauthtest.EventTokenIssued); len(issued) != 1 || issued[0].Resource != want {
+				t.Errorf("tokens issued: %v, want one for %q", issued, want)
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
@@ -20,39 +19,15 @@ import (
 // from its README (https://github.com/geelen/mcp-remote) and check that
 // each flag has its effect, not only that it parses.
 
-// events records an authorization server's events.
-type events struct {
-	mu  sync.Mutex
-	all []oauthtest.Event
-}
-
-func (e *events) on(ev oauthtest.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.all = append(e.all, ev)
-}
-
-func (e *events) of(kind oauthtest.EventKind) []oauthtest.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []oauthtest.Event
-	for _, ev := range e.all {
-		if ev.Kind == kind {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
 // TestMCPRemoteClientCredentials: README "Signing In Without a User":
 // --client-credentials with --static-oauth-client-info whose secret is
 // ${MCP_CLIENT_SECRET}. The bridge signs in as the client, with no
 // browser, and says nothing about ps since the secret is not on the
 // command line.
 func TestMCPRemoteClientCredentials(t *testing.T) {
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-		OnEvent: ev.on,
+		OnEvent: ev.Record,
 		Clients: []oauthtest.Client{{ID: "my-client", Secret: "cc-secret", GrantTypes: []string{"client_credentials"}}},
 	}})
 	if err != nil {
@@ -63,7 +38,7 @@ func TestMCPRemoteClientCredentials(t *testing.T) {
 		"--client-credentials", "--static-oauth-client-info", `{"client_id":"my-client","client_secret":"${MCP_CLIENT_SECRET}"}`,
 		"--browser-command", "false", "--token-store", "memory")
 	signedInCall(t, h, "as the client")
-	issued := ev.of(oauthtest.EventTokenIssued)
+	issued := ev.Of(oauthtest.EventTokenIssued)
 	if len(issued) != 1 || issued[0].GrantType != "client_credentials" || issued[0].ClientID != "my-client" {
 		t.Errorf("tokens issued: %v, want one by client_credentials to my-client", issued)
 	}
@@ -82,9 +57,9 @@ func TestMCPRemoteStaticClientPortHost(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the recording browser is a shell script")
 	}
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-		OnEvent: ev.on, NoDCR: true,
+		OnEvent: ev.Record, NoDCR: true,
 		Clients: []oauthtest.Client{{ID: "static", Secret: "inline-secret", RedirectURIs: []string{"http://127.0.0.1/oauth/callback"}}},
 	}})
 	if err != nil {

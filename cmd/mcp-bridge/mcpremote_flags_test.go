@@ -58,9 +58,9 @@ func TestMCPRemoteAllowHTTP(t *testing.T) {
 // its URL, as behind a gateway).
 func TestMCPRemoteResource(t *testing.T) {
 	const resource = "https://api.example.com/mcp"
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
-		AuthServer: &oauthtest.ASOptions{OnEvent: ev.on},
+		AuthServer: &oauthtest.ASOptions{OnEvent: ev.Record},
 		Resource:   &oauthtest.ResourceOptions{Audience: resource},
 	})
 	if err != nil {
@@ -70,7 +70,7 @@ func TestMCPRemoteResource(t *testing.T) {
 	h := startBridge(t, "mcp-remote", demo.URL, "--resource", resource, "--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "for the resource")
 	for _, kind := range []oauthtest.EventKind{oauthtest.EventAuthorizationRequest, oauthtest.EventTokenIssued} {
-		if got := ev.of(kind); len(got) != 1 || got[0].Resource != resource {
+		if got := ev.Of(kind); len(got) != 1 || got[0].Resource != resource {
 			t.Errorf("%s events %v, want one for resource %s", kind, got, resource)
 		}
 	}
@@ -81,9 +81,9 @@ func TestMCPRemoteResource(t *testing.T) {
 // user in when --disable-resource-parameter leaves it out; the server is
 // a 2025-03-26 one, which takes tokens bound to no resource.
 func TestMCPRemoteDisableResourceParameter(t *testing.T) {
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
-		AuthServer: &oauthtest.ASOptions{OnEvent: ev.on, RejectResource: true},
+		AuthServer: &oauthtest.ASOptions{OnEvent: ev.Record, RejectResource: true},
 		Legacy:     true,
 	})
 	if err != nil {
@@ -92,10 +92,10 @@ func TestMCPRemoteDisableResourceParameter(t *testing.T) {
 	defer demo.Close()
 	h := startBridge(t, "mcp-remote", demo.URL, "--disable-resource-parameter", "--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "no resource")
-	if got := ev.of(oauthtest.EventRejected); len(got) != 0 {
+	if got := ev.Of(oauthtest.EventRejected); len(got) != 0 {
 		t.Errorf("the authorization server refused requests: %v", got)
 	}
-	issued := ev.of(oauthtest.EventTokenIssued)
+	issued := ev.Of(oauthtest.EventTokenIssued)
 	if len(issued) != 1 || issued[0].Resource != "" {
 		t.Errorf("tokens issued: %v, want one bound to no resource", issued)
 	}
@@ -108,9 +108,9 @@ func TestMCPRemoteDisableResourceParameter(t *testing.T) {
 func TestMCPRemoteClientMetadataURL(t *testing.T) {
 	const docURL = "https://client.example.com/mcp-client.json"
 	doc := `{"client_id":"` + docURL + `","client_name":"mcp-remote","redirect_uris":["http://localhost/oauth/callback"],"token_endpoint_auth_method":"none"}`
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-		OnEvent: ev.on,
+		OnEvent: ev.Record,
 		HTTPClient: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			if r.URL.String() != docURL {
 				return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Request: r}, nil
@@ -129,7 +129,7 @@ func TestMCPRemoteClientMetadataURL(t *testing.T) {
 	if st.MetadataDocumentFetches == 0 || st.Registrations != 0 {
 		t.Errorf("%d document fetches and %d registrations, want some and none", st.MetadataDocumentFetches, st.Registrations)
 	}
-	if issued := ev.of(oauthtest.EventTokenIssued); len(issued) != 1 || issued[0].ClientID != docURL {
+	if issued := ev.Of(oauthtest.EventTokenIssued); len(issued) != 1 || issued[0].ClientID != docURL {
 		t.Errorf("tokens issued: %v, want one to %s", issued, docURL)
 	}
 }
@@ -139,9 +139,9 @@ func TestMCPRemoteClientMetadataURL(t *testing.T) {
 // which --authorize-param adds.
 func TestMCPRemoteAuthorizeParam(t *testing.T) {
 	for _, withParams := range []bool{false, true} {
-		var ev events
+		var ev oauthtest.EventLog
 		demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-			OnEvent: ev.on, RequireOfflineAccessType: true,
+			OnEvent: ev.Record, RequireOfflineAccessType: true,
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +153,7 @@ func TestMCPRemoteAuthorizeParam(t *testing.T) {
 		}
 		h := startBridge(t, args...)
 		signedInCall(t, h, "offline")
-		issued := ev.of(oauthtest.EventTokenIssued)
+		issued := ev.Of(oauthtest.EventTokenIssued)
 		if len(issued) != 1 || issued[0].RefreshToken != withParams {
 			t.Errorf("with the parameters %v: tokens issued %v, want a refresh token %v", withParams, issued, withParams)
 		}
@@ -164,9 +164,9 @@ func TestMCPRemoteAuthorizeParam(t *testing.T) {
 // --static-oauth-client-metadata's fields, and mcp-remote asks for the
 // scope it names.
 func TestMCPRemoteStaticClientMetadata(t *testing.T) {
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-		OnEvent: ev.on, Scopes: []string{"read", "write"},
+		OnEvent: ev.Record, Scopes: []string{"read", "write"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -175,13 +175,13 @@ func TestMCPRemoteStaticClientMetadata(t *testing.T) {
 	h := startBridge(t, "mcp-remote", demo.URL, "--static-oauth-client-metadata", `{"scope":"read","client_name":"Team MCP"}`,
 		"--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "scoped")
-	if got := ev.of(oauthtest.EventRegistered); len(got) != 1 {
+	if got := ev.Of(oauthtest.EventRegistered); len(got) != 1 {
 		t.Errorf("registrations %v, want one", got)
 	}
-	if got := ev.of(oauthtest.EventAuthorizationRequest); len(got) != 1 || got[0].Scope != "read" {
+	if got := ev.Of(oauthtest.EventAuthorizationRequest); len(got) != 1 || got[0].Scope != "read" {
 		t.Errorf("authorization requests %v, want one for scope read", got)
 	}
-	if got := ev.of(oauthtest.EventTokenIssued); len(got) != 1 || got[0].Scope != "read" {
+	if got := ev.Of(oauthtest.EventTokenIssued); len(got) != 1 || got[0].Scope != "read" {
 		t.Errorf("tokens issued %v, want one with scope read", got)
 	}
 }
@@ -191,11 +191,11 @@ func TestMCPRemoteStaticClientMetadata(t *testing.T) {
 // enter, and once it is approved the bridge serves.
 func TestMCPRemoteDeviceCode(t *testing.T) {
 	issued := make(chan struct{}, 1)
-	var ev events
+	var ev oauthtest.EventLog
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
 		DevicePollInterval: 50 * time.Millisecond,
 		OnEvent: func(e oauthtest.Event) {
-			ev.on(e)
+			ev.Record(e)
 			if e.Kind == oauthtest.EventTokenIssued && e.GrantType == "urn:ietf:params:oauth:grant-type:device_code" {
 				issued <- struct{}{}
 			}
@@ -224,7 +224,7 @@ func TestMCPRemoteDeviceCode(t *testing.T) {
 		t.Fatal("no token issued for the device code")
 	}
 	signedInCall(t, h, "by device code")
-	if got := ev.of(oauthtest.EventDeviceAuthorization); len(got) != 1 {
+	if got := ev.Of(oauthtest.EventDeviceAuthorization); len(got) != 1 {
 		t.Errorf("device authorizations %v, want one", got)
 	}
 	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 0 {

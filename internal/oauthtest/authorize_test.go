@@ -14,8 +14,8 @@ import (
 )
 
 func TestAuthorizationCodeFlow(t *testing.T) {
-	var rec recorder
-	a := startAS(t, &ASOptions{Scopes: []string{"read", "write"}, OnEvent: rec.record})
+	var rec EventLog
+	a := startAS(t, &ASOptions{Scopes: []string{"read", "write"}, OnEvent: rec.Record})
 	cfg := config(a)
 
 	q, verifier := authorize(t, a, cfg, true, oauth2.SetAuthURLParam("resource", resource))
@@ -45,10 +45,10 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
 	wantKinds := []EventKind{EventAuthorizationRequest, EventConsent, EventTokenIssued}
-	if diff := cmp.Diff(wantKinds, rec.kinds()); diff != "" {
+	if diff := cmp.Diff(wantKinds, kinds(&rec)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	for _, e := range rec.all() {
+	for _, e := range rec.All() {
 		s := e.String() + " " + e.Description
 		if strings.Contains(s, tok.AccessToken) || strings.Contains(s, tok.RefreshToken) || strings.Contains(s, q.Get("code")) {
 			t.Errorf("event %q holds a secret", s)
@@ -128,8 +128,8 @@ func TestAuthorizeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var rec recorder
-			tt.opts.OnEvent = rec.record
+			var rec EventLog
+			tt.opts.OnEvent = rec.Record
 			a := startAS(t, &tt.opts)
 			v := url.Values{}
 			for k, vs := range good {
@@ -153,7 +153,7 @@ func TestAuthorizeErrors(t *testing.T) {
 					t.Errorf("error_description %q", q.Get("error_description"))
 				}
 			}
-			if got := rec.kinds(); len(got) != 2 || got[1] != EventRejected {
+			if got := kinds(&rec); len(got) != 2 || got[1] != EventRejected {
 				t.Errorf("events %v, want a rejection", got)
 			}
 		})

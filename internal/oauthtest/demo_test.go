@@ -76,9 +76,9 @@ func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]
 func TestProtectedDemoWithSDKClient(t *testing.T) {
 	for _, tls := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) {
-			var rec recorder
+			var rec EventLog
 			d := startDemo(t, &DemoOptions{
-				AuthServer: &ASOptions{TLS: tls, OnEvent: rec.record},
+				AuthServer: &ASOptions{TLS: tls, OnEvent: rec.Record},
 				Resource:   &ResourceOptions{Scopes: []string{"demo:use"}, ToolScopes: map[string]string{"add": "demo:math"}},
 			})
 			if got := strings.HasPrefix(d.URL, "https://"); got != tls {
@@ -98,7 +98,7 @@ func TestProtectedDemoWithSDKClient(t *testing.T) {
 				t.Errorf("Stats %+v, want registrations and 2 authorizations (the second for step-up)", s)
 			}
 			var scopes []string
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				if e.Kind == EventTokenIssued {
 					scopes = append(scopes, e.Scope)
 					if e.Resource != d.URL {

@@ -13,8 +13,8 @@ import (
 
 func TestDeviceFlow(t *testing.T) {
 	c := NewClock()
-	var rec recorder
-	a := startAS(t, &ASOptions{Now: c.Now, OnEvent: rec.record})
+	var rec EventLog
+	a := startAS(t, &ASOptions{Now: c.Now, OnEvent: rec.Record})
 	cfg := config(a)
 	da, err := cfg.DeviceAuth(ctxFor(t, a), oauth2.SetAuthURLParam("resource", resource))
 	if err != nil {
@@ -56,7 +56,7 @@ func TestDeviceFlow(t *testing.T) {
 	if s := a.Stats(); s.DeviceAuthorizations != 1 || s.Consents != 1 || s.TokenRequests[GrantDeviceCode] != 6 {
 		t.Errorf("Stats %+v", s)
 	}
-	if k := rec.kinds(); k[0] != EventDeviceAuthorization {
+	if k := kinds(&rec); k[0] != EventDeviceAuthorization {
 		t.Errorf("events %v", k)
 	}
 }

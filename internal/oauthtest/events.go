@@ -3,6 +3,7 @@ package oauthtest
 import (
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 )
 
@@ -123,4 +124,36 @@ type Stats struct {
 func (s Stats) clone() Stats {
 	s.TokenRequests = maps.Clone(s.TokenRequests)
 	return s
+}
+
+// An EventLog collects an [AuthServer]'s events: pass its Record method as
+// [ASOptions].OnEvent. It is safe for concurrent use.
+type EventLog struct {
+	mu     sync.Mutex // guards events
+	events []Event
+}
+
+// Record adds e to the log.
+func (l *EventLog) Record(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// All returns the events recorded so far, in order.
+func (l *EventLog) All() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Event(nil), l.events...)
+}
+
+// Of returns the events of the given kind recorded so far, in order.
+func (l *EventLog) Of(kind EventKind) []Event {
+	var out []Event
+	for _, e := range l.All() {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -7,33 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
 )
 
-// recorder collects events.
-type recorder struct {
-	mu     sync.Mutex // guards events
-	events []Event
-}
-
-func (r *recorder) record(e Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recorder) all() []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
-}
-
-func (r *recorder) kinds() []EventKind {
+// kinds lists the kinds of the events logged so far.
+func kinds(r *EventLog) []EventKind {
 	var ks []EventKind
-	for _, e := range r.all() {
+	for _, e := range r.All() {
 		ks = append(ks, e.Kind)
 	}
 	return ks

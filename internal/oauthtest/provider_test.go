@@ -33,8 +33,8 @@ func TestExactRedirectURIs(t *testing.T) {
 
 func TestDenyRegistration(t *testing.T) {
 	for _, d := range []Denial{OktaRegistrationDenial, KeycloakRegistrationDenial} {
-		var rec recorder
-		a := startAS(t, &ASOptions{DenyRegistration: d, OnEvent: rec.record})
+		var rec EventLog
+		a := startAS(t, &ASOptions{DenyRegistration: d, OnEvent: rec.Record})
 		if _, m := getJSON(t, a.Client(), a.MetadataURL()); m["registration_endpoint"] != a.Issuer()+"/register" {
 			t.Errorf("registration_endpoint = %v, want it advertised", m["registration_endpoint"])
 		}
@@ -45,7 +45,7 @@ func TestDenyRegistration(t *testing.T) {
 		if s := a.Stats(); s.Registrations != 0 {
 			t.Errorf("Registrations = %d", s.Registrations)
 		}
-		if ev := rec.all(); len(ev) != 1 || ev[0].Kind != EventRejected {
+		if ev := rec.All(); len(ev) != 1 || ev[0].Kind != EventRejected {
 			t.Errorf("events %v", ev)
 		}
 	}

@@ -31,8 +31,8 @@ func register(t *testing.T, a *AuthServer, metadata any) (int, map[string]any) {
 }
 
 func TestDynamicClientRegistration(t *testing.T) {
-	var rec recorder
-	a := startAS(t, &ASOptions{AutoApprove: true, OnEvent: rec.record})
+	var rec EventLog
+	a := startAS(t, &ASOptions{AutoApprove: true, OnEvent: rec.Record})
 
 	// A public client, as MCP clients register.
 	status, m := register(t, a, map[string]any{
@@ -79,7 +79,7 @@ func TestDynamicClientRegistration(t *testing.T) {
 	if s := a.Stats(); s.Registrations != 2 {
 		t.Errorf("Registrations = %d", s.Registrations)
 	}
-	if e := rec.all()[0]; e.Kind != EventRegistered || e.ClientID != id || e.String() != "registered client "+id {
+	if e := rec.All()[0]; e.Kind != EventRegistered || e.ClientID != id || e.String() != "registered client "+id {
 		t.Errorf("first event %v", e)
 	}
 }

@@ -29,8 +29,8 @@ func refresh(t *testing.T, a *AuthServer, rt string, extra url.Values) (int, map
 
 func TestRefreshRotation(t *testing.T) {
 	c := NewClock()
-	var rec recorder
-	a := startAS(t, &ASOptions{AutoApprove: true, Now: c.Now, AccessTokenTTL: 2 * time.Second, OnEvent: rec.record})
+	var rec EventLog
+	a := startAS(t, &ASOptions{AutoApprove: true, Now: c.Now, AccessTokenTTL: 2 * time.Second, OnEvent: rec.Record})
 	tok := login(t, a, config(a))
 	if tok.Extra("expires_in") != float64(2) {
 		t.Errorf("expires_in %v, want 2", tok.Extra("expires_in"))
@@ -64,7 +64,7 @@ func TestRefreshRotation(t *testing.T) {
 		t.Errorf("Stats %+v", s)
 	}
 	var refreshed int
-	for _, e := range rec.all() {
+	for _, e := range rec.All() {
 		if e.Kind == EventTokenIssued && e.GrantType == "refresh_token" {
 			refreshed++
 			if !strings.Contains(e.String(), "refreshed access token") || e.ExpiresIn != 2*time.Second {
@@ -421,8 +421,8 @@ func TestJWTBearerIDJAG(t *testing.T) {
 }
 
 func TestRevoke(t *testing.T) {
-	var rec recorder
-	a := startAS(t, &ASOptions{AutoApprove: true, OnEvent: rec.record})
+	var rec EventLog
+	a := startAS(t, &ASOptions{AutoApprove: true, OnEvent: rec.Record})
 	tok := login(t, a, config(a))
 	other := login(t, a, config(a))
 	revoke := func(v string, auth ...func(*http.Request)) {
@@ -460,7 +460,7 @@ func TestRevoke(t *testing.T) {
 		t.Errorf("Revocations = %d, want 2", s.Revocations)
 	}
 	var revoked int
-	for _, e := range rec.all() {
+	for _, e := range rec.All() {
 		if e.Kind == EventRevoked {
 			revoked++
 		}
