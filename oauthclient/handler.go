@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -431,9 +432,25 @@ func (h *Handler) Token() (*oauth2.Token, error) {
 	case c.AccessToken != "" && h.now().Before(c.Expiry):
 		h.log.Warn("refreshing the token failed; using it until it expires", "err", err)
 		return c.token(), nil
+	case unreachable(err):
+		// The authorization server that issued the token cannot be
+		// reached at all: it may be gone, the server having moved to
+		// another. The request goes out bare, and the server's 401 leads
+		// to a sign-in through fresh discovery, which fails before any
+		// browser opens if that authorization server is only down.
+		h.log.Warn("the authorization server that issued the token cannot be reached; asking the server which one to use", "err", err)
+		return nil, nil
 	default:
 		return nil, err
 	}
+}
+
+// unreachable reports whether err is a failure to reach a host at all:
+// no address for its name, or no connection to it.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
 }
 
 // expiring reports whether c's access token expires soon enough to be

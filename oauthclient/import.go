@@ -28,7 +28,7 @@ func (h *Handler) Import(ctx context.Context, c *Credentials) error {
 	imp := c.clone()
 	imp.Server = h.cfg.ServerURL
 	imp.Issuer, imp.TokenEndpoint, imp.RevocationEndpoint = d.as.Issuer, d.as.TokenEndpoint, d.as.RevocationEndpoint
-	imp.Resource = h.resource
+	imp.Resource = d.resource
 	if imp.Client.AuthMethod == "" {
 		imp.Client.AuthMethod = authMethod(d.as.TokenEndpointAuthMethodsSupported, imp.Client.Secret != "", false)
 	}

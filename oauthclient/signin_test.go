@@ -3,6 +3,7 @@ package oauthclient_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -388,5 +389,68 @@ func TestResourceAsPublished(t *testing.T) {
 				t.Errorf("tokens issued: %v, want one for %q", issued, want)
 			}
 		})
+	}
+}
+
+// TestIssuerGone: the authorization server that issued the stored tokens
+// is gone, the server having moved to another. Once the access token
+// expires, its refresh cannot reach the old server, so the request goes
+// out bare; the server's 401 leads to the new authorization server, where
+// the handler registers and signs in once, and the call succeeds.
+func TestIssuerGone(t *testing.T) {
+	e := setup(t, nil, nil)
+	h := e.handler(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	if err := e.store.Save(t.Context(), h.Key(), &oauthclient.Credentials{
+		Server: e.demo.URL, Resource: e.demo.URL, Issuer: gone, TokenEndpoint: gone + "/token",
+		Client:      oauthclient.Client{ID: "old-client", Kind: oauthclient.KindDynamic, AuthMethod: "none"},
+		AccessToken: "old-access", RefreshToken: "old-refresh", TokenType: "Bearer",
+		Expiry: e.clock.Now().Add(-time.Minute), Obtained: e.clock.Now().Add(-time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.connect(t.Context(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := echo(t.Context(), s, "at the new authorization server"); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.demo.AuthServer.Stats(); st.Registrations != 1 || e.browser.count() != 1 {
+		t.Errorf("%d registrations and %d sign-ins, want one of each at the new authorization server", st.Registrations, e.browser.count())
+	}
+	if c := h.Credentials(t.Context()); c == nil || c.Issuer != e.demo.AuthServer.Issuer() {
+		t.Errorf("stored credentials %+v, want the new issuer's", c)
+	}
+}
+
+// TestIssuerDown: the authorization server is down when the token
+// expires. The request goes out bare, and the sign-in that its 401 starts
+// fails at discovery, naming the authorization server, before any browser
+// opens.
+func TestIssuerDown(t *testing.T) {
+	e := setup(t, nil, nil)
+	h := e.handler(t, nil)
+	s, err := e.connect(t.Context(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	e.demo.AuthServer.Close()
+	e.clock.Advance(2 * time.Hour)
+	_, err = e.connect(t.Context(), h)
+	if err == nil || !strings.Contains(err.Error(), "authorization server") {
+		t.Errorf("err = %v, want one naming the authorization server", err)
+	} else {
+		t.Logf("the host would see: %v", err)
+	}
+	if n := e.browser.count(); n != 1 {
+		t.Errorf("the browser opened %d times, want once, for the first sign-in", n)
 	}
 }
