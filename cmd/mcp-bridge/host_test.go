@@ -113,7 +113,7 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 				}
 				line = bytes.TrimSuffix(line, []byte("\n"))
 				if _, perr := bridge.ParseMessage(line); perr != nil || !json.Valid(line) {
-					bad = append(bad, fmt.Sprintf("%v: %s", perr, clip(line)))
+					bad = append(bad, fmt.Sprintf("not a JSON-RPC message (%v): %s", perr, clip(line)))
 				}
 				if n := len(issuedSecrets(line)); n > 0 {
 					bad = append(bad, fmt.Sprintf("%d secret(s) issued by the authorization server: %s", n, clip(line)))
@@ -144,7 +144,7 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 			t.Errorf("the bridge did not exit after stdin closed")
 		}
 		for _, b := range bad {
-			t.Errorf("stdout carried something that is not a JSON-RPC message: %s", b)
+			t.Errorf("stdout: %s", b)
 		}
 		if n := len(issuedSecrets([]byte(h.stderr.String()))); n > 0 {
 			t.Errorf("stderr holds %d secret(s) issued by the authorization server", n)
