@@ -352,6 +352,12 @@ type muxStdio struct {
 
 func newMuxStdio(b *testing.B, url string) *muxStdio {
 	_, in, out := startBridgeProcess(b, url)
+	return newMux(in, out)
+}
+
+// newMux drives a bridge that has shaken hands through its stdin in and
+// stdout out.
+func newMux(in io.Writer, out *bufio.Reader) *muxStdio {
 	s := &muxStdio{in: in, waiting: map[string]chan []byte{}}
 	go func() {
 		for {
@@ -361,7 +367,7 @@ func newMuxStdio(b *testing.B, url string) *muxStdio {
 			}
 			id, ok := classify(line)
 			if !ok {
-				continue
+				continue // a notification
 			}
 			s.mu.Lock()
 			ch := s.waiting[id]

@@ -100,7 +100,7 @@ func soak(b *testing.B, url string, signIn bool) {
 				case 2:
 					tool, args = "no-such-tool", `{}`
 				}
-				line, err := br.call(id, callBody(id, tool, args))
+				line, _, err := br.call(id, callBody(id, tool, args))
 				if err != nil {
 					errs <- fmt.Errorf("call %d (%s): %w", id, tool, err)
 					return
@@ -143,12 +143,8 @@ func soak(b *testing.B, url string, signIn bool) {
 
 // A soakBridge is a bridge process driven with many calls in flight.
 type soakBridge struct {
+	*muxStdio
 	cmd *exec.Cmd
-	in  io.Writer
-	wmu sync.Mutex // serializes writes to in
-
-	mu      sync.Mutex // guards waiting
-	waiting map[string]chan []byte
 }
 
 // startSoakBridge starts the real binary on url with args, runs the
@@ -163,46 +159,7 @@ func startSoakBridge(b *testing.B, url string, env []string, args ...string) *so
 		b.Fatalf("initialize: %s %v", line, err)
 	}
 	io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-	s := &soakBridge{cmd: cmd, in: in, waiting: map[string]chan []byte{}}
-	go func() {
-		for {
-			line, err := readLine(out)
-			if err != nil {
-				return
-			}
-			id, ok := classify(line)
-			if !ok {
-				continue // a notification
-			}
-			s.mu.Lock()
-			ch := s.waiting[id]
-			delete(s.waiting, id)
-			s.mu.Unlock()
-			if ch != nil {
-				ch <- line
-			}
-		}
-	}()
-	return s
-}
-
-func (s *soakBridge) call(id int, body string) ([]byte, error) {
-	ch := make(chan []byte, 1)
-	s.mu.Lock()
-	s.waiting[strconv.Itoa(id)] = ch
-	s.mu.Unlock()
-	s.wmu.Lock()
-	_, err := io.WriteString(s.in, body+"\n")
-	s.wmu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case line := <-ch:
-		return line, nil
-	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("no response to %d", id)
-	}
+	return &soakBridge{muxStdio: newMux(in, out), cmd: cmd}
 }
 
 // rss returns the bridge's resident memory in MiB.
