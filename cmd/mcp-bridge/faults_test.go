@@ -478,13 +478,19 @@ func TestFaultNetworkOutage(t *testing.T) {
 	if n := countInitializes(&log); n != 1 {
 		t.Errorf("%d initialize requests, want 1: the session survived", n)
 	}
-	resumed := false
-	for _, r := range log.all() {
-		resumed = resumed || r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != ""
-	}
-	if !resumed {
+	if !resumedStream(&log) {
 		t.Errorf("no GET resumed the standalone stream with Last-Event-ID: %v", methods(log.all()))
 	}
+}
+
+// resumedStream reports whether a GET in log carried Last-Event-ID.
+func resumedStream(log *requestLog) bool {
+	for _, r := range log.all() {
+		if r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // TestFaultStreamCutMidEvent cuts the standalone stream in the middle of an
@@ -528,11 +534,7 @@ func TestFaultStreamCutMidEvent(t *testing.T) {
 	if strings.Join(texts, "|") != "first|cut-me-here|after the cut" {
 		t.Errorf("log notifications = %q, want each once, in order", texts)
 	}
-	resumed := false
-	for _, r := range log.all() {
-		resumed = resumed || r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != ""
-	}
-	if !resumed {
+	if !resumedStream(&log) {
 		t.Errorf("no GET carried Last-Event-ID: %v", methods(log.all()))
 	}
 }
