@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,6 +33,11 @@ type Message struct {
 	// level, allowed by protocol revision 2025-03-26 only). For a batch, ID
 	// and Method are empty.
 	Batch []*Message
+
+	// header holds headers the message's POST carries beside the
+	// transport's own: the request metadata of revision 2026-07-28, derived
+	// by the era stage. Nil for most messages.
+	header http.Header
 
 	idStart, idEnd int // byte offsets of ID within Raw
 	params         []byte

@@ -86,7 +86,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 	if err != nil {
 		return nil, describe(err)
 	}
-	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
+	if interactive && h.oauth != nil && ctx.Value(noSignIn{}) == nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
 			return nil, fmt.Errorf("authorize: %w", err)
 		}
@@ -95,6 +95,17 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 		}
 	}
 	return resp, nil
+}
+
+// noSignIn is the context key of [withoutSignIn].
+type noSignIn struct{}
+
+// withoutSignIn returns a context whose requests do not run the
+// authorization handler on a 401 or 403: the caller wants an answer now,
+// never a browser (a host's server/discover probe, say). The stored token
+// is still sent and refreshed.
+func withoutSignIn(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noSignIn{}, true)
 }
 
 // insufficientScope reports whether resp is a 403 that asks for more

@@ -58,10 +58,19 @@ var (
 		"but the request's result is lost, and it may or may not have taken effect")
 )
 
-// send forwards m to the server. If the server has ended the session, it
-// starts a new one (or waits for the one another request is starting) and
-// sends m once more.
+// send forwards m to the server, through the era stage when m crosses
+// protocol eras.
 func (r *Relay) send(ctx context.Context, m *Message) error {
+	if handled, err := r.era.send(ctx, m); handled {
+		return err
+	}
+	return r.sendPlain(ctx, m)
+}
+
+// sendPlain forwards m to the server as it is. If the server has ended the
+// session, it starts a new one (or waits for the one another request is
+// starting) and sends m once more.
+func (r *Relay) sendPlain(ctx context.Context, m *Message) error {
 	up := r.remote.current()
 	if up == nil {
 		return r.remote.Send(ctx, m) // the first message chooses the transport
@@ -287,6 +296,19 @@ func (r *Relay) roundTrip(ctx context.Context, tr remote, m *Message) (*Message,
 	}
 }
 
+// request builds a request of the relay's own, with a new id.
+func (r *Relay) request(method string, params []byte) *Message {
+	raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"method":%s`, r.newID(), mustMarshal(method))
+	if len(params) > 0 {
+		raw = append(append(raw, `,"params":`...), params...)
+	}
+	m, err := ParseMessage(append(raw, '}'))
+	if err != nil {
+		panic("bridge: malformed request: " + err.Error())
+	}
+	return m
+}
+
 // newID returns a request id for the relay's own requests, one that no
 // host is likely to use.
 func (r *Relay) newID() []byte {
@@ -314,7 +336,7 @@ func (r *Relay) keepAlive(every time.Duration) {
 		r.sess.mu.Lock()
 		ready := r.sess.init != nil && r.sess.renewal == nil
 		r.sess.mu.Unlock()
-		if up := r.remote.current(); up != nil && ready {
+		if up := r.remote.current(); up != nil && ready && !r.era.modern() {
 			r.ping(up)
 		}
 	}

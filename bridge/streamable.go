@@ -78,7 +78,7 @@ func (s *streamable) session() (id, version string) {
 	return s.sessionID, s.protocolVersion
 }
 
-func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool) func() (*http.Request, error) {
+func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool, extra http.Header) func() (*http.Request, error) {
 	return func() (*http.Request, error) {
 		var r io.Reader
 		if body != nil {
@@ -105,6 +105,9 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 				req.Header[headerProtocolVersion] = []string{version}
 			}
 		}
+		for k, v := range extra {
+			req.Header[k] = v
+		}
 		return req, nil
 	}
 }
@@ -114,7 +117,7 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 // with GET and Last-Event-ID if the connection drops.
 func (s *streamable) Send(ctx context.Context, m *Message) error {
 	isInit := m.Method == "initialize"
-	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit))
+	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m.header))
 	if err != nil {
 		return err
 	}
@@ -335,7 +338,7 @@ func (s *streamable) resume(ctx context.Context, lastID string, delay time.Durat
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	newReq := s.request(ctx, http.MethodGet, nil, false)
+	newReq := s.request(ctx, http.MethodGet, nil, false, nil)
 	resp, err := s.do(ctx, true, true, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil {
@@ -462,7 +465,7 @@ func (s *streamable) pause(d time.Duration) bool {
 var errNoStream = errors.New("no standalone stream")
 
 func (s *streamable) openStream(lastID string) (*http.Response, error) {
-	newReq := s.request(s.ctx, http.MethodGet, nil, false)
+	newReq := s.request(s.ctx, http.MethodGet, nil, false, nil)
 	resp, err := s.do(s.ctx, true, false, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil && lastID != "" {
@@ -502,7 +505,7 @@ func (s *streamable) Close(ctx context.Context) error {
 	if sid == "" {
 		return nil
 	}
-	resp, err := s.do(ctx, false, false, s.request(ctx, http.MethodDelete, nil, false))
+	resp, err := s.do(ctx, false, false, s.request(ctx, http.MethodDelete, nil, false, nil))
 	if err != nil {
 		return fmt.Errorf("end the session: %w", err)
 	}
