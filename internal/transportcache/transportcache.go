@@ -20,7 +20,7 @@ import (
 type File struct {
 	path string
 
-	mu sync.Mutex // guards m
+	mu sync.Mutex                 // guards m
 	m  map[string]json.RawMessage // a transport name (a JSON string) or an era verdict, by key
 }
 
