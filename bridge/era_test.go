@@ -466,3 +466,21 @@ func TestClassifyDiscover(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkModernHeaders measures what the era stage adds to a modern
+// host's tools/call: reading the params and deriving every header.
+func BenchmarkModernHeaders(b *testing.B) {
+	var tools toolHeaders
+	tools.observe([]byte(`{"tools":[`+regionTool+`]}`), func(string, error) {})
+	m, err := ParseMessage([]byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"region","arguments":{"q":"hello","region":"eu-west-1"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		env := parseReqFields(m.params)
+		h := modernHeaders(m.Method, env.Meta.ProtocolVersion, &env, &tools)
+		if len(h) != 4 {
+			b.Fatal(h)
+		}
+	}
+}
