@@ -40,8 +40,9 @@ import (
 //     and turns input_required results into real requests to the host
 //     (era_mrtr.go).
 //   - modern host, legacy server: server/discover is answered -32601 at
-//     once, so that a dual-era host falls back to initialize; a request
-//     with the modern _meta gets -32022 naming the legacy versions.
+//     once, so that a dual-era host falls back to initialize and the 2025
+//     path serves it; a host that sends modern requests all the same has
+//     them translated (era_downgrade.go).
 
 // modernVersion is the protocol revision of the modern era that the bridge
 // speaks.
@@ -111,10 +112,14 @@ type eraStage struct {
 	listening  bool                       // the listen loop runs
 	kick       chan struct{}              // wakes the listen loop: its filter changed
 	stopListen context.CancelFunc         // ends the current listen request
+
+	down downgrade // for a modern host and a legacy server
 }
 
 func newEraStage(r *Relay, cache EraCache, key string) *eraStage {
-	return &eraStage{r: r, cache: cache, key: key, asks: map[string]chan<- *Message{}, kick: make(chan struct{}, 1)}
+	e := &eraStage{r: r, cache: cache, key: key, asks: map[string]chan<- *Message{}, kick: make(chan struct{}, 1)}
+	e.down.legs, e.down.parked, e.down.listens = map[string]*exchange{}, map[string]*exchange{}, map[string]*hostListen{}
+	return e
 }
 
 // modern reports whether the server is known to be modern.
@@ -136,6 +141,9 @@ func (e *eraStage) eras() (server, host era) {
 // and, for a legacy host, the methods 2026-07-28 removed.
 func (e *eraStage) ToServer(m *Message) (forward, answer *Message) {
 	server, host := e.eras()
+	if server == eraLegacy && host == eraModern && !m.IsRequest() {
+		return nil, nil // the bridge holds the server's session: nothing of the host's concerns it
+	}
 	if server != eraModern || m.Batch != nil {
 		return m, nil
 	}
@@ -190,6 +198,9 @@ func (e *eraStage) ToServer(m *Message) (forward, answer *Message) {
 // tools whose x-mcp-header annotations are invalid, and learns the others.
 func (e *eraStage) ToHost(m *Message, method string) *Message {
 	server, host := e.eras()
+	if server == eraLegacy && host == eraModern && m.Batch == nil {
+		return e.toModernHost(m)
+	}
 	if server != eraModern || m.Batch != nil {
 		return m
 	}
@@ -247,8 +258,7 @@ func (e *eraStage) send(ctx context.Context, m *Message) (bool, error) {
 		return true, err
 	}
 	if server == eraLegacy {
-		e.r.toHost(unsupportedVersion(m.ID, env.Meta.ProtocolVersion, legacyVersions))
-		return true, nil
+		return true, e.downgradeCall(ctx, m)
 	}
 	return true, e.modernCall(ctx, m, &env)
 }

@@ -39,6 +39,11 @@ type Message struct {
 	// by the era stage. Nil for most messages.
 	header http.Header
 
+	// via is, for a request from the server, the id of the request on
+	// whose response stream it came (the server's request relates to that
+	// one), or nil.
+	via []byte
+
 	idStart, idEnd int // byte offsets of ID within Raw
 	params         []byte
 	result         []byte

@@ -566,12 +566,19 @@ func (r *Relay) complete(m *Message) *call {
 	return p
 }
 
-// signalIdle closes idle if nothing is pending. r.mu must be held.
+// signalIdle closes idle if nothing is pending but listens, which end only
+// when cancelled. r.mu must be held.
 func (r *Relay) signalIdle() {
-	if len(r.pending) == 0 && r.idle != nil {
-		close(r.idle)
-		r.idle = nil
+	if r.idle == nil {
+		return
 	}
+	for _, p := range r.pending {
+		if p.method != "subscriptions/listen" {
+			return
+		}
+	}
+	close(r.idle)
+	r.idle = nil
 }
 
 func (r *Relay) logSession(m *Message) {
@@ -688,6 +695,7 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 	if len(r.pending) > 0 && drain != nil {
 		r.idle = make(chan struct{})
 		idle = r.idle
+		r.signalIdle() // nothing to wait for but listens
 	}
 	r.mu.Unlock()
 	if idle != nil {

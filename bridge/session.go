@@ -263,9 +263,15 @@ func (r *Relay) ToolsChanged() {
 	r.reply(m)
 }
 
+// A sender sends messages to the server: a transport, or the relay's
+// [switchRemote], which chooses one with the first message.
+type sender interface {
+	Send(ctx context.Context, m *Message) error
+}
+
 // roundTrip sends the relay's own request m over tr and returns the
 // server's response, which the host never sees.
-func (r *Relay) roundTrip(ctx context.Context, tr remote, m *Message) (*Message, error) {
+func (r *Relay) roundTrip(ctx context.Context, tr sender, m *Message) (*Message, error) {
 	reply := make(chan *Message, 1)
 	k := idKey(m.ID)
 	r.mu.Lock()
