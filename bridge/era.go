@@ -253,9 +253,11 @@ func (e *eraStage) send(ctx context.Context, m *Message) (bool, error) {
 		e.host = eraModern
 	}
 	e.mu.Unlock()
-	server, err := e.serverEra(ctx, metaOf(m.params), true)
-	if err != nil {
-		return true, err
+	if server, _ = e.rememberedEra(); server == eraUnknown {
+		var err error
+		if server, err = e.probeNow(ctx, metaOf(m.params), true); err != nil {
+			return true, err
+		}
 	}
 	if server == eraLegacy {
 		return true, e.downgradeCall(ctx, m)
@@ -363,16 +365,6 @@ func (e *eraStage) forget() {
 	if e.cache != nil {
 		e.cache.SetEra(e.key, nil)
 	}
-}
-
-// serverEra returns the server's era, probing it with server/discover
-// (carrying meta as its _meta) if neither this process nor the cache knows
-// it. interactive allows the probe to start a sign-in.
-func (e *eraStage) serverEra(ctx context.Context, meta []byte, interactive bool) (era, error) {
-	if server, _ := e.rememberedEra(); server != eraUnknown {
-		return server, nil
-	}
-	return e.probeNow(ctx, meta, interactive)
 }
 
 // probeNow probes the server's era and records it. Concurrent callers

@@ -36,21 +36,68 @@ const (
 
 // reqFields is what the header derivation reads of a request's params.
 type reqFields struct {
-	Name      string          `json:"name"`
-	URI       string          `json:"uri"`
-	TaskID    string          `json:"taskId"`
-	Arguments json.RawMessage `json:"arguments"`
-	Meta      struct {
-		ProtocolVersion string `json:"io.modelcontextprotocol/protocolVersion"`
-	} `json:"_meta"`
+	Name, URI, TaskID string
+	Arguments         json.RawMessage
+	Meta              struct{ ProtocolVersion string }
 }
 
 func parseReqFields(params []byte) reqFields {
 	var e reqFields
-	if len(params) > 0 && params[0] == '{' {
-		json.Unmarshal(params, &e)
-	}
+	eachMember(params, func(key, val []byte) {
+		switch string(key) {
+		case "name":
+			e.Name = unquote(val)
+		case "uri":
+			e.URI = unquote(val)
+		case "taskId":
+			e.TaskID = unquote(val)
+		case "arguments":
+			e.Arguments = val
+		case "_meta":
+			eachMember(val, func(key, val []byte) {
+				if string(key) == metaVersion {
+					e.Meta.ProtocolVersion = unquote(val)
+				}
+			})
+		}
+	})
 	return e
+}
+
+// eachMember calls fn with the name and raw value of each member of the
+// JSON object obj, which ParseMessage has checked; it does nothing if obj
+// is not an object. Unlike json.Unmarshal it decodes nothing it is not
+// asked for: the era stage reads a few members of every request.
+func eachMember(obj []byte, fn func(key, val []byte)) {
+	obj = bytes.TrimSpace(obj)
+	if len(obj) < 2 || obj[0] != '{' {
+		return
+	}
+	i := skipSpace(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		keyEnd, err := skipString(obj, i)
+		if err != nil {
+			return
+		}
+		key := obj[i+1 : keyEnd-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			key = []byte(unquote(obj[i:keyEnd]))
+		}
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return
+		}
+		i = skipSpace(obj, i+1)
+		valEnd, err := skipValue(obj, i)
+		if err != nil {
+			return
+		}
+		fn(key, obj[i:valEnd])
+		i = skipSpace(obj, valEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
 }
 
 // nameSource returns the value of the Mcp-Name header for a request with
@@ -134,27 +181,25 @@ func (t *toolHeaders) params(tool string) []paramPath {
 // value returns the header value of the argument at p's path in args, and
 // false when there is none (absent or null: the header is omitted).
 func (p paramPath) value(args json.RawMessage) (string, bool) {
-	raw := args
+	raw := []byte(args)
 	for _, key := range p.path {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
+		var next []byte
+		eachMember(raw, func(k, v []byte) {
+			if string(k) == key {
+				next = v
+			}
+		})
+		if next == nil {
 			return "", false
 		}
-		var ok bool
-		if raw, ok = obj[key]; !ok {
-			return "", false
-		}
+		raw = next
 	}
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false
 	}
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return encodeHeaderValue(s), true
+		return encodeHeaderValue(unquote(raw)), true
 	}
 	if p.kind == "integer" {
 		// Decimal text; 42.0 is the integer 42.
