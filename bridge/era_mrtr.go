@@ -60,11 +60,11 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 		json.Unmarshal(resp.result, &rt)
 		switch rt.ResultType {
 		case "", "complete":
-			result := resp.result
 			if m.Method == "tools/list" {
-				result = e.observeTools(result)
+				e.r.toHost(resultResponse(m.ID, e.observeTools(resp.result)))
+			} else {
+				e.r.toHost(resp.withID(m.ID))
 			}
-			e.r.toHost(resultResponse(m.ID, result))
 			return nil
 		case "input_required":
 			if round+1 >= maxInputRounds {
