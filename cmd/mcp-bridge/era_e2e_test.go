@@ -42,7 +42,7 @@ func TestEraPairings(t *testing.T) {
 						})
 						transport = &mcp.CommandTransport{Command: cmd}
 					}
-					negotiated := checkPairing(t, host, transport)
+					negotiated := checkPairing(t, host, transport, srv)
 					if path == "direct" {
 						direct = negotiated
 					} else if negotiated != direct {
@@ -57,15 +57,17 @@ func TestEraPairings(t *testing.T) {
 // checkPairing connects a Go SDK client speaking version over transport
 // and makes the calls every pairing must carry. It returns the protocol
 // revision the session speaks.
-func checkPairing(t *testing.T, version string, transport mcp.Transport) string {
+func checkPairing(t *testing.T, version string, transport mcp.Transport, srv *demoserver.Server) string {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	progress := make(chan struct{}, 16) // the SDK calls the handler after the call may have returned
+	listChanged := make(chan struct{}, 16)
 	client := mcp.NewClient(&mcp.Implementation{Name: "era-host", Version: "1"}, &mcp.ClientOptions{
 		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirmed": true}}, nil
 		},
 		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) { progress <- struct{}{} },
+		ToolListChangedHandler:      func(context.Context, *mcp.ToolListChangedRequest) { listChanged <- struct{}{} },
 	})
 	cs, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
@@ -126,6 +128,52 @@ func checkPairing(t *testing.T, version string, transport mcp.Transport) string 
 	}
 	if res, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"name": "Ada"}}); err != nil || len(res.Messages) == 0 {
 		t.Errorf("prompts/get: %v, %v", res, err)
+	}
+
+	// 20 calls at once.
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": i, "b": 1}})
+			if err == nil && text(res) != fmt.Sprint(i+1) {
+				err = fmt.Errorf("add %d+1 = %q", i, text(res))
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent call: %v", err)
+		}
+	}
+
+	// A call the host cancels once it has started ends at once.
+	callCtx, stop := context.WithCancel(ctx)
+	slow := &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"delay_ms": 60000}}
+	slow.SetProgressToken("slow")
+	go func() {
+		select {
+		case <-progress: // "started"
+		case <-ctx.Done():
+		}
+		stop()
+	}()
+	if _, err := cs.CallTool(callCtx, slow); err == nil || ctx.Err() != nil {
+		t.Errorf("cancelled call: %v (test context: %v)", err, ctx.Err())
+	}
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 1}}); err != nil || text(res) != "2" {
+		t.Errorf("a call after the cancelled one: %v, %v", res, err)
+	}
+
+	// A tool added on the server reaches the host as a list change.
+	name := fmt.Sprintf("added-%d", time.Now().UnixNano())
+	srv.MCPServer().AddTool(&mcp.Tool{Name: name, InputSchema: map[string]any{"type": "object"}}, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return &mcp.CallToolResult{}, nil
+	})
+	select {
+	case <-listChanged:
+	case <-ctx.Done():
+		t.Errorf("no notifications/tools/list_changed after a tool was added")
 	}
 	return cs.InitializeResult().ProtocolVersion
 }
