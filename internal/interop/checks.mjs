@@ -188,12 +188,12 @@ export async function runChecks(host) {
             // before the result. The SDKs' onprogress can still miss those
             // that arrive in the same read as the result: they dispatch
             // notifications a microtask late, after the response retired the
-            // token (typescript-sdk issue 2580); the detail says so.
+            // token (typescript-sdk issue 2580); the detail then starts "note:".
             const seen = [];
             const r = await call(fx.TOOLS.progress, { steps: 3 }, { onprogress: p => seen.push(p.progress) });
             const wire = host.wire.progressOf(fx.TOOLS.progress);
             if (r.text !== 'done' || wire.join() !== '1,2,3') throw new Error(`result ${r.text}, progress [${wire}] before it`);
-            return seen.join() === '1,2,3' ? 'progress 1,2,3' : `progress 1,2,3 on the wire, onprogress got [${seen}] (typescript-sdk#2580)`;
+            return seen.join() === '1,2,3' ? 'progress 1,2,3' : `note: progress 1,2,3 reached the transport but onprogress got [${seen}] (typescript-sdk#2580)`;
         },
         'user-input': async () => {
             const before = hooks.elicitations;
@@ -252,6 +252,7 @@ export async function runChecks(host) {
         },
         'clean-exit': () => host.close()
     };
+    process.stdout.write(JSON.stringify({ plan: CHECKS }) + '\n');
     for (const name of CHECKS) {
         if (!connected && name !== 'connect') {
             report(name, false, 'not run: no connection');
