@@ -28,7 +28,8 @@ import (
 // per-request _meta pins modern, server/discover pins nothing.
 //
 // Each pairing then takes its own path:
-//   - legacy host, legacy server: the stage does nothing; the relay forwards
+//   - legacy host, legacy server: the stage does nothing once the server's
+//     era is known (one probe, on the first start); the relay forwards
 //     bytes as before.
 //   - modern host, modern server: each request goes as it is, with the
 //     headers stdio cannot carry derived from it (era_headers.go).
@@ -265,12 +266,16 @@ func (e *eraStage) send(ctx context.Context, m *Message) (bool, error) {
 	return true, e.modernCall(ctx, m, &env)
 }
 
-// initialize handles a legacy host's initialize. It goes to the server as
-// it is, unless the server is remembered as modern: a legacy or dual-era
-// server answers it as it would the host directly, and the 2025 path stays
-// as it was. A server that refuses it as a modern-only one does (a JSON-RPC
-// error of the modern era) is asked with server/discover, and the host's
-// initialize answered from its DiscoverResult.
+// initialize handles a legacy host's initialize. A server not yet known
+// is asked with server/discover first (basic/versioning, "Backward
+// Compatibility": a dual-era client probes), so that the bridge is the
+// host's modern client wherever the server is modern, dual-era servers
+// included: they serve initialize only statelessly, without the requests
+// to the host and the notifications a modern client gets. A modern
+// server's answer becomes the host's InitializeResult; a legacy server
+// gets the host's initialize as it is, and the 2025 path stays as it was.
+// A server remembered as legacy that refuses initialize as a modern-only
+// server does is asked again.
 func (e *eraStage) initialize(ctx context.Context, m *Message) error {
 	e.mu.Lock()
 	if e.host == eraModern {
@@ -283,7 +288,18 @@ func (e *eraStage) initialize(ctx context.Context, m *Message) error {
 	meta := mustMarshal(e.stamp)
 	e.mu.Unlock()
 
-	if server, _ := e.rememberedEra(); server == eraModern {
+	server, _ := e.rememberedEra()
+	if server == eraUnknown {
+		var err error
+		if server, err = e.probeNow(ctx, meta, true); err != nil {
+			if _, ok := errors.AsType[*signInError](err); ok || ctx.Err() != nil {
+				return err
+			}
+			// No evidence either way: the host's initialize tells.
+			e.r.log.Debug("server/discover failed; sending initialize", "err", err)
+		}
+	}
+	if server == eraModern {
 		e.answerInitialize(m)
 		return nil
 	}
@@ -532,7 +548,9 @@ func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 func (e *eraStage) modernCall(ctx context.Context, m *Message, env *reqFields) error {
 	c := *m
 	c.header = modernHeaders(m.Method, env.Meta.ProtocolVersion, env, &e.tools)
-	err := e.r.sendPlain(ctx, &c)
+	// Not sendPlain: its first message would hold the choice of transport
+	// until answered, and a subscriptions/listen is answered only at its end.
+	err := e.r.remote.stateless().Send(ctx, &c)
 	if !isHeaderMismatch(err) || m.Method != "tools/call" {
 		e.stillModern(err)
 		return err

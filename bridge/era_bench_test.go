@@ -33,6 +33,9 @@ func BenchmarkRelayCall(b *testing.B) {
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"m","version":"0"}}}`, id)
 		case bytes.Contains(body, []byte(`"tools/list"`)):
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"tools":[%s]}}`, id, regionTool)
+		case bytes.Contains(body, []byte(`"server/discover"`)) && r.URL.Path == "/2025":
+			w.WriteHeader(404) // a 2025 server
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}`, id)
 		case bytes.Contains(body, []byte(`"server/discover"`)):
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"supportedVersions":["2026-07-28"],"capabilities":{}}}`, id)
 		case r.Header.Get("Mcp-Session-Id") == "" && r.Header.Get("Mcp-Param-Region") != "eu":
@@ -54,7 +57,7 @@ func BenchmarkRelayCall(b *testing.B) {
 			`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"},` + meta + `}}`},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			r, err := New(&Config{URL: srv.URL})
+			r, err := New(&Config{URL: srv.URL + "/" + tt.name})
 			if err != nil {
 				b.Fatal(err)
 			}

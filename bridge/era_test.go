@@ -221,14 +221,23 @@ func (c *memEraCache) SetEra(key string, v []byte) {
 }
 
 // TestLegacyHostModernServer plays a 2025-06-18 host against a server that
-// speaks only 2026-07-28: the server refuses initialize with -32022, and the
-// bridge answers it from server/discover; each
-// request carries the host's _meta and every header, ping and the host's
+// speaks only 2026-07-28: the bridge answers initialize from
+// server/discover, asked first or (when the server was remembered as
+// legacy) after the server refused initialize with -32022; each request
+// carries the host's _meta and every header, ping and the host's
 // subscriptions are answered by the bridge, a listen carries list changes,
 // and an input_required result becomes an elicitation the host answers.
 func TestLegacyHostModernServer(t *testing.T) {
+	t.Run("unknown", func(t *testing.T) { testLegacyHostModernServer(t, false) })
+	t.Run("remembered legacy", func(t *testing.T) { testLegacyHostModernServer(t, true) })
+}
+
+func testLegacyHostModernServer(t *testing.T, rememberedLegacy bool) {
 	srv := newModernServer(t)
 	cache := &memEraCache{}
+	if rememberedLegacy {
+		cache.SetEra("era "+srv.URL+" ", []byte(`{"era":"legacy"}`))
+	}
 	h := runRelay(t, &Config{URL: srv.URL, EraCache: cache})
 
 	h.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"elicitation":{},"tasks":{}},"clientInfo":{"name":"host","version":"9"}}}`)
@@ -298,15 +307,18 @@ func TestLegacyHostModernServer(t *testing.T) {
 	srv.mu.Lock()
 	metas := srv.metas
 	srv.mu.Unlock()
-	for i, m := range metas[1:] { // the refused initialize carries no _meta
-		i++
+	want := []string{"server/discover", "subscriptions/listen", "subscriptions/listen", "tools/list", "tools/call", "tools/call", "tools/call"}
+	if rememberedLegacy {
+		metas = metas[1:] // the refused initialize carries no _meta
+		want = append([]string{"initialize"}, want...)
+	}
+	for i, m := range metas {
 		var meta map[string]json.RawMessage
 		json.Unmarshal(m, &meta)
 		if string(meta[metaClientInfo]) != `{"name":"host","version":"9"}` || string(meta[metaCapabilities]) != `{"elicitation":{}}` {
-			t.Errorf("request %d (%s) _meta = %s", i, srv.seen()[i], m)
+			t.Errorf("request %d (%s) _meta = %s", i, want[len(want)-len(metas)+i], m)
 		}
 	}
-	want := []string{"initialize", "server/discover", "subscriptions/listen", "subscriptions/listen", "tools/list", "tools/call", "tools/call", "tools/call"}
 	if diff := cmp.Diff(want, srv.seen()); diff != "" {
 		t.Errorf("requests the server saw (-want +got):\n%s", diff)
 	}
@@ -332,6 +344,27 @@ func TestRememberedModernServer(t *testing.T) {
 	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add"}}`)
 	if l := h.recv(); !strings.Contains(l, `"id":2`) || !strings.Contains(l, `"ok"`) {
 		t.Errorf("tools/call: %s", l)
+	}
+}
+
+// TestModernHostListensFirst: a 2026 host whose first request, to a server
+// remembered as modern, is a subscriptions/listen (as the TypeScript SDK's
+// pinned client sends it) still gets its next requests answered while the
+// listen stays open.
+func TestModernHostListensFirst(t *testing.T) {
+	srv := newModernServer(t)
+	cache := &memEraCache{}
+	cache.SetEra("era "+srv.URL+" ", []byte(`{"era":"2026-07-28","discover":{"supportedVersions":["2026-07-28"],"capabilities":{}}}`))
+	h := runRelay(t, &Config{URL: srv.URL, EraCache: cache})
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+	h.send(`{"jsonrpc":"2.0","id":"listen:0","method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true},` + meta + `}}`)
+	if l := h.recv(); !strings.Contains(l, "notifications/subscriptions/acknowledged") {
+		t.Fatalf("listen: %s", l)
+	}
+	h.recv() // the list change
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{` + meta + `}}`)
+	if l := h.recv(); !strings.Contains(l, `"id":1`) || !strings.Contains(l, `"region"`) {
+		t.Errorf("tools/list: %s", l)
 	}
 }
 

@@ -88,7 +88,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 	}
 	if interactive && h.oauth != nil && ctx.Value(noSignIn{}) == nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
-			return nil, fmt.Errorf("authorize: %w", err)
+			return nil, &signInError{err}
 		}
 		if _, resp, err = send(); err != nil {
 			return nil, describe(err)
@@ -96,6 +96,13 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 	}
 	return resp, nil
 }
+
+// A signInError is the failure of the authorization that a 401 or 403
+// started.
+type signInError struct{ err error }
+
+func (e *signInError) Error() string { return "authorize: " + e.err.Error() }
+func (e *signInError) Unwrap() error { return e.err }
 
 // noSignIn is the context key of [withoutSignIn].
 type noSignIn struct{}
