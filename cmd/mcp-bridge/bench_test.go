@@ -52,7 +52,9 @@ func bridgeBinary(b *testing.B) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "mcp-bridge")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as released
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
