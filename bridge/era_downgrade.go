@@ -120,6 +120,7 @@ func (e *eraStage) downgradeCall(ctx context.Context, m *Message) error {
 		return e.await(ctx, m, x)
 	}
 	leg := e.r.request(m.Method, legacyParams(m.params))
+	leg.trace = m.trace
 	legCtx, cancel := context.WithCancel(e.r.life)
 	x := &exchange{id: leg.ID, cancel: cancel, done: make(chan legOutcome, 1), asks: make(chan *Message, 8)}
 	k := idKey(leg.ID)

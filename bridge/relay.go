@@ -416,6 +416,7 @@ func (r *Relay) fromHost(data []byte) bool {
 		}
 		m = fwd
 	}
+	m = traced(m)
 	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
