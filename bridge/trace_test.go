@@ -13,7 +13,7 @@ func TestValidTraceparent(t *testing.T) {
 		"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01":        false,
 		"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01":        false,
 		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331":           false,
-		"":                                                               false,
+		"": false,
 	} {
 		if got := validTraceparent(s); got != want {
 			t.Errorf("validTraceparent(%q) = %v, want %v", s, got, want)
