@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
+	"github.com/mcp-bridge/mcp-bridge/internal/mcpremote"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
@@ -156,8 +157,8 @@ func testMigrate(t *testing.T, kind string) {
 	// value comes from the entry's env (the hash takes it unexpanded).
 	authDir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 	header := "X-Tenant: ${TENANT}"
-	hashA := mcpRemoteHash(demo.URL, "", nil)
-	hashB := mcpRemoteHash(demo.URL, "", []string{header})
+	hashA := mcpRemoteKey(t, demo.URL)
+	hashB := mcpRemoteKey(t, demo.URL, "--header", header)
 	accessA, refreshA := mcpRemoteSignIn(t, demo, authDir, hashA)
 	accessB, refreshB := mcpRemoteSignIn(t, demo, authDir, hashB)
 	secrets := []string{accessA, refreshA, accessB, refreshB}
@@ -356,7 +357,7 @@ func TestMigrateKeepsPlaintextOnFailure(t *testing.T) {
 	server := "http://127.0.0.1:" + freePort(t) + "/mcp" // nothing listens
 	dir := filepath.Join(home, "auth", "mcp-remote-v1")
 	os.MkdirAll(dir, 0o700)
-	hash := mcpRemoteHash(server, "", nil)
+	hash := mcpRemoteKey(t, server)
 	os.WriteFile(filepath.Join(dir, hash+"_tokens.json"), []byte(`{"access_token":"a-secret","refresh_token":"r-secret","expires_in":3600,"token_type":"Bearer"}`), 0o600)
 	os.WriteFile(filepath.Join(dir, hash+"_client_info.json"), []byte(`{"client_id":"c1","redirect_uris":["http://localhost:3999/oauth/callback"]}`), 0o600)
 	p := filepath.Join(home, ".cursor", "mcp.json")
@@ -379,29 +380,112 @@ func TestMigrateKeepsPlaintextOnFailure(t *testing.T) {
 	}
 }
 
-func TestMCPRemoteArgs(t *testing.T) {
-	tests := []struct {
-		command string
-		args    []string
-		want    []string
-		ok      bool
-	}{
-		{"npx", []string{"-y", "mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"/usr/local/bin/npx", []string{"mcp-remote@0.1.29", "https://a/", "9999"}, []string{"https://a/", "9999"}, true},
-		{`C:\Program Files\nodejs\npx.cmd`, []string{"--yes", "mcp-remote@latest", "https://a/"}, []string{"https://a/"}, true},
-		{"cmd", []string{"/c", "npx", "-y", "mcp-remote", "https://a/", "--header", "A: b"}, []string{"https://a/", "--header", "A: b"}, true},
-		{"cmd.exe", []string{"/C", "mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"mcp-remote", []string{"https://a/"}, []string{"https://a/"}, true},
-		{"bunx", []string{"mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"npx", []string{"-y", "@modelcontextprotocol/server-filesystem", "/"}, nil, false},
-		{"npx", []string{"-y", "mcp-remote-fork", "https://a/"}, nil, false},
-		{"node", []string{"mcp-remote", "https://a/"}, nil, false},
-		{"/opt/mcp-bridge", []string{"https://a/"}, nil, false},
+// mcpRemoteKey is mcp-remote's key for the files of the server args
+// (mcp-remote's arguments) reach.
+func mcpRemoteKey(t *testing.T, args ...string) string {
+	t.Helper()
+	k, err := mcpremote.FileKeys(args, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		got, ok := mcpRemoteArgs(tt.command, tt.args)
-		if ok != tt.ok || !slices.Equal(got, tt.want) {
-			t.Errorf("mcpRemoteArgs(%q, %q) = %q, %v; want %q, %v", tt.command, tt.args, got, ok, tt.want, tt.ok)
+	return k.Current
+}
+
+// writeMCPRemoteFiles leaves what mcp-remote leaves after a sign-in, in
+// dir under key: tokens (access token "at-KEY", refresh token "rt-KEY")
+// and the client registration for clientID.
+func writeMCPRemoteFiles(t *testing.T, dir, key, clientID string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o700)
+	files := map[string]string{
+		"tokens.json":      `{"access_token":"at-` + key + `","refresh_token":"rt-` + key + `","expires_in":3600,"token_type":"Bearer"}`,
+		"client_info.json": `{"client_id":"` + clientID + `","redirect_uris":["http://localhost:3999/oauth/callback"],"token_endpoint_auth_method":"none"}`,
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, key+"_"+name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
 		}
+	}
+}
+
+// writeHostConfig writes a host's config file under home and returns
+// its path.
+func writeHostConfig(t *testing.T, ienv install.Env, hostID, text string) string {
+	t.Helper()
+	h, err := install.LookupHost(hostID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.ConfigPath(ienv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// migrateHome is a home directory for migrate, with the environment
+// that points every host's config and mcp-remote's files into it.
+func migrateHome(t *testing.T) (home string, env []string, ienv install.Env) {
+	home = t.TempDir()
+	env = append(homeEnv(home), "USERPROFILE="+home, "CODEX_HOME="+filepath.Join(home, ".codex"),
+		"CLAUDE_CONFIG_DIR=", "VSCODE_PORTABLE=", "VSCODE_APPDATA=", "MCP_REMOTE_CONFIG_DIR=")
+	return home, env, install.Env{GOOS: runtime.GOOS, Home: home, Getenv: envLookup(env)}
+}
+
+// TestMigrateFileKeyFlags: mcp-remote 0.15.1 keys a server's files by
+// --authorize-param, --header-file and --client-metadata-url too. Before,
+// migrate computed the key without them: it said mcp-remote kept nothing,
+// rewrote the entry, and left the live tokens on disk, unmigrated.
+func TestMigrateFileKeyFlags(t *testing.T) {
+	const docURL = "https://client.example.com/mcp-client.json"
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		clientID string
+	}{
+		{"authorize-param", []string{"--authorize-param", "prompt=consent"}, "dyn-1"},
+		{"header-file", []string{"--header-file", "HEADERS"}, "dyn-2"},
+		{"client-metadata-url", []string{"--client-metadata-url", docURL}, docURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home, env, ienv := migrateHome(t)
+			headers := filepath.Join(home, "headers.txt")
+			os.WriteFile(headers, []byte("X-Team: blue\n"), 0o600)
+			args := append([]string{demo.URL}, tc.args...)
+			for i, a := range args {
+				if a == "HEADERS" {
+					args[i] = headers
+				}
+			}
+			keys, err := mcpremote.FileKeys(args, os.ReadFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _ := mcpremote.FileKeys([]string{demo.URL}, os.ReadFile)
+			if keys.Current == plain.Current {
+				t.Fatalf("%s does not enter the key", tc.name)
+			}
+			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+			writeMCPRemoteFiles(t, dir, keys.Current, tc.clientID)
+			quoted, _ := json.Marshal(append([]string{"-y", "mcp-remote"}, args...))
+			writeHostConfig(t, ienv, "cursor", `{"mcpServers": {"r": {"command": "npx", "args": `+string(quoted)+`}}}`)
+
+			out, errOut, code := runMigrateBinary(t, env, "migrate", "--host", "cursor", "--token-store", "file")
+			if code != 0 || !strings.Contains(out, "moved into the token store") {
+				t.Errorf("exit %d, want the credentials moved\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, keys.Current+"_*")); len(left) != 0 {
+				t.Errorf("mcp-remote's files are still there: %q", left)
+			}
+		})
 	}
 }
