@@ -49,6 +49,35 @@ func (s *switchRemote) Send(ctx context.Context, m *Message) error {
 	return s.first(ctx, m)
 }
 
+// adopt makes r, a Streamable HTTP transport that has sent nothing but
+// the era probe, the transport in use if none is yet. It reports whether
+// it did.
+func (s *switchRemote) adopt(r remote) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur.Load() != nil {
+		return false
+	}
+	s.using.Store(streamableName)
+	s.set(r)
+	return true
+}
+
+// stateless returns the transport in use, making a new Streamable HTTP
+// one the transport in use if there is none yet: a modern server has no
+// session to set up, and an era remembered from the last start needs no
+// probe.
+func (s *switchRemote) stateless() *upstream {
+	if cur := s.cur.Load(); cur != nil {
+		return cur
+	}
+	st := newStreamable(s.leg)
+	if !s.adopt(st) {
+		st.abandon()
+	}
+	return s.cur.Load()
+}
+
 // set makes r the transport in use.
 func (s *switchRemote) set(r remote) { s.cur.Store(&upstream{r}) }
 
@@ -83,7 +112,7 @@ func (s *switchRemote) first(ctx context.Context, m *Message) error {
 	s.using.Store(streamableName)
 	st := newStreamable(s.leg)
 	err := st.Send(ctx, m)
-	if se, ok := errors.AsType[*StatusError](err); ok && isInit && fallsBack(se.Status) {
+	if se, ok := errors.AsType[*StatusError](err); ok && isInit && fallsBack(se.Status) && !modernRefusal(err) {
 		s.using.Store(legacyName)
 		l, lerr := dialLegacy(ctx, s.leg)
 		if lerr == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,6 +33,16 @@ type Message struct {
 	// level, allowed by protocol revision 2025-03-26 only). For a batch, ID
 	// and Method are empty.
 	Batch []*Message
+
+	// header holds headers the message's POST carries beside the
+	// transport's own: the request metadata of revision 2026-07-28, derived
+	// by the era stage. Nil for most messages.
+	header http.Header
+
+	// via is, for a request from the server, the id of the request on
+	// whose response stream it came (the server's request relates to that
+	// one), or nil.
+	via []byte
 
 	idStart, idEnd int // byte offsets of ID within Raw
 	params         []byte

@@ -107,6 +107,16 @@ type Config struct {
 	// the host's next request does. Zero means no pings.
 	KeepAlive time.Duration
 
+	// EraCache, if not nil, remembers the server's protocol era (see
+	// [EraCache]), so that the next start does not probe it again. If nil
+	// and TransportCache also implements EraCache, that is used.
+	EraCache EraCache
+
+	// AuthContext names the principal the bridge acts for (for example the
+	// key of its stored credentials): what the server tells one principal,
+	// its DiscoverResult among it, is not remembered for another.
+	AuthContext string
+
 	// Stages see every message on its way, in order from the host to the
 	// server and in reverse order back (tool filtering is one).
 	Stages []Stage
@@ -160,6 +170,7 @@ type Relay struct {
 	hostGone chan struct{}   // closed when a write to the host fails
 	goneOnce sync.Once
 
+	era        *eraStage          // translation between protocol eras; the last stage
 	sess       keeper             // what it takes to start a new session for the host
 	life       context.Context    // the relay's own requests; cancelled at shutdown
 	stop       context.CancelFunc // cancels life
@@ -223,6 +234,15 @@ func New(cfg *Config) (*Relay, error) {
 		idPrefix: fmt.Sprintf("mcp-bridge-%08x-", rand.Uint32()),
 	}
 	r.life, r.stop = context.WithCancel(context.Background())
+	eras := c.EraCache
+	if eras == nil {
+		eras, _ = c.TransportCache.(EraCache)
+	}
+	r.era = newEraStage(r, eras, "era "+u.String()+" "+c.AuthContext)
+	if c.Transport == TransportSSE {
+		r.era.server = eraLegacy // HTTP+SSE predates the modern era
+	}
+	r.cfg.Stages = append(slices.Clip(c.Stages), r.era)
 	r.remote = &switchRemote{
 		leg: httpLeg{
 			endpoint: u.String(),
@@ -376,6 +396,16 @@ func (r *Relay) fromHost(data []byte) bool {
 			return true
 		}
 	}
+	if m.IsResponse() && r.era.answered(m) {
+		return true // the host answered the bridge's own request
+	}
+	if m.Method == "notifications/cancelled" {
+		// Before forwarding: once the server reads it, the cancelled
+		// call may still answer on its open stream, and the host must
+		// not see that answer. Before the stages too: a modern server
+		// gets no notification, only the request's stream closed.
+		r.cancelled(m)
+	}
 	for _, st := range r.cfg.Stages {
 		fwd, answer := st.ToServer(m)
 		if answer != nil {
@@ -392,11 +422,6 @@ func (r *Relay) fromHost(data []byte) bool {
 		return false
 	}
 	switch m.Method {
-	case "notifications/cancelled":
-		// Before forwarding: once the server reads it, the cancelled
-		// call may still answer on its open stream, and the host must
-		// not see that answer.
-		r.cancelled(m)
 	case "initialize":
 		r.sess.hostInitialize(m)
 	case "notifications/initialized":
@@ -511,6 +536,7 @@ func (r *Relay) toHost(m *Message) {
 			r.sess.answered(p.req, m)
 			if p.method == "initialize" {
 				r.logSession(m)
+				r.era.learnLegacy(m.result)
 			}
 		}
 		method = p.method
@@ -541,12 +567,19 @@ func (r *Relay) complete(m *Message) *call {
 	return p
 }
 
-// signalIdle closes idle if nothing is pending. r.mu must be held.
+// signalIdle closes idle if nothing is pending but listens, which end only
+// when cancelled. r.mu must be held.
 func (r *Relay) signalIdle() {
-	if len(r.pending) == 0 && r.idle != nil {
-		close(r.idle)
-		r.idle = nil
+	if r.idle == nil {
+		return
 	}
+	for _, p := range r.pending {
+		if p.method != "subscriptions/listen" {
+			return
+		}
+	}
+	close(r.idle)
+	r.idle = nil
 }
 
 func (r *Relay) logSession(m *Message) {
@@ -663,6 +696,7 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 	if len(r.pending) > 0 && drain != nil {
 		r.idle = make(chan struct{})
 		idle = r.idle
+		r.signalIdle() // nothing to wait for but listens
 	}
 	r.mu.Unlock()
 	if idle != nil {
@@ -692,7 +726,7 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 		if p.reply != nil {
 			continue // the relay's own request: r.stop ends it
 		}
-		if p.method != "initialize" { // initialize must not be cancelled
+		if p.method != "initialize" && !r.era.modern() { // initialize must not be cancelled; a modern server sees the stream close
 			n := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%s,"reason":"mcp-bridge is shutting down"}}`, p.id)
 			if m, err := ParseMessage(n); err == nil {
 				if err := r.remote.Send(ctx, m); err != nil {

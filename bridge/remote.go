@@ -86,15 +86,33 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 	if err != nil {
 		return nil, describe(err)
 	}
-	if interactive && h.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
+	if interactive && h.oauth != nil && ctx.Value(noSignIn{}) == nil && (resp.StatusCode == http.StatusUnauthorized || insufficientScope(resp)) {
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
-			return nil, fmt.Errorf("authorize: %w", err)
+			return nil, &signInError{err}
 		}
 		if _, resp, err = send(); err != nil {
 			return nil, describe(err)
 		}
 	}
 	return resp, nil
+}
+
+// A signInError is the failure of the authorization that a 401 or 403
+// started.
+type signInError struct{ err error }
+
+func (e *signInError) Error() string { return "authorize: " + e.err.Error() }
+func (e *signInError) Unwrap() error { return e.err }
+
+// noSignIn is the context key of [withoutSignIn].
+type noSignIn struct{}
+
+// withoutSignIn returns a context whose requests do not run the
+// authorization handler on a 401 or 403: the caller wants an answer now,
+// never a browser (a host's server/discover probe, say). The stored token
+// is still sent and refreshed.
+func withoutSignIn(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noSignIn{}, true)
 }
 
 // insufficientScope reports whether resp is a 403 that asks for more

@@ -58,10 +58,19 @@ var (
 		"but the request's result is lost, and it may or may not have taken effect")
 )
 
-// send forwards m to the server. If the server has ended the session, it
-// starts a new one (or waits for the one another request is starting) and
-// sends m once more.
+// send forwards m to the server, through the era stage when m crosses
+// protocol eras.
 func (r *Relay) send(ctx context.Context, m *Message) error {
+	if handled, err := r.era.send(ctx, m); handled {
+		return err
+	}
+	return r.sendPlain(ctx, m)
+}
+
+// sendPlain forwards m to the server as it is. If the server has ended the
+// session, it starts a new one (or waits for the one another request is
+// starting) and sends m once more.
+func (r *Relay) sendPlain(ctx context.Context, m *Message) error {
 	up := r.remote.current()
 	if up == nil {
 		return r.remote.Send(ctx, m) // the first message chooses the transport
@@ -254,9 +263,15 @@ func (r *Relay) ToolsChanged() {
 	r.reply(m)
 }
 
+// A sender sends messages to the server: a transport, or the relay's
+// [switchRemote], which chooses one with the first message.
+type sender interface {
+	Send(ctx context.Context, m *Message) error
+}
+
 // roundTrip sends the relay's own request m over tr and returns the
 // server's response, which the host never sees.
-func (r *Relay) roundTrip(ctx context.Context, tr remote, m *Message) (*Message, error) {
+func (r *Relay) roundTrip(ctx context.Context, tr sender, m *Message) (*Message, error) {
 	reply := make(chan *Message, 1)
 	k := idKey(m.ID)
 	r.mu.Lock()
@@ -287,6 +302,19 @@ func (r *Relay) roundTrip(ctx context.Context, tr remote, m *Message) (*Message,
 	}
 }
 
+// request builds a request of the relay's own, with a new id.
+func (r *Relay) request(method string, params []byte) *Message {
+	raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"method":%s`, r.newID(), mustMarshal(method))
+	if len(params) > 0 {
+		raw = append(append(raw, `,"params":`...), params...)
+	}
+	m, err := ParseMessage(append(raw, '}'))
+	if err != nil {
+		panic("bridge: malformed request: " + err.Error())
+	}
+	return m
+}
+
 // newID returns a request id for the relay's own requests, one that no
 // host is likely to use.
 func (r *Relay) newID() []byte {
@@ -314,7 +342,7 @@ func (r *Relay) keepAlive(every time.Duration) {
 		r.sess.mu.Lock()
 		ready := r.sess.init != nil && r.sess.renewal == nil
 		r.sess.mu.Unlock()
-		if up := r.remote.current(); up != nil && ready {
+		if up := r.remote.current(); up != nil && ready && !r.era.modern() {
 			r.ping(up)
 		}
 	}

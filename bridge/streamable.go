@@ -78,7 +78,7 @@ func (s *streamable) session() (id, version string) {
 	return s.sessionID, s.protocolVersion
 }
 
-func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool) func() (*http.Request, error) {
+func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool, extra http.Header) func() (*http.Request, error) {
 	return func() (*http.Request, error) {
 		var r io.Reader
 		if body != nil {
@@ -105,6 +105,9 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 				req.Header[headerProtocolVersion] = []string{version}
 			}
 		}
+		for k, v := range extra {
+			req.Header[k] = v
+		}
 		return req, nil
 	}
 }
@@ -114,7 +117,7 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 // with GET and Last-Event-ID if the connection drops.
 func (s *streamable) Send(ctx context.Context, m *Message) error {
 	isInit := m.Method == "initialize"
-	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit))
+	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m.header))
 	if err != nil {
 		return err
 	}
@@ -143,7 +146,7 @@ func (s *streamable) Send(ctx context.Context, m *Message) error {
 		// A notification or a response: the server answers 202 with no
 		// body. Some answer 200 with a body; read what it carries.
 		if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusNoContent {
-			if err := s.readMessages(ctx, resp, wanted, nil); err != nil {
+			if err := s.readMessages(ctx, resp, wanted, nil, nil); err != nil {
 				s.log.Debug("reading the body of a notification's response", "err", err)
 			}
 		}
@@ -156,7 +159,7 @@ func (s *streamable) Send(ctx context.Context, m *Message) error {
 	if isInit {
 		initID = m.ID
 	}
-	if err := s.readMessages(ctx, resp, wanted, initID); err != nil {
+	if err := s.readMessages(ctx, resp, wanted, initID, m.ID); err != nil {
 		return answerError(resp, err)
 	}
 	return nil
@@ -198,8 +201,10 @@ func callIDs(m *Message) map[string]bool {
 
 // readMessages reads the messages in a 2xx response to a POST, delivering
 // each, until the responses in wanted have all arrived. initID is the id of
-// an initialize request, whose result sets the protocol version.
-func (s *streamable) readMessages(ctx context.Context, resp *http.Response, wanted map[string]bool, initID []byte) error {
+// an initialize request, whose result sets the protocol version; via is the
+// id of the request posted, if it was one, which the server's own requests
+// on its stream relate to.
+func (s *streamable) readMessages(ctx context.Context, resp *http.Response, wanted map[string]bool, initID, via []byte) error {
 	switch t := mediaType(resp.Header.Get("Content-Type")); t {
 	case "application/json":
 		body, err := s.readBody(resp)
@@ -213,13 +218,13 @@ func (s *streamable) readMessages(ctx context.Context, resp *http.Response, want
 		if err != nil {
 			return fmt.Errorf("the server's JSON response is not a JSON-RPC message: %w: %s", err, excerpt(body, 100))
 		}
-		s.receive(m, wanted, initID)
+		s.receive(m, wanted, initID, via)
 		if len(wanted) > 0 {
 			return fmt.Errorf("the server's response did not answer the request: %s", excerpt(body, 100))
 		}
 		return nil
 	case "text/event-stream":
-		return s.readStream(ctx, resp.Body, wanted, initID)
+		return s.readStream(ctx, resp.Body, wanted, initID, via)
 	default:
 		if len(wanted) == 0 {
 			return nil
@@ -230,9 +235,13 @@ func (s *streamable) readMessages(ctx context.Context, resp *http.Response, want
 }
 
 // receive delivers m and crosses off the responses in wanted that it holds.
-func (s *streamable) receive(m *Message, wanted map[string]bool, initID []byte) {
+// A request of the server's own is marked as related to via.
+func (s *streamable) receive(m *Message, wanted map[string]bool, initID, via []byte) {
 	for _, r := range append([]*Message{m}, m.Batch...) {
 		if !r.IsResponse() {
+			if r.IsRequest() {
+				r.via = via
+			}
 			continue
 		}
 		k := idKey(r.ID)
@@ -259,14 +268,14 @@ const maxResumes = 5
 // When the connection ends first, it resumes the stream with a GET carrying
 // Last-Event-ID (basic/transports, "Resumability and Redelivery"), after the
 // delay the server asked for in its retry field.
-func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted map[string]bool, initID []byte) error {
+func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted map[string]bool, initID, via []byte) error {
 	er := newEventReader(body, s.maxSize)
 	defer er.release()
 	failures := 0
 	for {
 		progressID := er.lastID
 		err := readEvents(er, func(m *Message) bool {
-			s.receive(m, wanted, initID)
+			s.receive(m, wanted, initID, via)
 			return len(wanted) > 0
 		})
 		if len(wanted) == 0 {
@@ -335,7 +344,7 @@ func (s *streamable) resume(ctx context.Context, lastID string, delay time.Durat
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	newReq := s.request(ctx, http.MethodGet, nil, false)
+	newReq := s.request(ctx, http.MethodGet, nil, false, nil)
 	resp, err := s.do(ctx, true, true, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil {
@@ -462,7 +471,7 @@ func (s *streamable) pause(d time.Duration) bool {
 var errNoStream = errors.New("no standalone stream")
 
 func (s *streamable) openStream(lastID string) (*http.Response, error) {
-	newReq := s.request(s.ctx, http.MethodGet, nil, false)
+	newReq := s.request(s.ctx, http.MethodGet, nil, false, nil)
 	resp, err := s.do(s.ctx, true, false, func() (*http.Request, error) {
 		req, err := newReq()
 		if err == nil && lastID != "" {
@@ -502,7 +511,7 @@ func (s *streamable) Close(ctx context.Context) error {
 	if sid == "" {
 		return nil
 	}
-	resp, err := s.do(ctx, false, false, s.request(ctx, http.MethodDelete, nil, false))
+	resp, err := s.do(ctx, false, false, s.request(ctx, http.MethodDelete, nil, false, nil))
 	if err != nil {
 		return fmt.Errorf("end the session: %w", err)
 	}

@@ -100,6 +100,9 @@ func serveBenchServer(kind string) {
 	case "minimal":
 		ts := httptest.NewServer(http.HandlerFunc(minimalServer))
 		url, stop = ts.URL+"/mcp", ts.Close
+	case "modern":
+		ts := httptest.NewServer(http.HandlerFunc(modernBenchServer))
+		url, stop = ts.URL+"/mcp", ts.Close
 	case "protected":
 		pd, err := oauthtest.StartProtectedDemo(context.Background(), &oauthtest.DemoOptions{
 			AuthServer: &oauthtest.ASOptions{AutoApprove: true, AccessTokenTTL: time.Hour}})
@@ -179,6 +182,7 @@ func classify(line []byte) (id string, isResponse bool) {
 type directClient struct {
 	url, session string
 	client       *http.Client
+	header       http.Header // sent with every POST, if not nil
 }
 
 func newDirect(b *testing.B, url string) *directClient {
@@ -219,6 +223,9 @@ func (d *directClient) post(body string) (*http.Response, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range d.header {
+		req.Header[k] = v
+	}
 	if d.session != "" {
 		req.Header.Set("Mcp-Session-Id", d.session)
 		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
@@ -449,27 +456,33 @@ func BenchmarkColdStartSignedIn(b *testing.B) {
 // coldStarts starts the real binary b.N times with args, as a host does,
 // and reports the mean time from exec to the initialize response.
 func coldStarts(b *testing.B, url string, env []string, args ...string) {
-	bin := bridgeBinary(b)
 	var total time.Duration
 	for b.Loop() {
-		start := time.Now()
-		cmd := exec.Command(bin, append([]string{url}, args...)...)
-		cmd.Env = env
-		in, _ := cmd.StdinPipe()
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		io.WriteString(in, benchInit+"\n")
-		line, err := bufio.NewReader(out).ReadBytes('\n')
-		if err != nil || !bytes.Contains(line, []byte(`"protocolVersion":"2025-11-25"`)) {
-			b.Fatalf("initialize: %q, %v", line, err)
-		}
-		total += time.Since(start)
-		in.Close()
-		cmd.Wait()
+		total += coldStart(b, url, env, args...)
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-to-initialize")
+}
+
+// coldStart starts the real binary once and returns the time from exec to
+// the initialize response.
+func coldStart(b *testing.B, url string, env []string, args ...string) time.Duration {
+	start := time.Now()
+	cmd := exec.Command(bridgeBinary(b), append([]string{url}, args...)...)
+	cmd.Env = env
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	io.WriteString(in, benchInit+"\n")
+	line, err := bufio.NewReader(out).ReadBytes('\n')
+	if err != nil || !bytes.Contains(line, []byte(`"protocolVersion":"2025-11-25"`)) {
+		b.Fatalf("initialize: %q, %v", line, err)
+	}
+	d := time.Since(start)
+	in.Close()
+	cmd.Wait()
+	return d
 }
 
 // BenchmarkLatency makes one call at a time and reports the p50 and p99 of

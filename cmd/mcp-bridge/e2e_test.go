@@ -27,14 +27,26 @@ import (
 
 // requestLog records the requests a demo server receives.
 type requestLog struct {
-	mu   sync.Mutex
-	reqs []*http.Request
+	mu        sync.Mutex
+	reqs      []*http.Request
+	discovers int // era probes, which reqs leaves out
 }
 
 func (l *requestLog) observe(r *http.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if isDiscover(r) {
+		l.discovers++
+		return
+	}
 	l.reqs = append(l.reqs, r)
+}
+
+// isDiscover reports whether r is the bridge's server/discover, with which
+// it finds out a server's protocol era (once per server and authorization
+// context: the verdict is remembered).
+func isDiscover(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.Header.Get("Mcp-Method") == "server/discover"
 }
 
 func (l *requestLog) all() []*http.Request {

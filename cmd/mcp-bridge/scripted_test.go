@@ -28,7 +28,8 @@ type recorded struct {
 }
 
 // scripted is an HTTP server whose handler a test writes; it records every
-// request.
+// request but the bridge's era probes (see isDiscover), which the handler
+// answers all the same.
 type scripted struct {
 	*httptest.Server
 	mu   sync.Mutex
@@ -39,9 +40,11 @@ func newScripted(t *testing.T, handle func(w http.ResponseWriter, r *http.Reques
 	s := &scripted{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, recorded{r.Method, r.Header.Clone(), body})
-		s.mu.Unlock()
+		if !isDiscover(r) {
+			s.mu.Lock()
+			s.reqs = append(s.reqs, recorded{r.Method, r.Header.Clone(), body})
+			s.mu.Unlock()
+		}
 		handle(w, r, body)
 	}))
 	t.Cleanup(s.Close)
@@ -77,8 +80,10 @@ func envelope(body []byte) (id json.RawMessage, method string) {
 
 const initResult = `{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"scripted","version":"0"}}`
 
-// answerInit answers initialize with a session id and notifications with
-// 202, and reports whether it handled the request.
+// answerInit answers initialize with a session id, notifications with 202
+// and the bridge's era probe (server/discover, no session) as the
+// TypeScript SDK's 2025 servers do, and reports whether it handled the
+// request.
 func answerInit(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	id, method := envelope(body)
 	switch {
@@ -92,6 +97,10 @@ func answerInit(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":%s}`, id, initResult)
 	case id == nil:
 		w.WriteHeader(http.StatusAccepted)
+	case method == "server/discover":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}`, id)
 	default:
 		return false
 	}

@@ -73,6 +73,12 @@ type Options struct {
 	// request whose Body is empty. It is called from many goroutines at once,
 	// so it must be safe for concurrent use.
 	Observe func(*http.Request)
+
+	// ProtocolVersions, if not empty, are the only protocol revisions the
+	// server accepts (the SDK's ServerOptions.SupportedProtocolVersions):
+	// {"2026-07-28"} makes a modern-only server, {"2025-11-25"} one that
+	// predates the modern era.
+	ProtocolVersions []string
 }
 
 // NewServer returns the demo [mcp.Server], named [Name] at [Version]. A nil
@@ -155,7 +161,8 @@ func newServer(opts *Options, d *demo) *mcp.Server {
 			}
 			return nil
 		},
-		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+		UnsubscribeHandler:        func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+		SupportedProtocolVersions: opts.ProtocolVersions,
 	})
 	d.addTools(s)
 	addResources(s)

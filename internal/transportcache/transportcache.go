@@ -1,7 +1,8 @@
 // Package transportcache remembers, per server URL, which MCP transport the
-// server answered on (Streamable HTTP or the legacy HTTP+SSE), so that the
-// next start of the bridge does not probe again. It implements
-// [bridge.TransportCache] with a small JSON file.
+// server answered on (Streamable HTTP or the legacy HTTP+SSE) and which
+// protocol era it speaks, so that the next start of the bridge does not
+// probe again. It implements [bridge.TransportCache] and [bridge.EraCache]
+// with a small JSON file.
 package transportcache
 
 import (
@@ -19,13 +20,13 @@ import (
 type File struct {
 	path string
 
-	mu sync.Mutex // guards m
-	m  map[string]string
+	mu sync.Mutex                 // guards m
+	m  map[string]json.RawMessage // a transport name (a JSON string) or an era verdict, by key
 }
 
 // Open returns the cache stored at path, which need not exist yet.
 func Open(path string) *File {
-	f := &File{path: path, m: map[string]string{}}
+	f := &File{path: path, m: map[string]json.RawMessage{}}
 	if data, err := os.ReadFile(path); err == nil {
 		_ = json.Unmarshal(data, &f.m) // a damaged cache is an empty one
 	}
@@ -36,14 +37,36 @@ func Open(path string) *File {
 func (f *File) Transport(url string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.m[url]
+	var t string
+	_ = json.Unmarshal(f.m[url], &t)
+	return t
 }
 
 // SetTransport remembers transport for url and saves the file.
 func (f *File) SetTransport(url, transport string) {
+	data, _ := json.Marshal(transport)
+	f.set(url, data)
+}
+
+// Era returns the era verdict stored under key, or nil.
+func (f *File) Era(key string) []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.m[url] = transport
+	return f.m[key]
+}
+
+// SetEra stores an era verdict, a JSON value, under key (nil removes it)
+// and saves the file.
+func (f *File) SetEra(key string, verdict []byte) { f.set(key, verdict) }
+
+func (f *File) set(key string, value json.RawMessage) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if value == nil {
+		delete(f.m, key)
+	} else {
+		f.m[key] = value
+	}
 	_ = f.save()
 }
 
