@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -113,26 +112,13 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	env, err := install.CurrentEnv()
 	if err == nil {
 		var self string
-		if self, err = migrateExecutable(); err == nil {
+		if self, err = executablePath(); err == nil { // as install writes it: not a versioned Cellar path
 			m := &migration{self: self, kind: *kind, dryRun: *dryRun, log: log, stdout: stdout, now: time.Now}
 			return m.run(ctx, env, hosts)
 		}
 	}
 	fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 	return exitError
-}
-
-// migrateExecutable is this binary's absolute path, links resolved: what
-// the rewritten entries run, with no shell and no PATH lookup.
-func migrateExecutable() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find this program's path: %w", err)
-	}
-	if p, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = p
-	}
-	return filepath.Abs(exe)
 }
 
 type migration struct {

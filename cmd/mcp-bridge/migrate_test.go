@@ -97,7 +97,13 @@ func mcpRemoteSignIn(t *testing.T, demo *oauthtest.ProtectedDemo, dir, hash stri
 // runMigrateBinary runs the real binary to its end with env and args.
 func runMigrateBinary(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return runMigrateAt(t, os.Args[0], env, args...)
+}
+
+// runMigrateAt runs the real binary, at exe, to its end with env and args.
+func runMigrateAt(t *testing.T, exe string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
