@@ -15,6 +15,16 @@ package main
 // derives from the server would be frozen. Kept, they also still read as
 // what the user wrote. Only --token-store is added, when migrate was told
 // which store to use, so that the bridge looks where the credentials went.
+//
+// Nothing is lost and no one is stranded: an entry is rewritten only once
+// its credentials are in our store; mcp-remote's files are removed only
+// once they are imported and no entry left running mcp-remote, in any
+// host's config, may read them; where two sign-ins land on one key of our
+// store (one server, two --header values), the freshest usable one is
+// imported, the report says so and the other's files stay.
+//
+// This file is the orchestration; migrate_entry.go holds what one entry
+// takes (its handler, its files), migrate_report.go what is said.
 
 import (
 	"context"
@@ -26,43 +36,11 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
-	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
-	"github.com/mcp-bridge/mcp-bridge/internal/mcpremote"
-	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
-
-// mcpRemoteEntry is one host config entry that launches mcp-remote, and
-// what migrate did with it.
-type mcpRemoteEntry struct {
-	host   *install.Host
-	path   string
-	name   string
-	env    map[string]string
-	remote []string // mcp-remote's arguments, as the entry gives them
-	args   []string // the new command line's arguments
-
-	handler *oauthclient.Handler
-	client  mcpremote.Client // the client the command line names
-	saved   *mcpremote.Saved // nil: mcp-remote kept none for this server
-	keyErr  error            // mcp-remote's key for the server: why there is none
-
-	invalid   error // the command line does not parse: left as it is
-	importErr error // the credentials could not be moved: left as it is
-	moved     bool
-	rewritten error // from rewriting the file; nil and done: rewritten
-	done      bool
-	backup    string
-}
-
-// ok reports whether the entry may be rewritten: its command line means
-// something to us and its credentials, if any, are in our store (or, in a
-// dry run, would be tried).
-func (e *mcpRemoteEntry) ok() bool { return e.invalid == nil && e.importErr == nil }
 
 // runMigrate rewrites host entries that launch mcp-remote to launch
 // mcp-bridge, moving mcp-remote's plaintext credentials into the token
@@ -88,20 +66,10 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.Usage()
 		return exitUsage
 	}
-	switch *kind {
-	case tokenstore.KindAuto, tokenstore.KindKeychain, tokenstore.KindFile:
-	default:
-		fmt.Fprintf(stderr, "mcp-bridge migrate: --token-store %q: want auto, keychain or file\n", *kind)
+	m := &migration{kind: *kind, dryRun: *dryRun, stdout: stdout, now: time.Now}
+	if err := m.setHost(*hostID); err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 		return exitUsage
-	}
-	hosts := install.Hosts()
-	if *hostID != "" {
-		h, err := install.LookupHost(*hostID)
-		if err != nil {
-			fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
-			return exitUsage
-		}
-		hosts = []*install.Host{h}
 	}
 	log, closeLog, err := newLogger(stderr, nil, *logLevel, "")
 	if err != nil {
@@ -109,29 +77,50 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitUsage
 	}
 	defer closeLog()
+	m.log = log
 	env, err := install.CurrentEnv()
 	if err == nil {
-		var self string
-		if self, err = executablePath(); err == nil { // as install writes it: not a versioned Cellar path
-			m := &migration{self: self, kind: *kind, dryRun: *dryRun, log: log, stdout: stdout, now: time.Now}
-			return m.run(ctx, env, hosts)
+		if m.self, err = executablePath(); err == nil { // as install writes it: not a versioned Cellar path
+			return m.run(ctx, env)
 		}
 	}
 	fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 	return exitError
 }
 
+// A migration is one run of migrate.
 type migration struct {
-	self   string
-	kind   string
+	self   string        // this binary, as the entries will run it
+	kind   string        // --token-store
+	host   *install.Host // --host; nil: every host
 	dryRun bool
 	log    *slog.Logger
 	stdout io.Writer
 	now    func() time.Time
+
+	// unread are the config files that could not be read: an entry there
+	// may still run mcp-remote, so no file of mcp-remote's is removed.
+	unread []string
 }
 
-func (m *migration) run(ctx context.Context, env install.Env, hosts []*install.Host) int {
-	entries, failed := m.find(env, hosts)
+// setHost checks --token-store and takes --host.
+func (m *migration) setHost(id string) error {
+	switch m.kind {
+	case tokenstore.KindAuto, tokenstore.KindKeychain, tokenstore.KindFile:
+	default:
+		return fmt.Errorf("--token-store %q: want auto, keychain or file", m.kind)
+	}
+	if id == "" {
+		return nil
+	}
+	h, err := install.LookupHost(id)
+	m.host = h
+	return err
+}
+
+func (m *migration) run(ctx context.Context, env install.Env) int {
+	all, failed := m.find(env)
+	entries := slices.DeleteFunc(slices.Clone(all), func(e *mcpRemoteEntry) bool { return !e.selected })
 	if len(entries) == 0 {
 		fmt.Fprintln(m.stdout, "No host config entry launches mcp-remote: nothing to migrate.")
 		if failed {
@@ -142,14 +131,14 @@ func (m *migration) run(ctx context.Context, env install.Env, hosts []*install.H
 	// The credentials first: an entry is rewritten only once its
 	// credentials are in our store, so that a failure leaves it (and
 	// mcp-remote's files) as they were, and migrate can be run again.
-	for _, e := range entries {
+	for _, e := range all {
 		m.prepare(e)
 	}
 	m.importAll(ctx, entries)
 	m.rewriteAll(entries)
-	removed, removeErr := m.removeAll(entries)
+	cleanups := m.removeAll(all)
 	for _, e := range entries {
-		if !m.report(e, removed, removeErr) {
+		if !m.report(e, cleanups) {
 			failed = true
 		}
 	}
@@ -162,12 +151,15 @@ func (m *migration) run(ctx context.Context, env install.Env, hosts []*install.H
 	return exitOK
 }
 
-// find returns the entries of hosts that launch mcp-remote; false if a
-// config file could not be read.
-func (m *migration) find(env install.Env, hosts []*install.Host) ([]*mcpRemoteEntry, bool) {
+// find returns the entries that launch mcp-remote in every host's config:
+// those of the host --host names (all, without it) are selected, the
+// others are there for what files they use. false: a selected host's
+// config could not be read.
+func (m *migration) find(env install.Env) ([]*mcpRemoteEntry, bool) {
 	var entries []*mcpRemoteEntry
 	failed := false
-	for _, h := range hosts {
+	for _, h := range install.Hosts() {
+		selected := m.host == nil || m.host.ID == h.ID
 		path, err := h.ConfigPath(env)
 		if err != nil {
 			continue
@@ -181,58 +173,49 @@ func (m *migration) find(env install.Env, hosts []*install.Host) ([]*mcpRemoteEn
 			list, err = h.Entries(src)
 		}
 		if err != nil {
-			fmt.Fprintf(m.stdout, "%s: %s: %v\n", h.Name, path, err)
-			failed = true
+			m.unread = append(m.unread, path)
+			if selected {
+				fmt.Fprintf(m.stdout, "%s: %s: %v\n", h.Name, path, err)
+				failed = true
+			}
 			continue
 		}
 		for _, e := range list {
-			remote, ok := mcpremote.Args(e.Command, e.Args)
-			if !ok {
-				continue
+			if me := m.entry(h, path, src, e); me != nil {
+				me.selected = selected
+				entries = append(entries, me)
 			}
-			entryEnv, _ := h.EntryEnv(src, e.Name)
-			me := &mcpRemoteEntry{host: h, path: path, name: e.Name, env: entryEnv, remote: remote, args: slices.Clone(remote)}
-			if m.kind != tokenstore.KindAuto {
-				me.args = append(me.args, "--token-store", m.kind)
-			}
-			entries = append(entries, me)
 		}
 	}
 	return entries, failed
 }
 
-// prepare builds the entry's handler and reads what mcp-remote kept for
-// its server.
-func (m *migration) prepare(e *mcpRemoteEntry) {
-	if e.handler, e.invalid = m.handlerFor(e); e.invalid != nil {
-		return
-	}
-	keys, err := mcpremote.FileKeys(e.remote, os.ReadFile)
-	if e.keyErr = err; err != nil {
-		return // mcp-remote refuses the command line: it kept nothing for it
-	}
-	base, err := mcpremote.BaseDir(e.getenv)
-	if err != nil {
-		e.importErr = err
-		return
-	}
-	e.saved, err = mcpremote.Find(mcpremote.Dirs(base), keys, e.client)
-	if !errors.Is(err, mcpremote.ErrNotFound) {
-		e.importErr = err
-	}
-}
-
-// importAll moves each entry's credentials into the store, once for
-// entries that share the tokens and the store key.
+// importAll moves the entries' credentials into the store. One store key
+// holds one sign-in: where entries with different files share a key, the
+// freshest usable sign-in is imported, and the others' entries use it.
+// Each is imported once per key, however many entries share it.
 func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
-	if m.dryRun {
-		return
-	}
-	type importKey struct{ file, key string }
-	imported := map[importKey]error{}
+	chosen := map[string]*mcpRemoteEntry{} // by store key
+	var todo []*mcpRemoteEntry
 	for _, e := range entries {
 		if !e.ok() || e.saved == nil || e.saved.Unusable(m.now()) {
 			continue // an unusable one is said in the report; the entry is rewritten, the files stay
+		}
+		todo = append(todo, e)
+		k := e.handler.Key()
+		if c := chosen[k]; c == nil || e.saved.Credentials.Obtained.After(c.saved.Credentials.Obtained) {
+			chosen[k] = e
+		}
+	}
+	type importKey struct{ file, key string }
+	imported := map[importKey]error{}
+	for _, e := range todo {
+		if c := chosen[e.handler.Key()]; c.saved.TokensFile != e.saved.TokensFile {
+			e.newer = c
+			continue
+		}
+		if m.dryRun {
+			continue
 		}
 		k := importKey{e.saved.TokensFile, e.handler.Key()}
 		err, done := imported[k]
@@ -242,6 +225,11 @@ func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
 		}
 		e.importErr, e.moved = err, err == nil
 	}
+	for _, e := range todo {
+		if e.newer != nil {
+			e.importErr = e.newer.importErr // without them in the store, the entry stays as it is
+		}
+	}
 }
 
 // rewriteAll rewrites the entries whose credentials are in the store:
@@ -250,26 +238,23 @@ func (m *migration) rewriteAll(entries []*mcpRemoteEntry) {
 	var paths []string
 	byPath := map[string][]*mcpRemoteEntry{}
 	for _, e := range entries {
+		if !e.ok() {
+			continue
+		}
 		if !slices.Contains(paths, e.path) {
 			paths = append(paths, e.path)
 		}
 		byPath[e.path] = append(byPath[e.path], e)
 	}
 	for _, path := range paths {
-		var es []install.Entry
-		var todo []*mcpRemoteEntry
-		for _, e := range byPath[path] {
-			if e.ok() {
-				es = append(es, install.Entry{Name: e.name, Command: m.self, Args: e.args})
-				todo = append(todo, e)
-			}
-		}
-		if len(todo) == 0 {
-			continue
+		todo := byPath[path]
+		es := make([]install.Entry, len(todo))
+		for i, e := range todo {
+			es[i] = install.Entry{Name: e.name, Command: m.self, Args: e.args}
 		}
 		res, err := todo[0].host.RewriteFile(path, es, install.Options{DryRun: m.dryRun, Now: m.now})
 		for _, e := range todo {
-			e.rewritten, e.done = err, err == nil
+			e.rewritten, e.done = err, err == nil && !m.dryRun
 			if res != nil {
 				e.backup = res.Backup
 			}
@@ -280,158 +265,42 @@ func (m *migration) rewriteAll(entries []*mcpRemoteEntry) {
 	}
 }
 
-// removeAll removes mcp-remote's files once every entry that used them
-// runs mcp-bridge with the credentials in our store. It returns what it
-// removed and what failed, by tokens file.
-func (m *migration) removeAll(entries []*mcpRemoteEntry) (map[string][]string, map[string]error) {
-	removed := map[string][]string{}
-	removeErr := map[string]error{}
-	if m.dryRun {
-		return removed, removeErr
-	}
-	for _, e := range entries {
-		if e.saved == nil || !e.moved {
+// A cleanup is what became of mcp-remote's files for one sign-in.
+type cleanup struct {
+	removed []string // their names
+	err     error    // why some could not be removed
+	keptFor string   // why they stay: what may still read them
+}
+
+// removeAll removes mcp-remote's files for each sign-in imported, unless
+// an entry that still runs mcp-remote (in any host's config, migrated or
+// not) may read them. It returns what it did, by tokens file.
+func (m *migration) removeAll(all []*mcpRemoteEntry) map[string]*cleanup {
+	out := map[string]*cleanup{}
+	for _, e := range all {
+		if !e.moved || out[e.saved.TokensFile] != nil {
 			continue
 		}
-		f := e.saved.TokensFile
-		if _, seen := removed[f]; seen || removeErr[f] != nil {
-			continue
+		c := &cleanup{keptFor: m.stillUsed(all, e.saved.TokensFile)}
+		if c.keptFor == "" {
+			c.removed, c.err = e.saved.Remove()
 		}
-		all := true
-		for _, o := range entries {
-			if o.saved != nil && o.saved.TokensFile == f && !(o.moved && o.done) {
-				all = false
-			}
-		}
-		if all {
-			removed[f], removeErr[f] = e.saved.Remove()
-		}
+		out[e.saved.TokensFile] = c
 	}
-	return removed, removeErr
+	return out
 }
 
-// report says what became of one entry; false if something failed.
-func (m *migration) report(e *mcpRemoteEntry, removed map[string][]string, removeErr map[string]error) bool {
-	fmt.Fprintf(m.stdout, "%s: %q in %s\n", e.host.Name, e.name, e.path)
-	ok := m.reportEntry(e)
-	if e.invalid != nil || e.importErr != nil && e.saved == nil {
-		return ok
-	}
-	return m.reportCredentials(e, removed, removeErr) && ok
-}
-
-// reportEntry says what became of the entry's command line.
-func (m *migration) reportEntry(e *mcpRemoteEntry) bool {
-	switch {
-	case e.invalid != nil:
-		fmt.Fprintf(m.stdout, "  entry:        left as it is: its command line: %v\n", e.invalid)
-		return false
-	case e.importErr != nil && e.saved == nil:
-		fmt.Fprintf(m.stdout, "  entry:        left as it is: %v\n", e.importErr)
-		return false
-	case e.importErr != nil:
-		fmt.Fprintln(m.stdout, "  entry:        left as it is, since its credentials could not be moved")
-		return false
-	case e.rewritten != nil:
-		fmt.Fprintf(m.stdout, "  entry:        not rewritten: %v\n", e.rewritten)
-		return false
-	case m.dryRun:
-		fmt.Fprintf(m.stdout, "  entry:        would run %s %s\n", m.self, strings.Join(e.args, " "))
-	default:
-		fmt.Fprintf(m.stdout, "  entry:        rewritten to run %s %s\n", m.self, strings.Join(e.args, " "))
-		if e.backup != "" {
-			fmt.Fprintf(m.stdout, "  backup:       %s\n", e.backup)
+// stillUsed says what may still read the tokens file f once the entries
+// are rewritten: an entry that runs mcp-remote, or a config file that
+// could not be read; "" if nothing.
+func (m *migration) stillUsed(all []*mcpRemoteEntry, f string) string {
+	for _, o := range all {
+		if !o.done && slices.Contains(o.uses, f) {
+			return fmt.Sprintf("%s's %q still runs mcp-remote with them", o.host.Name, o.name)
 		}
 	}
-	return true
-}
-
-// reportCredentials says what became of mcp-remote's files for the
-// entry's server.
-func (m *migration) reportCredentials(e *mcpRemoteEntry, removed map[string][]string, removeErr map[string]error) bool {
-	s := e.saved
-	switch {
-	case s == nil && e.keyErr != nil:
-		fmt.Fprintf(m.stdout, "  credentials:  none: mcp-remote cannot have kept any, since it refuses this command line (%v); the first start signs in\n", e.keyErr)
-	case s == nil:
-		base, _ := mcpremote.BaseDir(e.getenv)
-		fmt.Fprintf(m.stdout, "  credentials:  mcp-remote kept none for this server (looked in %s); the first start signs in\n", strings.Join(mcpremote.Dirs(base), ", "))
-	case s.Unusable(m.now()):
-		fmt.Fprintf(m.stdout, "  credentials:  not moved: the access token in %s has expired and there is no refresh token; the first start signs in. The file is left as it is.\n", s.TokensFile)
-	case m.dryRun:
-		fmt.Fprintf(m.stdout, "  credentials:  would move %s (client %s, refresh token: %s) into the token store and remove %d file(s)\n",
-			s.TokensFile, s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""), len(s.Files()))
-	case e.importErr != nil:
-		fmt.Fprintf(m.stdout, "  credentials:  not moved: %v; mcp-remote's files stay in %s\n", e.importErr, s.Dir)
-	case !e.done:
-		fmt.Fprintf(m.stdout, "  credentials:  copied into the token store (%s); mcp-remote's files stay in %s, since the entry still runs mcp-remote\n", e.handler.Key(), s.Dir)
-	default:
-		fmt.Fprintf(m.stdout, "  credentials:  moved into the token store (client %s, refresh token: %s)\n", s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""))
-		if err := removeErr[s.TokensFile]; err != nil {
-			fmt.Fprintf(m.stdout, "  plaintext:    removing it failed: %v; remove %s_* in %s by hand\n", err, s.Key, s.Dir)
-			return false
-		}
-		fmt.Fprintf(m.stdout, "  plaintext:    removed %s\n", strings.Join(removed[s.TokensFile], ", "))
+	if len(m.unread) > 0 {
+		return fmt.Sprintf("%s could not be read: an entry there may still run mcp-remote with them", m.unread[0])
 	}
-	return true
-}
-
-// getenv is what the entry's command sees: its env, then ours.
-func (e *mcpRemoteEntry) getenv(k string) (string, bool) {
-	if v, ok := e.env[k]; ok {
-		return v, true
-	}
-	return os.LookupEnv(k)
-}
-
-// handlerFor builds the OAuth handler the rewritten entry's bridge will
-// build, so that the credentials go under the key it looks up.
-func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) {
-	var msgs strings.Builder
-	ours, remote, err := fromMCPRemote(e.args, e.getenv, io.Discard)
-	if err != nil {
-		return nil, err
-	}
-	o, _ := parseBridgeArgs("mcp-bridge", ours, nil, &msgs)
-	if o == nil {
-		return nil, errors.New(strings.TrimSpace(msgs.String()))
-	}
-	o.auth.mcpRemote = remote
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
-	if err != nil {
-		return nil, err
-	}
-	store, err := o.auth.store(m.log)
-	if err != nil {
-		return nil, err
-	}
-	refs := lookups{env: e.getenv, secret: func(n string) (string, error) { return store.secret(context.Background(), n) }}
-	header, err := parseHeaders(o.headers, o.headerFile, refs)
-	if err != nil {
-		return nil, err
-	}
-	headers, err := httpclient.NewHeaders(client.Transport, o.url, header)
-	if err != nil {
-		return nil, err
-	}
-	client.Transport = headers
-	h, err := o.auth.handler(o.url, client, store, refs, m.log, io.Discard, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	secret, _ := o.auth.secret(refs)
-	if secret == "" && remote != nil {
-		secret = remote.ClientSecret
-	}
-	e.client = mcpremote.Client{ID: o.auth.clientID, Secret: secret, MetadataURL: o.auth.clientMetadataURL}
-	return h, nil
-}
-
-// importInto moves e's credentials into the store, through the handler the
-// bridge will use: Import reads them back and compares before it returns.
-func (e *mcpRemoteEntry) importInto(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	c := e.saved.Credentials
-	return e.handler.Import(ctx, &c)
+	return ""
 }

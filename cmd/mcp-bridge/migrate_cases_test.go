@@ -1,14 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
 // readEntries returns the entries of the host's config file at path.
@@ -90,5 +93,127 @@ func TestMigrateWritesStablePath(t *testing.T) {
 	}
 	if strings.Contains(out, "Cellar") {
 		t.Errorf("the report names the Cellar path:\n%s", out)
+	}
+}
+
+// storeHolds reports whether the file token store under home holds s.
+func storeHolds(t *testing.T, home, s string) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(home, "config", "mcp-bridge", "credentials", "*"))
+	for _, f := range files {
+		if data, _ := os.ReadFile(f); strings.Contains(string(data), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMigrateKeepsFilesOthersUse: mcp-remote's files for a server are
+// removed only when no mcp-remote entry left in any host's config can
+// read them. Before, migrate looked only at the entries it rewrote: with
+// --host cursor it removed the files Claude Desktop's entry for the same
+// server still signed in with, and beside an entry it left alone for a
+// flag of mcp-remote's it does not take (--keep-alive) it removed that
+// entry's files too. Each of those entries had to sign in again.
+func TestMigrateKeepsFilesOthersUse(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	entry := func(name string, args ...string) string {
+		a, _ := json.Marshal(append([]string{"-y", "mcp-remote", demo.URL}, args...))
+		return `"` + name + `": {"command": "npx", "args": ` + string(a) + `}`
+	}
+	tests := []struct {
+		name    string
+		configs map[string]string // host ID: its config
+		args    []string
+		user    string // what the report names as still using the files
+	}{
+		{"another host", map[string]string{
+			"cursor":         `{"mcpServers": {` + entry("remote") + `}}`,
+			"claude-desktop": `{"mcpServers": {` + entry("desktop") + `}}`,
+		}, []string{"--host", "cursor"}, `Claude Desktop's "desktop"`},
+		{"an entry left alone", map[string]string{
+			"cursor": `{"mcpServers": {` + entry("remote") + `, ` + entry("kept", "--keep-alive") + `}}`,
+		}, nil, `Cursor's "kept"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home, env, ienv := migrateHome(t)
+			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+			key := mcpRemoteKey(t, demo.URL)
+			writeMCPRemoteFiles(t, dir, key, "dyn-1")
+			paths := map[string]string{}
+			for id, text := range tt.configs {
+				paths[id] = writeHostConfig(t, ienv, id, text)
+			}
+			out, errOut, _ := runMigrateBinary(t, env, append([]string{"migrate", "--token-store", "file"}, tt.args...)...)
+			if !strings.Contains(out, "moved into the token store") || readEntries(t, "cursor", paths["cursor"])["remote"].Command == "npx" {
+				t.Errorf("Cursor's entry was not migrated\nstdout:\n%s\nstderr:\n%s", out, errOut)
+			}
+			if !storeHolds(t, home, "at-"+key) {
+				t.Error("the token store does not hold the tokens")
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, key+"_*")); len(left) != 2 {
+				t.Errorf("mcp-remote's files: %q, want both kept: an entry still runs mcp-remote with them\n%s", left, out)
+			}
+			if !strings.Contains(out, tt.user) {
+				t.Errorf("the report does not say that %s still uses the files:\n%s", tt.user, out)
+			}
+		})
+	}
+}
+
+// TestMigrateSameServerTwoSignIns: two mcp-remote entries for one server
+// with different --header values have files of their own (the headers
+// enter mcp-remote's key) but one key in mcp-bridge's store (server,
+// resource, client). Before, migrate imported both, the second over the
+// first, said both were moved and removed both sets of files: the first
+// sign-in was lost. Now the freshest usable tokens are moved, the report
+// says so, and the files that were not imported stay.
+func TestMigrateSameServerTwoSignIns(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home, env, ienv := migrateHome(t)
+	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	older := mcpRemoteKey(t, demo.URL, "--header", "X-Tenant: a")
+	newer := mcpRemoteKey(t, demo.URL, "--header", "X-Tenant: b")
+	writeMCPRemoteFiles(t, dir, older, "dyn-a")
+	writeMCPRemoteFiles(t, dir, newer, "dyn-b")
+	then := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, older+"_tokens.json"), then, then)
+	p := writeHostConfig(t, ienv, "cursor", `{"mcpServers": {
+  "b": {"command": "npx", "args": ["-y", "mcp-remote", "`+demo.URL+`", "--header", "X-Tenant: b"]},
+  "a": {"command": "npx", "args": ["-y", "mcp-remote", "`+demo.URL+`", "--header", "X-Tenant: a"]}
+}}`)
+
+	out, errOut, code := runMigrateBinary(t, env, "migrate", "--token-store", "file")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if n := strings.Count(out, "moved into the token store"); n != 1 {
+		t.Errorf("%d entries report their credentials moved, want 1: one store key holds one sign-in\n%s", n, out)
+	}
+	if !strings.Contains(out, `newer sign-in of Cursor's "b"`) {
+		t.Errorf("the report does not say which sign-in was kept:\n%s", out)
+	}
+	if !storeHolds(t, home, "at-"+newer) || storeHolds(t, home, "at-"+older) {
+		t.Error("the token store does not hold the newer sign-in's tokens alone")
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, older+"_*")); len(left) != 2 {
+		t.Errorf("the older sign-in's files: %q, want both kept: they were not imported", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, newer+"_*")); len(left) != 0 {
+		t.Errorf("the imported sign-in's files: %q, want them removed", left)
+	}
+	for name, e := range readEntries(t, "cursor", p) {
+		if e.Command == "npx" {
+			t.Errorf("entry %s still runs mcp-remote", name)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -128,12 +129,14 @@ func envLookup(env []string) func(string) string {
 }
 
 // TestMigrate: mcp-remote entries in Claude Desktop (JSON), Cursor (JSON)
-// and Codex (TOML), two servers signed in to by mcp-remote (one of them
-// used by two hosts), one server it never signed in to. A dry run changes
-// nothing; the migration rewrites the entries (env kept, other entries
-// byte for byte), backs each file up, moves the credentials into the
-// token store and removes mcp-remote's files; and the bridge started from
-// each rewritten entry reaches the protected server with no browser.
+// and Codex (TOML): two sign-ins of mcp-remote's to one server (one
+// without a header, used by two hosts; a newer one with a header), one
+// server it never signed in to. A dry run changes nothing; the migration
+// rewrites the entries (env kept, other entries byte for byte), backs
+// each file up, moves the newer sign-in into the token store (one server,
+// one key: the older one's entries use it), removes its files and keeps
+// the older one's; and the bridge started from each rewritten entry
+// reaches the protected server with no browser.
 func TestMigrate(t *testing.T) {
 	testMigrate(t, tokenstore.KindFile)
 }
@@ -167,6 +170,8 @@ func testMigrate(t *testing.T, kind string) {
 	hashB := mcpRemoteKey(t, demo.URL, "--header", header)
 	accessA, refreshA := mcpRemoteSignIn(t, demo, authDir, hashA)
 	accessB, refreshB := mcpRemoteSignIn(t, demo, authDir, hashB)
+	then := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(authDir, hashA+"_tokens.json"), then, then) // B's sign-in is the newer
 	secrets := []string{accessA, refreshA, accessB, refreshB}
 	unrelated := filepath.Join(authDir, "0123456789abcdef0123456789abcdef_tokens.json")
 	os.WriteFile(unrelated, []byte(`{"access_token":"other"}`), 0o600)
@@ -260,8 +265,11 @@ func testMigrate(t *testing.T, kind string) {
 		t.Fatalf("migrate: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	noSecrets("migrate", out+errOut)
-	if n := strings.Count(out, "moved into the token store"); n != 3 {
-		t.Errorf("%d entries report credentials moved, want 3 (two servers, one in two hosts)", n)
+	if n := strings.Count(out, "moved into the token store"); n != 1 {
+		t.Errorf("%d entries report credentials moved, want 1: the newer sign-in", n)
+	}
+	if n := strings.Count(out, `the newer sign-in of Codex's "tenant"`); n != 2 {
+		t.Errorf("%d entries report the newer sign-in used instead of theirs, want 2", n)
 	}
 	if !strings.Contains(out, "kept none for this server") {
 		t.Errorf("the entry mcp-remote never signed in with is not reported as such")
@@ -312,10 +320,14 @@ func testMigrate(t *testing.T, kind string) {
 		t.Errorf("entries not found after migrate: %v", want)
 	}
 
-	// No plaintext left for the servers moved; another server's stays.
+	// No plaintext left for the sign-in moved; the other one's and
+	// another server's stay.
 	left, _ := filepath.Glob(filepath.Join(authDir, "*"))
-	if !slices.Equal(left, []string{unrelated}) {
-		t.Errorf("left in %s: %q, want only %s", authDir, left, filepath.Base(unrelated))
+	keptA, _ := filepath.Glob(filepath.Join(authDir, hashA+"_*"))
+	wantLeft := append([]string{unrelated}, keptA...)
+	slices.Sort(wantLeft)
+	if len(keptA) != 3 || !slices.Equal(left, wantLeft) {
+		t.Errorf("left in %s: %q, want %s and the older sign-in's 3 files", authDir, left, filepath.Base(unrelated))
 	}
 	if kind == tokenstore.KindFile {
 		filepath.WalkDir(filepath.Join(home, "config", "mcp-bridge", "credentials"), func(p string, d os.DirEntry, err error) error {

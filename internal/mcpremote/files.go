@@ -149,22 +149,33 @@ type (
 // ErrNotFound says mcp-remote kept nothing for the server.
 var ErrNotFound = errors.New("mcp-remote kept no tokens for this server")
 
-// Find reads what mcp-remote kept in dirs for the server the keys name
-// (the first tokens file found, in the order of dirs), or returns
-// ErrNotFound. client is the client the command line names.
-func Find(dirs []string, keys Keys, client Client) (*Saved, error) {
+// TokensFiles are the tokens files an mcp-remote command line with these
+// keys may read in dirs (from [Dirs]), in the order [Find] tries them: a
+// file another command line may still read must stay.
+func (k Keys) TokensFiles(dirs []string) []string {
+	var files []string
 	for _, dir := range dirs {
-		for _, key := range keys.keysIn(dir) {
-			path := filepath.Join(dir, key+"_tokens.json")
-			data, err := os.ReadFile(path)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			return read(dir, key, path, data, client)
+		for _, key := range k.keysIn(dir) {
+			files = append(files, filepath.Join(dir, key+"_tokens.json"))
 		}
+	}
+	return files
+}
+
+// Find reads what mcp-remote kept in dirs for the server the keys name
+// (the first of [Keys.TokensFiles] that exists), or returns ErrNotFound.
+// client is the client the command line names.
+func Find(dirs []string, keys Keys, client Client) (*Saved, error) {
+	for _, path := range keys.TokensFiles(dirs) {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		dir, name := filepath.Split(path)
+		return read(filepath.Clean(dir), strings.TrimSuffix(name, "_tokens.json"), path, data, client)
 	}
 	return nil, ErrNotFound
 }

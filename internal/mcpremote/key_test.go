@@ -2,6 +2,8 @@ package mcpremote
 
 import (
 	"io/fs"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,6 +125,12 @@ func TestLegacyKeys(t *testing.T) {
 	}
 	if got := k.keysIn("/h/.mcp-auth/mcp-remote-0.1.29"); len(got) != 3 {
 		t.Errorf("keys looked for in mcp-remote-0.1.29: %q, want all three", got)
+	}
+	v1, old := filepath.Join("h", "mcp-remote-v1"), filepath.Join("h", "mcp-remote-0.1.29")
+	want := []string{filepath.Join(v1, k.Current+"_tokens.json"), filepath.Join(old, k.Current+"_tokens.json"),
+		filepath.Join(old, k.Legacy[0]+"_tokens.json"), filepath.Join(old, k.Legacy[1]+"_tokens.json")}
+	if got := k.TokensFiles([]string{v1, old}); !slices.Equal(got, want) {
+		t.Errorf("tokens files %q, want %q", got, want)
 	}
 }
 
