@@ -120,6 +120,7 @@ func (m *migration) setHost(id string) error {
 
 func (m *migration) run(ctx context.Context, env install.Env) int {
 	all, failed := m.find(env)
+	m.stdout = redactingWriter{m.stdout, redactor(all)}
 	entries := slices.DeleteFunc(slices.Clone(all), func(e *mcpRemoteEntry) bool { return !e.selected })
 	if len(entries) == 0 {
 		fmt.Fprintln(m.stdout, "No host config entry launches mcp-remote: nothing to migrate.")

@@ -217,3 +217,34 @@ func TestMigrateSameServerTwoSignIns(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateRedactsLiterals: a --header value written into the entry (an
+// API key) and a client secret written into --static-oauth-client-info
+// are secrets; migrate printed them in its report and in the dry run's
+// diff. They are now shown as [redacted], a ${VAR} reference as it is,
+// and the rewritten entry still holds them.
+func TestMigrateRedactsLiterals(t *testing.T) {
+	const apiKey, secret = "sk-live-0123456789abcdef", "inline-secret-9876"
+	_, env, ienv := migrateHome(t)
+	p := writeHostConfig(t, ienv, "cursor", `{"mcpServers": {"r": {"command": "npx", "args": ["-y", "mcp-remote", "https://never.example/mcp",
+  "--header", "X-Api-Key: `+apiKey+`", "--header", "X-Team: ${TEAM}",
+  "--static-oauth-client-info", "{\"client_id\":\"c\",\"client_secret\":\"`+secret+`\"}"], "env": {"TEAM": "blue"}}}}`)
+	for _, args := range [][]string{{"--dry-run"}, nil} {
+		out, errOut, code := runMigrateBinary(t, env, append([]string{"migrate", "--token-store", "file"}, args...)...)
+		if code != 0 {
+			t.Fatalf("migrate %q: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+		}
+		for _, s := range []string{apiKey, secret} {
+			if strings.Contains(out+errOut, s) {
+				t.Errorf("migrate %q shows %s:\n%s%s", args, s, out, errOut)
+			}
+		}
+		if !strings.Contains(out, "X-Api-Key: [redacted]") || !strings.Contains(out, "X-Team: ${TEAM}") {
+			t.Errorf("migrate %q: want the key redacted and the reference shown:\n%s", args, out)
+		}
+	}
+	got := readEntries(t, "cursor", p)["r"]
+	if args := strings.Join(got.Args, " "); !strings.Contains(args, apiKey) || !strings.Contains(args, secret) {
+		t.Errorf("the rewritten entry lost what the report hides: %q", got.Args)
+	}
+}

@@ -3,8 +3,16 @@ package main
 // What migrate says about each entry it migrated, or would.
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/mcpremote"
+	"github.com/mcp-bridge/mcp-bridge/internal/redact"
 )
 
 // report says what became of one entry; false if something failed.
@@ -95,4 +103,44 @@ func (m *migration) reportCleanup(dir, key string, c *cleanup) bool {
 		fmt.Fprintf(m.stdout, "  plaintext:    removed %s\n", strings.Join(c.removed, ", "))
 	}
 	return true
+}
+
+// redactingWriter writes to w what it is given with r's replacements: the
+// report and the dry run's diffs quote command lines, and the secrets
+// written into them must not be shown.
+type redactingWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(rw.w, rw.r.Replace(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// redactor replaces the secrets of the entries' command lines
+// ([mcpremote.Secrets]) with [redact.Mark], as written and as a JSON or
+// TOML string holds them, longest first.
+func redactor(entries []*mcpRemoteEntry) *strings.Replacer {
+	var secrets []string
+	for _, e := range entries {
+		for _, s := range mcpremote.Secrets(e.remote) {
+			if len(s) < 4 {
+				continue // too short to be a secret, too common to take out
+			}
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			secrets = append(secrets, s, strings.Trim(strings.TrimSpace(b.String()), `"`))
+		}
+	}
+	slices.SortFunc(secrets, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range slices.Compact(secrets) {
+		pairs = append(pairs, s, redact.Mark)
+	}
+	return strings.NewReplacer(pairs...)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,6 +188,22 @@ func TestInlineSecret(t *testing.T) {
 	} {
 		if got := InlineSecret(tt.args); got != tt.want {
 			t.Errorf("InlineSecret(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"u", "--header", "X-Api-Key: sk-1234", "--header=Authorization: Bearer abc.def"}, []string{"sk-1234", "Bearer abc.def"}},
+		{[]string{"u", "--header", "Authorization: Bearer ${TOKEN}", "--header", "X-Empty:", "--header", "no colon"}, nil},
+		{[]string{"u", "--static-oauth-client-info", `{"client_id":"c","client_secret":"s3cr3t"}`, "--header"}, []string{"s3cr3t"}},
+		{[]string{"u", "--header-file", "/etc/h.txt"}, nil},
+	} {
+		if got := Secrets(tt.args); !slices.Equal(got, tt.want) {
+			t.Errorf("Secrets(%q) = %q, want %q", tt.args, got, tt.want)
 		}
 	}
 }

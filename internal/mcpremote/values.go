@@ -60,6 +60,30 @@ func InlineSecret(args []string) string {
 	return info.ClientSecret
 }
 
+// Secrets returns the secrets written into a command line (mcp-remote's
+// or ours) itself, which a report must not show: the value of each
+// --header that names no ${VAR} (an API key, a bearer token), and the
+// client secret of --static-oauth-client-info ([InlineSecret]). A value
+// with a reference is the reference's name, not a secret.
+func Secrets(args []string) []string {
+	var out []string
+	for i, a := range args {
+		h, ok := strings.CutPrefix(a, "--header=")
+		if !ok && a == "--header" && i+1 < len(args) {
+			h, ok = args[i+1], true
+		}
+		if _, v, found := strings.Cut(h, ":"); ok && found {
+			if v = strings.TrimSpace(v); v != "" && !envVar.MatchString(v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if s := InlineSecret(args); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
 // envVar is mcp-remote's ${NAME} reference to an environment variable.
 var envVar = regexp.MustCompile(`\$\{([^}]+)\}`)
 
