@@ -52,8 +52,9 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	hostID := fs.String("host", "", "migrate this host's entries only: `name` is one of "+hostIDs())
 	kind := fs.String("token-store", tokenstore.KindAuto, "where the credentials go: `auto` (the OS keychain, or 0600 files where there is none), keychain or file")
 	logLevel := fs.String("log-level", "warn", "`level` of logs on stderr")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for a server and its authorization server, asked where the credentials belong")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcp-bridge migrate [--dry-run] [--host HOST] [--token-store KIND]")
+		fmt.Fprintln(stderr, "usage: mcp-bridge migrate [--dry-run] [--host HOST] [--token-store KIND] [--timeout DURATION]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +67,7 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.Usage()
 		return exitUsage
 	}
-	m := &migration{kind: *kind, dryRun: *dryRun, stdout: stdout, now: time.Now}
+	m := &migration{kind: *kind, dryRun: *dryRun, timeout: *timeout, stdout: stdout, stderr: stderr, now: time.Now}
 	if err := m.setHost(*hostID); err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 		return exitUsage
@@ -90,13 +91,15 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 
 // A migration is one run of migrate.
 type migration struct {
-	self   string        // this binary, as the entries will run it
-	kind   string        // --token-store
-	host   *install.Host // --host; nil: every host
-	dryRun bool
-	log    *slog.Logger
-	stdout io.Writer
-	now    func() time.Time
+	self    string        // this binary, as the entries will run it
+	kind    string        // --token-store
+	host    *install.Host // --host; nil: every host
+	dryRun  bool
+	timeout time.Duration // for each server's discovery, in an import
+	log     *slog.Logger
+	stdout  io.Writer // the report
+	stderr  io.Writer // what migrate waits for
+	now     func() time.Time
 
 	// unread are the config files that could not be read: an entry there
 	// may still run mcp-remote, so no file of mcp-remote's is removed.
@@ -210,6 +213,7 @@ func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
 	}
 	type importKey struct{ file, key string }
 	imported := map[importKey]error{}
+	hung := map[string]error{} // servers that did not answer in time: not asked again
 	for _, e := range todo {
 		if c := chosen[e.handler.Key()]; c.saved.TokensFile != e.saved.TokensFile {
 			e.newer = c
@@ -221,7 +225,12 @@ func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
 		k := importKey{e.saved.TokensFile, e.handler.Key()}
 		err, done := imported[k]
 		if !done {
-			err = e.importInto(ctx)
+			if err = hung[e.server]; err == nil {
+				err = m.importInto(ctx, e)
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				hung[e.server] = err
+			}
 			imported[k] = err
 		}
 		e.importErr, e.moved = err, err == nil

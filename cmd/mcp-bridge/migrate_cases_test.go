@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -246,5 +249,94 @@ func TestMigrateRedactsLiterals(t *testing.T) {
 	got := readEntries(t, "cursor", p)["r"]
 	if args := strings.Join(got.Args, " "); !strings.Contains(args, apiKey) || !strings.Contains(args, secret) {
 		t.Errorf("the rewritten entry lost what the report hides: %q", got.Args)
+	}
+}
+
+// hangingServer listens on 127.0.0.1 and never answers: an authorization
+// server (or MCP server) that hangs. It returns the server's URL.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, unread, until the test ends
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String() + "/mcp"
+}
+
+// protectedBy serves an MCP server on 127.0.0.1 whose protected resource
+// metadata names the authorization server at as, and returns its URL.
+func protectedBy(t *testing.T, as string) string {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/oauth-protected-resource/mcp" {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"resource": srv.URL + "/mcp", "authorization_servers": []string{as}})
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+srv.URL+`/.well-known/oauth-protected-resource/mcp"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/mcp"
+}
+
+// TestMigrateSaysWhatItWaitsFor: importing credentials asks the server
+// and its authorization server for their metadata. Before, an
+// authorization server that hung cost a minute per entry, in silence.
+// Now migrate says what it waits for and for how long (--timeout), says
+// which server did not answer, asks a server that timed out only once,
+// and leaves the entries and mcp-remote's files as they were.
+func TestMigrateSaysWhatItWaitsFor(t *testing.T) {
+	home, env, ienv := migrateHome(t)
+	server := protectedBy(t, strings.TrimSuffix(hangingServer(t), "/mcp"))
+	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	key := mcpRemoteKey(t, server)
+	writeMCPRemoteFiles(t, dir, key, "dyn-1")
+	orig := `{"mcpServers": {"a": {"command": "npx", "args": ["-y", "mcp-remote", "` + server + `"]},
+  "b": {"command": "npx", "args": ["-y", "mcp-remote", "` + server + `", "--static-oauth-client-info", "{\"client_id\":\"static\"}"]}}}`
+	p := writeHostConfig(t, ienv, "cursor", orig)
+
+	start := time.Now()
+	out, errOut, code := runMigrateBinary(t, env, "migrate", "--token-store", "file", "--timeout", "1s")
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Errorf("migrate took %v with --timeout 1s", elapsed)
+	}
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if n := strings.Count(errOut, "waiting for "+server); n != 1 {
+		t.Errorf("stderr says %d times that it waits for %s, want once (the second entry is not asked again):\n%s", n, server, errOut)
+	}
+	if !strings.Contains(errOut, "at most 1s") {
+		t.Errorf("stderr does not say how long it waits:\n%s", errOut)
+	}
+	if n := strings.Count(out, "did not answer within 1s"); n != 2 || !strings.Contains(out, "discover the authorization server") {
+		t.Errorf("%d entries say the authorization server did not answer, want 2:\n%s", n, out)
+	}
+	if got, _ := os.ReadFile(p); string(got) != orig {
+		t.Errorf("the entries changed:\n%s", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, key+"_*")); len(left) != 2 {
+		t.Errorf("mcp-remote's files: %q, want both kept", left)
 	}
 }

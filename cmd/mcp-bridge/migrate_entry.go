@@ -7,11 +7,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
@@ -28,6 +28,7 @@ type mcpRemoteEntry struct {
 	name     string
 	env      map[string]string
 	remote   []string // mcp-remote's arguments, as the entry gives them
+	server   string   // the server's URL
 	args     []string // the new command line's arguments
 	selected bool     // of a host being migrated; else only its files count
 	uses     []string // the tokens files mcp-remote may read for it
@@ -120,6 +121,7 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 		return nil, errors.New(strings.TrimSpace(msgs.String()))
 	}
 	o.auth.mcpRemote = remote
+	e.server = o.url
 	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
 	if err != nil {
 		return nil, err
@@ -152,9 +154,17 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 
 // importInto moves e's credentials into the store, through the handler the
 // bridge will use: Import reads them back and compares before it returns.
-func (e *mcpRemoteEntry) importInto(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+// Import first asks the server and its authorization server for their
+// metadata, which can hang: migrate says so, and waits m.timeout at most.
+func (m *migration) importInto(ctx context.Context, e *mcpRemoteEntry) error {
+	fmt.Fprintf(m.stderr, "mcp-bridge migrate: %s's %q: waiting for %s and its authorization server to say where the credentials belong (at most %s)\n",
+		e.host.Name, e.name, e.server, m.timeout)
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	c := e.saved.Credentials
-	return e.handler.Import(ctx, &c)
+	err := e.handler.Import(ctx, &c)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s or its authorization server did not answer within %s (--timeout): %w", e.server, m.timeout, err)
+	}
+	return err
 }
