@@ -21,6 +21,10 @@ func (h *Host) Rewrite(src []byte, es []Entry) ([]byte, Action, error) {
 		if err := h.CheckName(e.Name); err != nil {
 			return nil, 0, err
 		}
+		f, err := h.formatFor(e.Project)
+		if err != nil {
+			return nil, 0, err
+		}
 		fields := h.fields(e)
 		for step := 0; ; step++ {
 			if step == maxSteps {
@@ -33,14 +37,14 @@ func (h *Host) Rewrite(src []byte, es []Entry) ([]byte, Action, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			i := slices.IndexFunc(cur, func(c Entry) bool { return c.Name == e.Name })
+			i := slices.IndexFunc(cur, func(c Entry) bool { return c.Name == e.Name && c.Project == e.Project })
 			if i < 0 {
-				return nil, 0, fmt.Errorf("no entry named %q", e.Name)
+				return nil, 0, fmt.Errorf("no entry named %q%s", e.Name, inProject(e.Project))
 			}
 			if cur[i].Command == "" {
 				return nil, 0, fmt.Errorf("the entry %q names no command", e.Name)
 			}
-			edits, _, err := h.format.nextAdd(src, e.Name, fields, cur[i].Command, false)
+			edits, _, err := f.nextAdd(src, e.Name, fields, cur[i].Command, false)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -66,13 +70,27 @@ func (h *Host) RewriteFile(path string, es []Entry, o Options) (*Result, error) 
 	})
 }
 
-// EntryEnv returns the environment variables the entry named name sets
-// for its command (its "env" member, or Codex's [mcp_servers.NAME.env]),
-// or nil. Values that are not strings are left out.
-func (h *Host) EntryEnv(src []byte, name string) (map[string]string, error) {
+// inProject says which project an entry is in, if any.
+func inProject(project string) string {
+	if project == "" {
+		return ""
+	}
+	return " in the project " + project
+}
+
+// EntryEnv returns the environment variables the entry (by its Name and
+// Project) sets for its command (its "env" member, or Codex's
+// [mcp_servers.NAME.env]), or nil. Values that are not strings are left
+// out.
+func (h *Host) EntryEnv(src []byte, e Entry) (map[string]string, error) {
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return nil, nil
 	}
+	f, err := h.formatFor(e.Project)
+	if err != nil {
+		return nil, err
+	}
+	name := e.Name
 	env := map[string]string{}
 	add := func(v any) {
 		if m, ok := v.(map[string]any); ok {
@@ -83,7 +101,7 @@ func (h *Host) EntryEnv(src []byte, name string) (map[string]string, error) {
 			}
 		}
 	}
-	switch f := h.format.(type) {
+	switch f := f.(type) {
 	case jsonFormat:
 		d, err := parseJSONDoc(src)
 		if err != nil {

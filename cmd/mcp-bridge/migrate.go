@@ -260,7 +260,7 @@ func (m *migration) rewriteAll(entries []*mcpRemoteEntry) {
 		todo := byPath[path]
 		es := make([]install.Entry, len(todo))
 		for i, e := range todo {
-			es[i] = install.Entry{Name: e.name, Command: m.self, Args: e.args}
+			es[i] = install.Entry{Name: e.name, Command: m.self, Args: e.args, Project: e.project}
 		}
 		res, err := todo[0].host.RewriteFile(path, es, install.Options{DryRun: m.dryRun, Now: m.now})
 		for _, e := range todo {
@@ -306,7 +306,7 @@ func (m *migration) removeAll(all []*mcpRemoteEntry) map[string]*cleanup {
 func (m *migration) stillUsed(all []*mcpRemoteEntry, f string) string {
 	for _, o := range all {
 		if !o.done && slices.Contains(o.uses, f) {
-			return fmt.Sprintf("%s's %q still runs mcp-remote with them", o.host.Name, o.name)
+			return fmt.Sprintf("%v still runs mcp-remote with them", o)
 		}
 	}
 	if len(m.unread) > 0 {

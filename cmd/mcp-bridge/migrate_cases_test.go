@@ -340,3 +340,62 @@ func TestMigrateSaysWhatItWaitsFor(t *testing.T) {
 		t.Errorf("mcp-remote's files: %q, want both kept", left)
 	}
 }
+
+// TestMigrateClaudeCodeLocalScope: `claude mcp add` without --scope keeps
+// an entry in ~/.claude.json under the project's directory. migrate did
+// not see those: with a user-scope entry for the same server in Cursor,
+// it moved the credentials, removed mcp-remote's files, and left the
+// project's entry running mcp-remote without them. Now it rewrites the
+// project's entry in place too, and says which project it is in.
+func TestMigrateClaudeCodeLocalScope(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home, env, ienv := migrateHome(t)
+	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	key := mcpRemoteKey(t, demo.URL)
+	writeMCPRemoteFiles(t, dir, key, "dyn-1")
+	project := filepath.Join(home, "src", "app")
+	quoted, _ := json.Marshal(project)
+	cursor := writeHostConfig(t, ienv, "cursor", `{"mcpServers": {"remote": {"command": "npx", "args": ["-y", "mcp-remote", "`+demo.URL+`"]}}}`)
+	claude := writeHostConfig(t, ienv, "claude-code", `{
+  "numStartups": 3,
+  "projects": {
+    `+string(quoted)+`: {
+      "allowedTools": [],
+      "mcpServers": {
+        "remote": {"type": "stdio", "command": "npx", "args": ["-y", "mcp-remote", "`+demo.URL+`"], "env": {"A": "1"}}
+      }
+    }
+  }
+}
+`)
+	out, errOut, code := runMigrateBinary(t, env, "migrate", "--token-store", "file")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	self, _ := executablePath()
+	h, _ := install.LookupHost("claude-code")
+	data, _ := os.ReadFile(claude)
+	list, err := h.Entries(data)
+	if err != nil || len(list) != 1 || list[0].Project != project || list[0].Command != self {
+		t.Errorf("Claude Code's entries after migrate: %+v, %v; want the project's entry to run %s", list, err, self)
+	}
+	if env, _ := h.EntryEnv(data, list[0]); env["A"] != "1" {
+		t.Errorf("the project's entry lost its env: %v", env)
+	}
+	if !strings.Contains(string(data), `"numStartups": 3,`) || !strings.Contains(string(data), `"allowedTools": [],`) {
+		t.Errorf("the rest of ~/.claude.json changed:\n%s", data)
+	}
+	if readEntries(t, "cursor", cursor)["remote"].Command != self {
+		t.Error("Cursor's entry was not migrated")
+	}
+	if !strings.Contains(out, "(project "+project+")") {
+		t.Errorf("the report does not name the project:\n%s", out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, key+"_*")); len(left) != 0 {
+		t.Errorf("mcp-remote's files: %q, want them removed: no entry runs mcp-remote now", left)
+	}
+}

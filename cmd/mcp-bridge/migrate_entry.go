@@ -26,6 +26,7 @@ type mcpRemoteEntry struct {
 	host     *install.Host
 	path     string
 	name     string
+	project  string // Claude Code's local scope: the project's directory
 	env      map[string]string
 	remote   []string // mcp-remote's arguments, as the entry gives them
 	server   string   // the server's URL
@@ -55,12 +56,21 @@ func (m *migration) entry(h *install.Host, path string, src []byte, e install.En
 	if !ok {
 		return nil
 	}
-	env, _ := h.EntryEnv(src, e.Name)
-	me := &mcpRemoteEntry{host: h, path: path, name: e.Name, env: env, remote: remote, args: slices.Clone(remote)}
+	env, _ := h.EntryEnv(src, e)
+	me := &mcpRemoteEntry{host: h, path: path, name: e.Name, project: e.Project, env: env, remote: remote, args: slices.Clone(remote)}
 	if m.kind != tokenstore.KindAuto {
 		me.args = append(me.args, "--token-store", m.kind)
 	}
 	return me
+}
+
+// String names the entry for the report: Cursor's "remote", Claude
+// Code's "remote" (project /home/u/app).
+func (e *mcpRemoteEntry) String() string {
+	if e.project != "" {
+		return fmt.Sprintf("%s's %q (project %s)", e.host.Name, e.name, e.project)
+	}
+	return fmt.Sprintf("%s's %q", e.host.Name, e.name)
 }
 
 // ok reports whether the entry may be rewritten: its command line means
@@ -157,8 +167,8 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 // Import first asks the server and its authorization server for their
 // metadata, which can hang: migrate says so, and waits m.timeout at most.
 func (m *migration) importInto(ctx context.Context, e *mcpRemoteEntry) error {
-	fmt.Fprintf(m.stderr, "mcp-bridge migrate: %s's %q: waiting for %s and its authorization server to say where the credentials belong (at most %s)\n",
-		e.host.Name, e.name, e.server, m.timeout)
+	fmt.Fprintf(m.stderr, "mcp-bridge migrate: %v: waiting for %s and its authorization server to say where the credentials belong (at most %s)\n",
+		e, e.server, m.timeout)
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	c := e.saved.Credentials

@@ -17,7 +17,11 @@ import (
 
 // report says what became of one entry; false if something failed.
 func (m *migration) report(e *mcpRemoteEntry, cleanups map[string]*cleanup) bool {
-	fmt.Fprintf(m.stdout, "%s: %q in %s\n", e.host.Name, e.name, e.path)
+	if e.project != "" {
+		fmt.Fprintf(m.stdout, "%s: %q (project %s) in %s\n", e.host.Name, e.name, e.project, e.path)
+	} else {
+		fmt.Fprintf(m.stdout, "%s: %q in %s\n", e.host.Name, e.name, e.path)
+	}
 	ok := m.reportEntry(e)
 	if e.invalid != nil || e.importErr != nil && e.saved == nil {
 		return ok
@@ -75,8 +79,8 @@ func (m *migration) reportCredentials(e *mcpRemoteEntry, c *cleanup) bool {
 		if m.dryRun {
 			verb = "would go"
 		}
-		fmt.Fprintf(m.stdout, "  credentials:  not moved: the newer sign-in of %s's %q %s into the token store instead, under the same key (one server, one sign-in); this entry uses it. Its own files stay in %s (%s_*)\n",
-			e.newer.host.Name, e.newer.name, verb, s.Dir, s.Key)
+		fmt.Fprintf(m.stdout, "  credentials:  not moved: the newer sign-in of %v %s into the token store instead, under the same key (one server, one sign-in); this entry uses it. Its own files stay in %s (%s_*)\n",
+			e.newer, verb, s.Dir, s.Key)
 	case m.dryRun:
 		fmt.Fprintf(m.stdout, "  credentials:  would move %s (client %s, refresh token: %s) into the token store and remove %d file(s) unless an entry left running mcp-remote uses them\n",
 			s.TokensFile, s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""), len(s.Files()))

@@ -310,7 +310,7 @@ func testMigrate(t *testing.T, kind string) {
 			if e.Command != self || !slices.Equal(e.Args, args) {
 				t.Errorf("%s %s: %s %q, want %s %q", id, e.Name, e.Command, e.Args, self, args)
 			}
-			if got, _ := h.EntryEnv(data, e.Name); !cmp.Equal(got, wantEnv[id+"/"+e.Name]) {
+			if got, _ := h.EntryEnv(data, e); !cmp.Equal(got, wantEnv[id+"/"+e.Name]) {
 				t.Errorf("%s %s: env %v, want %v", id, e.Name, got, wantEnv[id+"/"+e.Name])
 			}
 			delete(want, id+"/"+e.Name)
