@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -90,53 +91,70 @@ func (h *Host) EntryEnv(src []byte, e Entry) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := e.Name
-	env := map[string]string{}
-	add := func(v any) {
-		if m, ok := v.(map[string]any); ok {
-			for k, v := range m {
-				if s, ok := v.(string); ok {
-					env[k] = s
-				}
-			}
-		}
-	}
+	var raw map[string]any
 	switch f := f.(type) {
 	case jsonFormat:
-		d, err := parseJSONDoc(src)
-		if err != nil {
-			return nil, err
-		}
-		servers, err := f.servers(d)
-		if err != nil || servers == nil {
-			return nil, err
-		}
-		m, err := entryMember(d, servers, name)
-		if err != nil || m == nil || m.value.kind != '{' {
-			return nil, err
-		}
-		if e := m.value.member("env"); e != nil {
-			add(e.value.decode())
-		}
+		raw, err = f.entryEnv(src, e.Name)
 	case tomlFormat:
-		tables, err := parseTOML(src)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range tables {
-			for _, k := range t.keys {
-				full := slices.Concat(t.path, k.path)
-				switch {
-				case slices.Equal(full, []string{f.key, name, "env"}):
-					add(k.value) // env = { ... }
-				case len(full) == 4 && slices.Equal(full[:3], []string{f.key, name, "env"}):
-					add(map[string]any{full[3]: k.value}) // [KEY.NAME.env] A = "1", or env.A = "1"
-				}
-			}
+		raw, err = f.entryEnv(src, e.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			env[k] = s
 		}
 	}
 	if len(env) == 0 {
 		return nil, nil
+	}
+	return env, nil
+}
+
+// entryEnv returns the "env" member of the entry named name, decoded, or
+// nil.
+func (f jsonFormat) entryEnv(src []byte, name string) (map[string]any, error) {
+	d, err := parseJSONDoc(src)
+	if err != nil {
+		return nil, err
+	}
+	servers, err := f.servers(d)
+	if err != nil || servers == nil {
+		return nil, err
+	}
+	m, err := entryMember(d, servers, name)
+	if err != nil || m == nil || m.value.kind != '{' {
+		return nil, err
+	}
+	var env map[string]any
+	if e := m.value.member("env"); e != nil {
+		env, _ = e.value.decode().(map[string]any)
+	}
+	return env, nil
+}
+
+// entryEnv returns the variables the entry named name sets, decoded:
+// env = { ... }, [KEY.NAME.env] A = "1", or env.A = "1".
+func (f tomlFormat) entryEnv(src []byte, name string) (map[string]any, error) {
+	tables, err := parseTOML(src)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]any{}
+	for _, t := range tables {
+		for _, k := range t.keys {
+			full := slices.Concat(t.path, k.path)
+			switch {
+			case slices.Equal(full, []string{f.key, name, "env"}):
+				if m, ok := k.value.(map[string]any); ok {
+					maps.Copy(env, m)
+				}
+			case len(full) == 4 && slices.Equal(full[:3], []string{f.key, name, "env"}):
+				env[full[3]] = k.value
+			}
+		}
 	}
 	return env, nil
 }

@@ -194,23 +194,11 @@ func (m *migration) find(env install.Env) ([]*mcpRemoteEntry, bool) {
 	return entries, failed
 }
 
-// importAll moves the entries' credentials into the store. One store key
-// holds one sign-in: where entries with different files share a key, the
-// freshest usable sign-in is imported, and the others' entries use it.
-// Each is imported once per key, however many entries share it.
+// importAll moves the entries' credentials into the store: for each
+// store key, the sign-in [migration.choose] picks, once however many
+// entries share it. The entries of the sign-ins not picked use it.
 func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
-	chosen := map[string]*mcpRemoteEntry{} // by store key
-	var todo []*mcpRemoteEntry
-	for _, e := range entries {
-		if !e.ok() || e.saved == nil || e.saved.Unusable(m.now()) {
-			continue // an unusable one is said in the report; the entry is rewritten, the files stay
-		}
-		todo = append(todo, e)
-		k := e.handler.Key()
-		if c := chosen[k]; c == nil || e.saved.Credentials.Obtained.After(c.saved.Credentials.Obtained) {
-			chosen[k] = e
-		}
-	}
+	todo, chosen := m.choose(entries)
 	type importKey struct{ file, key string }
 	imported := map[importKey]error{}
 	hung := map[string]error{} // servers that did not answer in time: not asked again
@@ -240,6 +228,26 @@ func (m *migration) importAll(ctx context.Context, entries []*mcpRemoteEntry) {
 			e.importErr = e.newer.importErr // without them in the store, the entry stays as it is
 		}
 	}
+}
+
+// choose returns the entries with a usable sign-in to import and, by
+// store key, the entry whose sign-in goes in. One store key holds one
+// sign-in: where entries with different files share a key (one server,
+// two --header values), the one mcp-remote last wrote is picked.
+func (m *migration) choose(entries []*mcpRemoteEntry) ([]*mcpRemoteEntry, map[string]*mcpRemoteEntry) {
+	chosen := map[string]*mcpRemoteEntry{}
+	var todo []*mcpRemoteEntry
+	for _, e := range entries {
+		if !e.ok() || e.saved == nil || e.saved.Unusable(m.now()) {
+			continue // an unusable one is said in the report; the entry is rewritten, the files stay
+		}
+		todo = append(todo, e)
+		k := e.handler.Key()
+		if c := chosen[k]; c == nil || e.saved.Credentials.Obtained.After(c.saved.Credentials.Obtained) {
+			chosen[k] = e
+		}
+	}
+	return todo, chosen
 }
 
 // rewriteAll rewrites the entries whose credentials are in the store:

@@ -233,22 +233,34 @@ func tokenEndpoint(args []string) (string, error) {
 		return "", errors.New("--token-endpoint can only be used with --client-credentials")
 	}
 	u, err := url.Parse(jsTrim(args[i+1]))
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil {
 		return "", errors.New("--token-endpoint: want an HTTPS URL")
 	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname())
-	loopback := scheme == "http" && (host == "localhost" || host == "127.0.0.1" || host == "::1")
-	if scheme != "https" && !loopback {
-		return "", errors.New("--token-endpoint must use HTTPS, except for an HTTP loopback endpoint")
-	}
-	if u.User != nil || u.Fragment != "" {
-		return "", errors.New("--token-endpoint must not contain credentials or a URL fragment")
+	if err := checkTokenEndpoint(u); err != nil {
+		return "", err
 	}
 	href := whatwgHref(u)
 	if strings.HasSuffix(jsTrim(args[i+1]), "#") {
 		href += "#" // an empty fragment is no fragment to mcp-remote, and stays in the URL
 	}
 	return href, nil
+}
+
+// checkTokenEndpoint is what mcp-remote asks of --token-endpoint: an https
+// URL, or an http one on loopback, without credentials or a fragment.
+func checkTokenEndpoint(u *url.URL) error {
+	if u.Scheme == "" || u.Host == "" {
+		return errors.New("--token-endpoint: want an HTTPS URL")
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname())
+	loopback := scheme == "http" && (host == "localhost" || host == "127.0.0.1" || host == "::1")
+	if scheme != "https" && !loopback {
+		return errors.New("--token-endpoint must use HTTPS, except for an HTTP loopback endpoint")
+	}
+	if u.User != nil || u.Fragment != "" {
+		return errors.New("--token-endpoint must not contain credentials or a URL fragment")
+	}
+	return nil
 }
 
 // reservedParams are the authorization request's own parameters, which

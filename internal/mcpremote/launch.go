@@ -18,33 +18,49 @@ import (
 // and Windows's `cmd /c` in front of any of them. Program names compare
 // without case and without .exe, .cmd or .bat.
 func Args(command string, args []string) ([]string, bool) {
-	switch program(command) {
-	case "cmd":
+	name := program(command)
+	if name == "cmd" {
 		if len(args) >= 2 && strings.EqualFold(args[0], "/c") {
 			return Args(args[1], args[2:])
 		}
-	case "mcp-remote":
-		return args, true
-	case "npx", "pnpx", "bunx":
-		return afterPackage(args, npxFlags)
-	case "npm":
-		if len(args) > 0 && (args[0] == "exec" || args[0] == "x") {
-			return afterPackage(args[1:], npxFlags)
-		}
-	case "pnpm", "yarn":
-		if len(args) > 0 && args[0] == "dlx" {
-			return afterPackage(args[1:], npxFlags)
-		}
-	case "bun":
-		if len(args) > 0 && args[0] == "x" {
-			return afterPackage(args[1:], npxFlags)
-		}
-	case "node":
+		return nil, false
+	}
+	if l := launchers[name]; l != nil {
+		return l(args)
+	}
+	return nil, false
+}
+
+// launchers read, by program, the arguments that run mcp-remote.
+var launchers = map[string]func(args []string) ([]string, bool){
+	"mcp-remote": func(args []string) ([]string, bool) { return args, true },
+	"npx":        npx,
+	"pnpx":       npx,
+	"bunx":       npx,
+	"npm":        subcommand("exec", "x"),
+	"pnpm":       subcommand("dlx"),
+	"yarn":       subcommand("dlx"),
+	"bun":        subcommand("x"),
+	"node": func(args []string) ([]string, bool) {
 		if len(args) > 0 && isScript(args[0]) {
 			return args[1:], true
 		}
+		return nil, false
+	},
+}
+
+// npx reads npx's command line (and pnpx's, bunx's).
+func npx(args []string) ([]string, bool) { return afterPackage(args, npxFlags) }
+
+// subcommand reads a package manager's command line that runs a package
+// through one of names (npm exec, pnpm dlx, ...), as npx's.
+func subcommand(names ...string) func(args []string) ([]string, bool) {
+	return func(args []string) ([]string, bool) {
+		if len(args) > 0 && slices.Contains(names, args[0]) {
+			return npx(args[1:])
+		}
+		return nil, false
 	}
-	return nil, false
 }
 
 // npxFlags are the launcher flags that may stand before the package.

@@ -109,6 +109,13 @@ func TestTranslate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTranslateRefused: command lines that mcp-remote, or the
+// translation, refuses.
+func TestTranslateRefused(t *testing.T) {
+	getenv := func(string) (string, bool) { return "", false }
+	const u = "https://remote.mcp.server/sse"
 	for _, bad := range [][]string{
 		{u, "--static-oauth-client-info", `{"client_secret":"x"}`},
 		{u, "--static-oauth-client-info", `not json`},
