@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
-	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
 // readEntries returns the entries of the host's config file at path.
@@ -119,11 +118,7 @@ func storeHolds(t *testing.T, home, s string) bool {
 // flag of mcp-remote's it does not take (--keep-alive) it removed that
 // entry's files too. Each of those entries had to sign in again.
 func TestMigrateKeepsFilesOthersUse(t *testing.T) {
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
+	demo := migrateDemo(t)
 	entry := func(name string, args ...string) string {
 		a, _ := json.Marshal(append([]string{"-y", "mcp-remote", demo.URL}, args...))
 		return `"` + name + `": {"command": "npx", "args": ` + string(a) + `}`
@@ -145,7 +140,7 @@ func TestMigrateKeepsFilesOthersUse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			home, env, ienv := migrateHome(t)
-			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+			dir := mcpRemoteDir(home)
 			key := mcpRemoteKey(t, demo.URL)
 			writeMCPRemoteFiles(t, dir, key, "dyn-1")
 			paths := map[string]string{}
@@ -177,13 +172,9 @@ func TestMigrateKeepsFilesOthersUse(t *testing.T) {
 // sign-in was lost. Now the freshest usable tokens are moved, the report
 // says so, and the files that were not imported stay.
 func TestMigrateSameServerTwoSignIns(t *testing.T) {
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
+	demo := migrateDemo(t)
 	home, env, ienv := migrateHome(t)
-	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	dir := mcpRemoteDir(home)
 	older := mcpRemoteKey(t, demo.URL, "--header", "X-Tenant: a")
 	newer := mcpRemoteKey(t, demo.URL, "--header", "X-Tenant: b")
 	writeMCPRemoteFiles(t, dir, older, "dyn-a")
@@ -309,7 +300,7 @@ func protectedBy(t *testing.T, as string) string {
 func TestMigrateSaysWhatItWaitsFor(t *testing.T) {
 	home, env, ienv := migrateHome(t)
 	server := protectedBy(t, strings.TrimSuffix(hangingServer(t), "/mcp"))
-	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	dir := mcpRemoteDir(home)
 	key := mcpRemoteKey(t, server)
 	writeMCPRemoteFiles(t, dir, key, "dyn-1")
 	orig := `{"mcpServers": {"a": {"command": "npx", "args": ["-y", "mcp-remote", "` + server + `"]},
@@ -348,13 +339,9 @@ func TestMigrateSaysWhatItWaitsFor(t *testing.T) {
 // project's entry running mcp-remote without them. Now it rewrites the
 // project's entry in place too, and says which project it is in.
 func TestMigrateClaudeCodeLocalScope(t *testing.T) {
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
+	demo := migrateDemo(t)
 	home, env, ienv := migrateHome(t)
-	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	dir := mcpRemoteDir(home)
 	key := mcpRemoteKey(t, demo.URL)
 	writeMCPRemoteFiles(t, dir, key, "dyn-1")
 	project := filepath.Join(home, "src", "app")

@@ -152,19 +152,13 @@ func TestKeychainRealMigrate(t *testing.T) {
 }
 
 func testMigrate(t *testing.T, kind string) {
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
-	home := t.TempDir()
-	env := append(homeEnv(home), "USERPROFILE="+home, "CODEX_HOME="+filepath.Join(home, ".codex"),
-		"CLAUDE_CONFIG_DIR=", "VSCODE_PORTABLE=", "VSCODE_APPDATA=", "MCP_REMOTE_CONFIG_DIR=")
-	ienv := install.Env{GOOS: runtime.GOOS, Home: home, Getenv: envLookup(env)}
+	demo := migrateDemo(t)
+	home, env, ienv := migrateHome(t)
 
-	// mcp-remote's files: server A plain, server B with a header whose
-	// value comes from the entry's env (the hash takes it unexpanded).
-	authDir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	// mcp-remote's files: sign-in A without a header, sign-in B with one
+	// whose value comes from the entry's env (the hash takes it
+	// unexpanded).
+	authDir := mcpRemoteDir(home)
 	header := "X-Tenant: ${TENANT}"
 	hashA := mcpRemoteKey(t, demo.URL)
 	hashB := mcpRemoteKey(t, demo.URL, "--header", header)
@@ -204,16 +198,7 @@ func testMigrate(t *testing.T, kind string) {
 	}
 	paths := map[string]string{}
 	for id, text := range files {
-		h, _ := install.LookupHost(id)
-		p, err := h.ConfigPath(ienv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		paths[id] = p
+		paths[id] = writeHostConfig(t, ienv, id, text)
 	}
 	unchanged := func(when string) {
 		t.Helper()
@@ -445,6 +430,21 @@ func writeHostConfig(t *testing.T, ienv install.Env, hostID, text string) string
 	return p
 }
 
+// migrateDemo starts the protected demo server (and its authorization
+// server) on 127.0.0.1 for the test.
+func migrateDemo(t *testing.T) *oauthtest.ProtectedDemo {
+	t.Helper()
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	return demo
+}
+
+// mcpRemoteDir is where mcp-remote 0.15.1 keeps its files under home.
+func mcpRemoteDir(home string) string { return filepath.Join(home, ".mcp-auth", "mcp-remote-v1") }
+
 // migrateHome is a home directory for migrate, with the environment
 // that points every host's config and mcp-remote's files into it.
 func migrateHome(t *testing.T) (home string, env []string, ienv install.Env) {
@@ -460,11 +460,7 @@ func migrateHome(t *testing.T) (home string, env []string, ienv install.Env) {
 // rewrote the entry, and left the live tokens on disk, unmigrated.
 func TestMigrateFileKeyFlags(t *testing.T) {
 	const docURL = "https://client.example.com/mcp-client.json"
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
+	demo := migrateDemo(t)
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -492,7 +488,7 @@ func TestMigrateFileKeyFlags(t *testing.T) {
 			if keys.Current == plain.Current {
 				t.Fatalf("%s does not enter the key", tc.name)
 			}
-			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+			dir := mcpRemoteDir(home)
 			writeMCPRemoteFiles(t, dir, keys.Current, tc.clientID)
 			quoted, _ := json.Marshal(append([]string{"-y", "mcp-remote"}, args...))
 			writeHostConfig(t, ienv, "cursor", `{"mcpServers": {"r": {"command": "npx", "args": `+string(quoted)+`}}}`)
