@@ -101,8 +101,9 @@ type migration struct {
 	stderr  io.Writer // what migrate waits for
 	now     func() time.Time
 
-	// unread are the config files that could not be read: an entry there
-	// may still run mcp-remote, so no file of mcp-remote's is removed.
+	// unread name the config files that could not be found or read: an
+	// entry there may still run mcp-remote, so no file of mcp-remote's is
+	// removed.
 	unread []string
 }
 
@@ -166,6 +167,7 @@ func (m *migration) find(env install.Env) ([]*mcpRemoteEntry, bool) {
 		selected := m.host == nil || m.host.ID == h.ID
 		path, err := h.ConfigPath(env)
 		if err != nil {
+			m.unread = append(m.unread, fmt.Sprintf("%s's config (%v)", h.Name, err))
 			continue
 		}
 		src, err := os.ReadFile(path)
