@@ -165,16 +165,18 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 // importInto moves e's credentials into the store, through the handler the
 // bridge will use: Import reads them back and compares before it returns.
 // Import first asks the server and its authorization server for their
-// metadata, which can hang: migrate says so, and waits m.timeout at most.
+// metadata, then takes the store's lock (another mcp-bridge may hold
+// it): either can hang, so migrate says what it waits for, and waits
+// m.timeout at most.
 func (m *migration) importInto(ctx context.Context, e *mcpRemoteEntry) error {
-	fmt.Fprintf(m.stderr, "mcp-bridge migrate: %v: waiting for %s and its authorization server to say where the credentials belong (at most %s)\n",
+	fmt.Fprintf(m.stderr, "mcp-bridge migrate: %v: waiting for %s and its authorization server to say where the credentials belong, then for the token store (at most %s)\n",
 		e, e.server, m.timeout)
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	c := e.saved.Credentials
 	err := e.handler.Import(ctx, &c)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s or its authorization server did not answer within %s (--timeout): %w", e.server, m.timeout, err)
+		return fmt.Errorf("%s, its authorization server or the token store did not answer within %s (--timeout): %w", e.server, m.timeout, err)
 	}
 	return err
 }
