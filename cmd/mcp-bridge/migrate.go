@@ -274,7 +274,7 @@ func (m *migration) rewriteAll(entries []*mcpRemoteEntry) {
 		}
 		res, err := todo[0].host.RewriteFile(path, es, install.Options{DryRun: m.dryRun, Now: m.now})
 		for _, e := range todo {
-			e.rewritten, e.done = err, err == nil && !m.dryRun
+			e.rewritten, e.done = err, err == nil
 			if res != nil {
 				e.backup = res.Backup
 			}
@@ -292,17 +292,18 @@ type cleanup struct {
 	keptFor string   // why they stay: what may still read them
 }
 
-// removeAll removes mcp-remote's files for each sign-in imported, unless
-// an entry that still runs mcp-remote (in any host's config, migrated or
-// not) may read them. It returns what it did, by tokens file.
+// removeAll removes mcp-remote's files for each sign-in imported (in a
+// dry run: would be), unless an entry that still runs mcp-remote (in any
+// host's config, migrated or not) may read them. It returns what it did,
+// or would do, by tokens file.
 func (m *migration) removeAll(all []*mcpRemoteEntry) map[string]*cleanup {
 	out := map[string]*cleanup{}
 	for _, e := range all {
-		if !e.moved || out[e.saved.TokensFile] != nil {
+		if !(e.moved || m.dryRun && e.wouldMove(m.now())) || out[e.saved.TokensFile] != nil {
 			continue
 		}
 		c := &cleanup{keptFor: m.stillUsed(all, e.saved.TokensFile)}
-		if c.keptFor == "" {
+		if c.keptFor == "" && !m.dryRun {
 			c.removed, c.err = e.saved.Remove()
 		}
 		out[e.saved.TokensFile] = c

@@ -147,6 +147,10 @@ func TestMigrateKeepsFilesOthersUse(t *testing.T) {
 			for id, text := range tt.configs {
 				paths[id] = writeHostConfig(t, ienv, id, text)
 			}
+			dry, _, _ := runMigrateBinary(t, env, append([]string{"migrate", "--token-store", "file", "--dry-run"}, tt.args...)...)
+			if !strings.Contains(dry, "would be kept") || !strings.Contains(dry, tt.user) {
+				t.Errorf("the dry run does not say that the files would be kept for %s:\n%s", tt.user, dry)
+			}
 			out, errOut, _ := runMigrateBinary(t, env, append([]string{"migrate", "--token-store", "file"}, tt.args...)...)
 			if !strings.Contains(out, "moved into the token store") || readEntries(t, "cursor", paths["cursor"])["remote"].Command == "npx" {
 				t.Errorf("Cursor's entry was not migrated\nstdout:\n%s\nstderr:\n%s", out, errOut)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
@@ -77,6 +78,12 @@ func (e *mcpRemoteEntry) String() string {
 // something to us and its credentials, if any, are in our store (or, in a
 // dry run, would be tried).
 func (e *mcpRemoteEntry) ok() bool { return e.invalid == nil && e.importErr == nil }
+
+// wouldMove reports whether a run that is not a dry run would import the
+// entry's own sign-in.
+func (e *mcpRemoteEntry) wouldMove(now time.Time) bool {
+	return e.selected && e.ok() && e.saved != nil && !e.saved.Unusable(now) && e.newer == nil
+}
 
 // prepare finds the files mcp-remote may read for the entry and, for an
 // entry being migrated, builds its handler and reads what mcp-remote kept

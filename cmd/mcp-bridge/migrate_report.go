@@ -82,26 +82,32 @@ func (m *migration) reportCredentials(e *mcpRemoteEntry, c *cleanup) bool {
 		fmt.Fprintf(m.stdout, "  credentials:  not moved: the newer sign-in of %v %s into the token store instead, under the same key (one server, one sign-in); this entry uses it. Its own files stay in %s (%s_*)\n",
 			e.newer, verb, s.Dir, s.Key)
 	case m.dryRun:
-		fmt.Fprintf(m.stdout, "  credentials:  would move %s (client %s, refresh token: %s) into the token store and remove %d file(s) unless an entry left running mcp-remote uses them\n",
-			s.TokensFile, s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""), len(s.Files()))
+		fmt.Fprintf(m.stdout, "  credentials:  would move %s (client %s, refresh token: %s) into the token store\n",
+			s.TokensFile, s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""))
+		return m.reportCleanup(s, c)
 	case e.importErr != nil:
 		fmt.Fprintf(m.stdout, "  credentials:  not moved: %v; mcp-remote's files stay in %s\n", e.importErr, s.Dir)
 	case !e.done:
 		fmt.Fprintf(m.stdout, "  credentials:  copied into the token store (%s); mcp-remote's files stay in %s, since the entry still runs mcp-remote\n", e.handler.Key(), s.Dir)
 	default:
 		fmt.Fprintf(m.stdout, "  credentials:  moved into the token store (client %s, refresh token: %s)\n", s.Credentials.Client.ID, yesNo(s.Credentials.RefreshToken != ""))
-		return m.reportCleanup(s.Dir, s.Key, c)
+		return m.reportCleanup(s, c)
 	}
 	return true
 }
 
-// reportCleanup says what became of mcp-remote's files in dir, under key.
-func (m *migration) reportCleanup(dir, key string, c *cleanup) bool {
+// reportCleanup says what became of mcp-remote's files for the sign-in
+// s, or in a dry run what would.
+func (m *migration) reportCleanup(s *mcpremote.Saved, c *cleanup) bool {
 	switch {
+	case c.keptFor != "" && m.dryRun:
+		fmt.Fprintf(m.stdout, "  plaintext:    would be kept in %s (%s_*): %s\n", s.Dir, s.Key, c.keptFor)
 	case c.keptFor != "":
-		fmt.Fprintf(m.stdout, "  plaintext:    kept in %s (%s_*): %s\n", dir, key, c.keptFor)
+		fmt.Fprintf(m.stdout, "  plaintext:    kept in %s (%s_*): %s\n", s.Dir, s.Key, c.keptFor)
+	case m.dryRun:
+		fmt.Fprintf(m.stdout, "  plaintext:    would remove %d file(s) in %s (%s_*)\n", len(s.Files()), s.Dir, s.Key)
 	case c.err != nil:
-		fmt.Fprintf(m.stdout, "  plaintext:    removing it failed: %v; remove %s_* in %s by hand\n", c.err, key, dir)
+		fmt.Fprintf(m.stdout, "  plaintext:    removing it failed: %v; remove %s_* in %s by hand\n", c.err, s.Key, s.Dir)
 		return false
 	default:
 		fmt.Fprintf(m.stdout, "  plaintext:    removed %s\n", strings.Join(c.removed, ", "))
