@@ -397,6 +397,10 @@ func TestFaultSessionDroppedWhileIdle(t *testing.T) {
 		t.Fatalf("subscribe: %+v", m)
 	}
 	waitFor(t, subscribed, "the server saw the host's subscription")
+	// Idle means with the standalone stream open: were the session ended
+	// before its first GET, the 404 would say "no stream" (as some servers
+	// mean it), not "session over".
+	h.waitStderr("standalone event stream open", 1)
 
 	start := time.Now()
 	for ss := range srv.MCPServer().Sessions() {
