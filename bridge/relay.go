@@ -177,6 +177,7 @@ type Relay struct {
 	goneOnce sync.Once
 
 	era        *eraStage          // translation between protocol eras; the last stage
+	urls       urlAsks            // sign-in pages the host was asked to show
 	sess       keeper             // what it takes to start a new session for the host
 	life       context.Context    // the relay's own requests; cancelled at shutdown
 	stop       context.CancelFunc // cancels life
@@ -446,7 +447,11 @@ func (r *Relay) fromHost(data []byte) bool {
 	send := func() {
 		defer r.calls.Done()
 		defer cancel()
-		if err := r.send(callCtx, m); err != nil {
+		err := r.send(callCtx, m)
+		if err != nil {
+			err = r.signInAtHost(callCtx, m, err)
+		}
+		if err != nil {
 			r.failed(m, err)
 		}
 	}
