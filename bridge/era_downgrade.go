@@ -279,7 +279,9 @@ func (e *eraStage) learnLegacy(initResult []byte) {
 	}
 	d := synthesizeDiscover(initResult)
 	e.mu.Lock()
-	same := bytes.Equal(d, e.discover)
+	var cur bytes.Buffer
+	json.Compact(&cur, e.discover) // the cache may have indented it
+	same := bytes.Equal(d, cur.Bytes())
 	e.mu.Unlock()
 	if !same {
 		e.settle(eraLegacy, d)

@@ -556,7 +556,8 @@ func (r *Relay) toHost(m *Message) {
 			r.sess.answered(p.req, m)
 			if p.method == "initialize" {
 				r.logSession(m)
-				r.era.learnLegacy(m.result)
+				// After the answer: the cache may write a file.
+				defer r.era.learnLegacy(m.result)
 			}
 		}
 		method = p.method
