@@ -10,9 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,31 +103,12 @@ func serveDemo(ctx context.Context, p *printer, pd *oauthtest.ProtectedDemo, exe
 // page, presses Approve, and follows the redirect to the bridge's loopback
 // listener. Like the bridge, it only goes to loopback addresses.
 func demoApprove(ctx context.Context, authURL string, stderr io.Writer) int {
-	u, err := url.Parse(authURL)
-	if err != nil || !isLoopbackHost(u.Hostname()) {
-		fmt.Fprintf(stderr, "mcp-bridge demo approve: %q is not a loopback URL\n", authURL)
-		return exitUsage
-	}
-	redirect, err := oauthtest.ConsentWith(ctx, http.DefaultClient, authURL, true)
-	if err == nil && !isLoopbackHost(redirect.Hostname()) {
-		err = fmt.Errorf("the redirect goes to %s, not to loopback", redirect.Host)
-	}
-	if err == nil {
-		var resp *http.Response
-		if resp, err = http.Get(redirect.String()); err == nil {
-			resp.Body.Close()
-		}
-	}
-	if err != nil {
+	b := &oauthtest.Browser{LoopbackOnly: true}
+	if err := b.Visit(ctx, authURL); err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge demo approve: %v\n", err)
 		return exitError
 	}
 	return exitOK
-}
-
-func isLoopbackHost(h string) bool {
-	ip := net.ParseIP(h)
-	return h == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // browserCanOpen reports whether a browser can be shown to the user here.
