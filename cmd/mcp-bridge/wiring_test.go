@@ -50,8 +50,8 @@ func (p *forwardProxy) take() []*http.Request {
 // TestEveryCommandSendsHeaderAndProxy runs each command that talks to a
 // server with --header and --proxy: every request goes through the proxy,
 // and every request to the server's origin carries the header. doctor,
-// login and logout used to drop --header, and logout --all --proxy (issue
-// 10): each command built its own client.
+// login and logout used to drop --header, and logout --all --proxy: each
+// command built its own client.
 func TestEveryCommandSendsHeaderAndProxy(t *testing.T) {
 	home := t.TempDir()
 	for _, kv := range homeEnv(home) {
