@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,36 +60,25 @@ type answer struct {
 	auth   string // WWW-Authenticate
 }
 
-// authServer answers every request with a result, except tools/call, which
-// it answers with answers in turn; it records the Authorization header of
-// each tools/call.
+// authServer is a [pingServer] that answers tools/call with answers in
+// turn, then with a result; it records the Authorization header of each
+// tools/call.
 type authServer struct {
 	*httptest.Server
 	mu      sync.Mutex
-	answers []answer
-	bearers []string // guarded by mu
+	answers []answer    // guarded by mu
+	bearers chan string // the Authorization header of each tools/call
 }
 
 func newAuthServer(t *testing.T, answers []answer) *authServer {
-	s := &authServer{answers: answers}
+	s := &authServer{answers: answers, bearers: make(chan string, 10)}
+	next := newPingServer(t).Config.Handler
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Method != http.MethodPost {
-			http.Error(w, "no", http.StatusMethodNotAllowed)
-			return
-		}
-		m, err := ParseMessage(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if m.IsNotification() {
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		if m.Method == "tools/call" {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if m, err := ParseMessage(body); err == nil && m.Method == "tools/call" {
+			s.bearers <- r.Header.Get("Authorization")
 			s.mu.Lock()
-			s.bearers = append(s.bearers, r.Header.Get("Authorization"))
 			a := answer{}
 			if len(s.answers) > 0 {
 				a, s.answers = s.answers[0], s.answers[1:]
@@ -100,18 +90,19 @@ func newAuthServer(t *testing.T, answers []answer) *authServer {
 				return
 			}
 		}
-		w.Header().Set(headerSessionID, "s1")
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18"}}`, m.ID)
+		next.ServeHTTP(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s
 }
 
+// seen returns the Authorization headers of the tools/calls so far.
 func (s *authServer) seen() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.bearers...)
+	var got []string
+	for len(s.bearers) > 0 {
+		got = append(got, <-s.bearers)
+	}
+	return got
 }
 
 // TestAuthorization drives the relay's authorization rules with a fake

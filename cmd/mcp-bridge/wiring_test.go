@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
 // forwardProxy is an HTTP forward proxy on loopback that records the
@@ -53,17 +51,7 @@ func (p *forwardProxy) take() []*http.Request {
 // login and logout used to drop --header, and logout --all --proxy: each
 // command built its own client.
 func TestEveryCommandSendsHeaderAndProxy(t *testing.T) {
-	home := t.TempDir()
-	for _, kv := range homeEnv(home) {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("MCP_BRIDGE_TEST_AS_MAIN", "1") // the browser command is this binary
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
+	home, demo := terminalWorld(t)
 	server, _ := url.Parse(demo.URL)
 	proxy := newForwardProxy(t)
 	const header = "X-Wiring-Test"
