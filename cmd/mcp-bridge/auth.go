@@ -92,13 +92,9 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 			return nil, err
 		}
 	}
-	params := url.Values{}
-	for _, p := range a.authorizeParams {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
-		}
-		params.Add(k, v)
+	params, err := parseParams(a.authorizeParams)
+	if err != nil {
+		return nil, err
 	}
 	var scopes []string
 	if a.scope != "" {
@@ -108,13 +104,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 	if a.idTokenFile != "" {
 		enterprise = &oauthclient.Enterprise{IDTokenFile: a.idTokenFile, IdPIssuer: a.idpIssuer, IdPClientID: a.idpClientID}
 	}
-	var open func(context.Context, string) error
+	var open func(context.Context, string) error // nil: the system browser
 	if a.browserCommand != "" {
-		argv, err := splitCommand(a.browserCommand)
-		if err != nil {
-			return nil, fmt.Errorf("--browser-command: %w", err)
+		if open, err = commandOpener(a.browserCommand, stderr, log); err != nil {
+			return nil, err
 		}
-		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
 	cfg := a.mcpRemote.configure(&oauthclient.Config{ // mcp-remote drop-in (mcpremote.go)
 		ServerURL:         serverURL,
@@ -148,6 +142,29 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		}
 	}
 	return oauthclient.New(cfg)
+}
+
+// parseParams parses --authorize-param values.
+func parseParams(list []string) (url.Values, error) {
+	params := url.Values{}
+	for _, p := range list {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
+		}
+		params.Add(k, v)
+	}
+	return params, nil
+}
+
+// commandOpener returns the function that opens sign-in pages by running
+// the --browser-command command.
+func commandOpener(command string, stderr io.Writer, log *slog.Logger) (func(context.Context, string) error, error) {
+	argv, err := splitCommand(command)
+	if err != nil {
+		return nil, fmt.Errorf("--browser-command: %w", err)
+	}
+	return oauthclient.CommandOpener(argv, stderr, log), nil
 }
 
 func (a *authOptions) secret(refs secretref.Lookups) (string, error) {
