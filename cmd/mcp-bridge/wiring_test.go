@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -107,5 +110,49 @@ func TestEveryCommandSendsHeaderAndProxy(t *testing.T) {
 	check("logout --all", false)
 	if n := demo.AuthServer.Stats().Revocations; n < 2 {
 		t.Errorf("%d revocations, want one per logout", n)
+	}
+}
+
+// TestWiringAuthContext checks what the bridge's configuration takes from
+// the wiring: the authorization context is the store key, which differs
+// between two clients of one server and holds no secret; and wire leaves
+// the options as they were.
+func TestWiringAuthContext(t *testing.T) {
+	for _, kv := range homeEnv(t.TempDir()) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("WIRING_SECRET", "s3cret-value")
+	const server = "https://mcp.example.com/mcp"
+	build := func(args ...string) *built {
+		t.Helper()
+		var stderr bytes.Buffer
+		o, _ := parseBridgeArgs("mcp-bridge", append([]string{server, "--token-store", "memory"}, args...), nil, &stderr)
+		if o == nil {
+			t.Fatalf("parse %v: %s", args, stderr.String())
+		}
+		before := *o
+		b, err := o.build(slog.New(slog.DiscardHandler), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(before, *o) {
+			t.Errorf("building %v changed the options", args)
+		}
+		return b
+	}
+	a := build("--client-id", "a", "--client-secret", "${WIRING_SECRET}")
+	b := build("--client-id", "b")
+	if a.cfg.AuthContext == "" || a.cfg.AuthContext != a.handler.Key() {
+		t.Errorf("AuthContext %q, want the store key %q", a.cfg.AuthContext, a.handler.Key())
+	}
+	if a.cfg.AuthContext == b.cfg.AuthContext {
+		t.Errorf("two clients of one server share the authorization context %q", a.cfg.AuthContext)
+	}
+	if strings.Contains(a.cfg.AuthContext, "s3cret") {
+		t.Errorf("the authorization context holds the client secret")
+	}
+	if a.cfg.HTTPClient != a.client || a.cfg.OAuthHandler != a.handler {
+		t.Error("the relay does not use the wiring's client and handler")
 	}
 }
