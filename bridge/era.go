@@ -40,10 +40,10 @@ import (
 //     subscriptions/listen open for the notifications the host may get,
 //     and turns input_required results into real requests to the host
 //     (era_mrtr.go).
-//   - modern host, legacy server: server/discover is answered -32601 at
-//     once, so that a dual-era host falls back to initialize and the 2025
-//     path serves it; a host that sends modern requests all the same has
-//     them translated (era_downgrade.go).
+//   - modern host, legacy server: the bridge is the host's modern server.
+//     server/discover is answered from the server's InitializeResult, and
+//     each request translated to the initialize-based session it holds in
+//     the host's name (era_downgrade.go).
 
 // modernVersion is the protocol revision of the modern era that the bridge
 // speaks.
@@ -70,9 +70,10 @@ const (
 	eraModern
 )
 
-// An EraCache remembers which protocol era a server speaks, and for a
-// modern server its DiscoverResult, so that the next start answers the
-// host's initialize without a probe. Implementations must be safe for
+// An EraCache remembers which protocol era a server speaks, and its
+// DiscoverResult (a legacy server's made from its InitializeResult), so
+// that the next start answers the host's initialize or server/discover
+// without a probe. Implementations must be safe for
 // concurrent use; failures are not errors.
 type EraCache interface {
 	// Era returns what SetEra stored under key, or nil.
@@ -351,7 +352,7 @@ func (e *eraStage) rememberedEra() (era, bool) {
 	}
 	switch {
 	case v.Era == "legacy":
-		e.server = eraLegacy
+		e.server, e.discover = eraLegacy, v.Discover
 	case v.Era == modernVersion && len(v.Discover) > 0:
 		e.server, e.discover = eraModern, v.Discover
 	default:
@@ -410,9 +411,9 @@ func (e *eraStage) settle(server era, discover json.RawMessage) {
 	e.mu.Lock()
 	e.server, e.discover = server, discover
 	e.mu.Unlock()
-	v := eraVerdict{Era: "legacy"}
+	v := eraVerdict{Era: "legacy", Discover: discover}
 	if server == eraModern {
-		v = eraVerdict{Era: modernVersion, Discover: discover}
+		v.Era = modernVersion
 		e.r.log.Info("the server speaks protocol revision " + modernVersion)
 	} else {
 		e.r.log.Debug("the server speaks an initialize-based protocol revision")
@@ -503,9 +504,10 @@ func classifyDiscover(resp *Message, err error) (verdict era, corrective string,
 }
 
 // hostDiscover answers a host's server/discover. It never starts a
-// sign-in: hosts probe on a process they throw away. A legacy server, or
-// one that cannot be asked without a sign-in, gets the host -32601, on
-// which a dual-era host falls back to initialize.
+// sign-in: hosts probe on a process they throw away. A modern server's
+// answer goes to the host; a legacy server's is made by the bridge
+// (legacyDiscover). A server that cannot be asked without a sign-in gets
+// the host -32601, on which a dual-era host falls back to initialize.
 func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 	env := parseReqFields(m.params)
 	version := env.Meta.ProtocolVersion
@@ -514,8 +516,7 @@ func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 	}
 	server, _ := e.rememberedEra()
 	if server == eraLegacy {
-		e.r.toHost(errorResponse(m.ID, codeMethodNotFound, "Method not found: the server speaks an initialize-based protocol revision"))
-		return nil
+		return e.legacyDiscover(ctx, m)
 	}
 	e.probing.Lock()
 	verdict, discover, err := e.probe(ctx, metaOf(m.params), version, false)
@@ -527,7 +528,7 @@ func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 	case err == nil && verdict == eraModern:
 		e.r.toHost(resultResponse(m.ID, discover))
 	case err == nil:
-		e.r.toHost(errorResponse(m.ID, codeMethodNotFound, "Method not found: the server speaks an initialize-based protocol revision"))
+		return e.legacyDiscover(ctx, m)
 	default:
 		e.mu.Lock()
 		cached := e.discover

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -228,6 +229,7 @@ func (e *eraStage) startLegacySession(ctx context.Context, params []byte) error 
 		return fmt.Errorf("initialize the server's session: %s", excerpt(errorObject(resp.Raw), 200))
 	}
 	e.r.sess.answered(init, resp) // a new session after an expiry replays it
+	e.learnLegacy(resp.result)
 	var res struct {
 		Capabilities json.RawMessage `json:"capabilities"`
 	}
@@ -240,6 +242,77 @@ func (e *eraStage) startLegacySession(ctx context.Context, params []byte) error 
 	}
 	d.started = true
 	return nil
+}
+
+// legacyDiscover answers a modern host's server/discover for a legacy
+// server with the DiscoverResult its InitializeResult translates to. The
+// same request comes from a dual-era host, which would fall back to
+// initialize, and from a 2026-only host, which would give up: answering
+// it, the bridge serves both, as the host's modern server. The session
+// starts without a sign-in (see hostDiscover); when it cannot, the host
+// gets -32601 and a dual-era host falls back.
+func (e *eraStage) legacyDiscover(ctx context.Context, m *Message) error {
+	e.mu.Lock()
+	discover := e.discover
+	e.mu.Unlock()
+	if discover == nil {
+		if err := e.startLegacySession(withoutSignIn(ctx), m.params); err != nil {
+			e.r.log.Info("answering the host's server/discover without the server", "err", err)
+			e.r.toHost(errorResponse(m.ID, codeMethodNotFound, "Method not found: the server speaks an initialize-based protocol revision, and mcp-bridge could not start its session ("+err.Error()+")"))
+			return nil
+		}
+		e.mu.Lock()
+		discover = e.discover
+		e.mu.Unlock()
+	}
+	e.r.toHost(resultResponse(m.ID, discover))
+	return nil
+}
+
+// learnLegacy keeps, for a legacy server, the DiscoverResult that its
+// InitializeResult translates to, here and in the cache, so that the next
+// start answers server/discover with no request.
+func (e *eraStage) learnLegacy(initResult []byte) {
+	if server, _ := e.eras(); server != eraLegacy || initResult == nil {
+		return
+	}
+	d := synthesizeDiscover(initResult)
+	e.mu.Lock()
+	same := bytes.Equal(d, e.discover)
+	e.mu.Unlock()
+	if !same {
+		e.settle(eraLegacy, d)
+	}
+}
+
+// synthesizeDiscover makes a DiscoverResult from a legacy server's
+// InitializeResult (research note §3.2): its capabilities but the legacy
+// tasks, instructions and serverInfo; no caching (ttlMs 0, private).
+func synthesizeDiscover(initResult []byte) json.RawMessage {
+	var r struct {
+		Capabilities map[string]json.RawMessage `json:"capabilities"`
+		ServerInfo   json.RawMessage            `json:"serverInfo"`
+		Instructions json.RawMessage            `json:"instructions"`
+	}
+	json.Unmarshal(initResult, &r)
+	if r.Capabilities == nil {
+		r.Capabilities = map[string]json.RawMessage{}
+	}
+	delete(r.Capabilities, "tasks")
+	d := map[string]any{
+		"supportedVersions": []string{modernVersion},
+		"capabilities":      r.Capabilities,
+		"resultType":        "complete",
+		"ttlMs":             0,
+		"cacheScope":        "private",
+	}
+	if len(r.Instructions) > 0 {
+		d["instructions"] = r.Instructions
+	}
+	if len(r.ServerInfo) > 0 {
+		d["_meta"] = map[string]json.RawMessage{metaServerInfo: r.ServerInfo}
+	}
+	return mustMarshal(d)
 }
 
 // downgradeListen serves a modern host's subscriptions/listen from the

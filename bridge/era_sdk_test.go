@@ -3,8 +3,11 @@ package bridge
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
@@ -58,5 +61,65 @@ func TestSDKModernHostLegacyServer(t *testing.T) {
 	h.send(`{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"` + demoserver.ReadmeURI + `",` + meta + `}}`)
 	if l := h.recv(); !strings.Contains(l, `"id":4`) || !strings.Contains(l, `"resultType":"complete"`) || !strings.Contains(l, "demo server") {
 		t.Errorf("resources/read: %s", l)
+	}
+}
+
+// TestSDKModernHostDiscoversLegacyServer: a 2026 host's server/discover
+// to a Go SDK server of 2025-11-25 gets a DiscoverResult made from the
+// server's InitializeResult, so that a 2026-only host carries on; the next
+// start answers it from the era cache, with no request to the server.
+func TestSDKModernHostDiscoversLegacyServer(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	sdk := demoserver.Handler(&demoserver.Options{ProtocolVersions: []string{"2025-11-25"}})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+
+		sdk.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	cache := &memEraCache{}
+	discover := `{"jsonrpc":"2.0","id":"server-discover-probe-1","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+	var first string
+	for start := range 2 {
+		mu.Lock()
+		before := requests
+		mu.Unlock()
+		t.Run(fmt.Sprint("start ", start), func(t *testing.T) {
+			h := runRelay(t, &Config{URL: ts.URL, EraCache: cache})
+			h.send(discover)
+			l := h.recv()
+			var resp struct {
+				ID     string `json:"id"`
+				Result struct {
+					SupportedVersions []string                   `json:"supportedVersions"`
+					Capabilities      map[string]json.RawMessage `json:"capabilities"`
+					ResultType        string                     `json:"resultType"`
+					Meta              map[string]struct {
+						Name string `json:"name"`
+					} `json:"_meta"`
+				} `json:"result"`
+			}
+			json.Unmarshal([]byte(l), &resp)
+			r := resp.Result
+			if resp.ID != "server-discover-probe-1" || !slices.Equal(r.SupportedVersions, []string{"2026-07-28"}) || r.ResultType != "complete" ||
+				r.Capabilities["tools"] == nil || r.Meta[metaServerInfo].Name != demoserver.Name {
+				t.Fatalf("start %d: server/discover: %s", start, l)
+			}
+			mu.Lock()
+			asked := requests - before
+			mu.Unlock()
+			switch {
+			case start == 0:
+				first = l
+				if asked == 0 {
+					t.Fatalf("the first start answered server/discover without asking the server")
+				}
+			case asked != 0 || l != first:
+				t.Errorf("the second start sent %d requests and answered %s, want none and %s", asked, l, first)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -400,19 +401,23 @@ func TestModernHostModernServer(t *testing.T) {
 }
 
 // TestModernHostLegacyServer: a 2026 host's server/discover through the
-// bridge to a 2025 server gets -32601, on which a dual-era host falls back
-// to initialize, which then goes through untouched.
+// bridge to a 2025 server gets a DiscoverResult of the bridge's making; a
+// dual-era host that falls back to initialize all the same goes through
+// untouched.
 func TestModernHostLegacyServer(t *testing.T) {
 	srv := newPingServer(t)
 	h := runRelay(t, &Config{URL: srv.URL})
 	h.send(`{"jsonrpc":"2.0","id":"p","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`)
 	var resp struct {
-		ID    string `json:"id"`
-		Error struct{ Code int }
+		ID     string `json:"id"`
+		Result struct {
+			SupportedVersions []string `json:"supportedVersions"`
+		}
 	}
-	json.Unmarshal([]byte(h.recv()), &resp)
-	if resp.ID != "p" || resp.Error.Code != codeMethodNotFound {
-		t.Errorf("server/discover answer = %+v", resp)
+	l := h.recv()
+	json.Unmarshal([]byte(l), &resp)
+	if resp.ID != "p" || !slices.Equal(resp.Result.SupportedVersions, []string{modernVersion}) {
+		t.Errorf("server/discover answer = %s", l)
 	}
 	h.initialize()
 	h.send(`{"jsonrpc":"2.0","id":2,"method":"x/echo"}`)

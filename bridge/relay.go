@@ -530,6 +530,7 @@ func (r *Relay) toHost(m *Message) {
 			r.sess.answered(p.req, m)
 			if p.method == "initialize" {
 				r.logSession(m)
+				r.era.learnLegacy(m.result)
 			}
 		}
 		method = p.method

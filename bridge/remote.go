@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,23 +164,21 @@ func drainClose(body io.ReadCloser) {
 	body.Close()
 }
 
-// readBody reads a response body of at most h.maxSize bytes.
+// readBody reads a response body of at most h.maxSize bytes, into a slice
+// of its exact length.
 func (h *httpLeg) readBody(resp *http.Response) ([]byte, error) {
-	n := resp.ContentLength
-	if n > int64(h.maxSize) {
+	if n := resp.ContentLength; n > int64(h.maxSize) {
 		return nil, fmt.Errorf("response body of %d bytes exceeds the %d byte limit", n, h.maxSize)
 	}
-	var buf bytes.Buffer
-	if n > 0 {
-		buf.Grow(int(n) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(h.maxSize)+1)); err != nil {
+	var c chunkList
+	if err := c.readFrom(resp.Body, h.maxSize); err != nil {
+		c.reset()
+		if err == errOverLimit {
+			return nil, fmt.Errorf("response body exceeds the %d byte limit", h.maxSize)
+		}
 		return nil, fmt.Errorf("read response body: %w", err)
 	}
-	if buf.Len() > h.maxSize {
-		return nil, fmt.Errorf("response body exceeds the %d byte limit", h.maxSize)
-	}
-	return buf.Bytes(), nil
+	return c.bytes(0), nil
 }
 
 // A StatusError reports an HTTP response from the server that the relay

@@ -319,3 +319,59 @@ func TestOnlyResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamResumeConflict: the standalone stream breaks, and the server,
+// which has not yet noticed, answers the resuming GET 409 Conflict (the Go
+// SDK does). The bridge tries again rather than giving the stream up, and
+// the host gets the event sent after the break.
+func TestStreamResumeConflict(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		gets []string // the Last-Event-ID of each GET
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set(headerSessionID, "s1")
+		switch r.Method {
+		case http.MethodGet:
+			mu.Lock()
+			gets = append(gets, r.Header.Get(headerLastEventID))
+			n := len(gets)
+			mu.Unlock()
+			switch n {
+			case 1:
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, "id: e1\nretry: 10\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"x/one\"}\n\n")
+			case 2:
+				http.Error(w, "stream ID conflicts with ongoing stream", http.StatusConflict)
+			default:
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, "id: e2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"x/two\"}\n\n")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}
+		case http.MethodDelete:
+		default:
+			m, _ := ParseMessage(body)
+			if m.IsNotification() {
+				w.WriteHeader(http.StatusAccepted)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{}}}`, m.ID)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	h := runRelay(t, &Config{URL: srv.URL})
+	h.initialize()
+	for _, want := range []string{"x/one", "x/two"} {
+		if l := h.recv(); !strings.Contains(l, want) {
+			t.Fatalf("got %s, want %s", l, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gets) < 3 || gets[1] != "e1" || gets[2] != "e1" {
+		t.Errorf("GETs with Last-Event-ID %q, want one without, then e1 until the server lets it resume", gets)
+	}
+}

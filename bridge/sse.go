@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -33,9 +32,10 @@ type eventReader struct {
 	retry  time.Duration
 
 	idBuf  string
-	line   []byte // reused buffer for the current line
-	skipLF bool   // the last line ended in CR: skip an LF that follows
-	first  bool   // no line read yet: strip a leading byte order mark
+	line   []byte    // reused buffer for the current line
+	long   chunkList // the current line, once longer than longLine
+	skipLF bool      // the last line ended in CR: skip an LF that follows
+	first  bool      // no line read yet: strip a leading byte order mark
 }
 
 // errEventTooLarge is returned when an event exceeds the size limit.
@@ -54,6 +54,7 @@ func newEventReader(r io.Reader, max int) *eventReader {
 // release returns the reader's buffer for reuse; er must not be used after.
 // It may be called more than once.
 func (er *eventReader) release() {
+	er.long.reset()
 	if er.r != nil {
 		er.r.Reset(nil)
 		readers.Put(er.r)
@@ -65,6 +66,7 @@ func (er *eventReader) release() {
 // event id and the retry delay.
 func (er *eventReader) reset(r io.Reader) {
 	er.r.Reset(r)
+	er.long.reset()
 	er.line, er.skipLF, er.first = er.line[:0], false, true
 	// An id read for an event that was cut off never took effect.
 	er.idBuf = er.lastID
@@ -141,11 +143,14 @@ func (er *eventReader) next() (event, error) {
 // It waits for input only when none is buffered, so that a line ended by a
 // lone CR is returned without waiting for the byte after it.
 func (er *eventReader) readLine(budget int) ([]byte, error) {
+	if cap(er.line) > longLine {
+		er.line = nil // a long line's own slice, not a buffer to keep
+	}
 	er.line = er.line[:0]
 	for {
 		buf, err := er.r.Peek(max(er.r.Buffered(), 1))
 		if len(buf) == 0 {
-			return er.line, err
+			return er.endLine(), err
 		}
 		if er.first {
 			er.first = false
@@ -172,28 +177,41 @@ func (er *eventReader) readLine(budget int) ([]byte, error) {
 		if j := bytes.IndexByte(buf[:i], '\r'); j >= 0 {
 			i = j
 		}
-		if len(er.line)+i > budget {
+		if len(er.line)+er.long.Len()+i > budget {
+			er.long.reset()
 			return nil, fmt.Errorf("%w: more than %d bytes", errEventTooLarge, er.max)
 		}
-		er.line = appendDoubling(er.line, buf[:i])
+		switch {
+		case er.long.Len() > 0:
+			er.long.Write(buf[:i])
+		case len(er.line)+i > longLine:
+			er.long.Write(er.line)
+			er.long.Write(buf[:i])
+			er.line = er.line[:0]
+		default:
+			er.line = append(er.line, buf[:i]...)
+		}
 		if i == len(buf) {
 			er.r.Discard(i)
 			continue
 		}
 		er.skipLF = buf[i] == '\r'
 		er.r.Discard(i + 1)
-		return er.line, nil
+		return er.endLine(), nil
 	}
 }
 
-// appendDoubling is append that at least doubles the capacity when it
-// grows. Plain append grows large slices by a quarter, which copies a line
-// of a 10 MB result about 50 MB over; this bounds the copying to 2× its size.
-func appendDoubling(dst, src []byte) []byte {
-	if cap(dst)-len(dst) < len(src) {
-		dst = slices.Grow(dst, max(len(src), len(dst)))
+// longLine is the length past which readLine collects a line in pieces
+// (chunkList) and returns it in a slice of its exact length, rather than
+// grow its buffer for it.
+const longLine = 64 << 10
+
+// endLine returns the line read.
+func (er *eventReader) endLine() []byte {
+	if er.long.Len() > 0 {
+		er.line = er.long.bytes(0)
 	}
-	return append(dst, src...)
+	return er.line
 }
 
 func isDigits(b []byte) bool {

@@ -50,10 +50,11 @@ func (lr *lineReader) readLine() ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%w: more than %d bytes", errLineTooLong, lr.max)
 	}
-	var line []byte
+	var long chunkList
 	for errors.Is(err, bufio.ErrBufferFull) {
-		line = appendDoubling(line, chunk)
-		if len(line) > lr.max+1 { // one more for the CR of a CRLF
+		long.Write(chunk)
+		if long.Len() > lr.max+1 { // one more for the CR of a CRLF
+			long.reset()
 			// Skip to the end of the line without keeping it.
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = lr.r.ReadSlice('\n')
@@ -65,7 +66,8 @@ func (lr *lineReader) readLine() ([]byte, error) {
 		}
 		chunk, err = lr.r.ReadSlice('\n')
 	}
-	line = appendDoubling(line, chunk)
+	long.Write(chunk)
+	line := long.bytes(0)
 	if err != nil && (!errors.Is(err, io.EOF) || len(line) == 0) {
 		return nil, err
 	}

@@ -399,6 +399,16 @@ func (s *streamable) listenLoop() {
 			return
 		}
 		switch {
+		case errors.Is(err, errStreamBusy) && er != nil:
+			// The server has not yet noticed that the broken stream is
+			// gone: resuming it is the way to the events it holds.
+			failures++
+			delay := retryDelay(0, failures)
+			s.log.Debug("the server still holds the broken standalone stream; resuming", "in", delay.Round(time.Millisecond))
+			if !s.pause(delay) {
+				return
+			}
+			continue
 		case errors.Is(err, errNoStream):
 			s.log.Debug("the server offers no standalone event stream", "reason", err)
 			return
@@ -470,6 +480,10 @@ func (s *streamable) pause(d time.Duration) bool {
 // errNoStream means the server does not offer a standalone stream.
 var errNoStream = errors.New("no standalone stream")
 
+// errStreamBusy is a 409 Conflict to a GET: the server holds a standalone
+// stream for the session already. It is also an errNoStream.
+var errStreamBusy = fmt.Errorf("%w: 409 Conflict", errNoStream)
+
 func (s *streamable) openStream(lastID string) (*http.Response, error) {
 	newReq := s.request(s.ctx, http.MethodGet, nil, false, nil)
 	resp, err := s.do(s.ctx, true, false, func() (*http.Request, error) {
@@ -492,6 +506,8 @@ func (s *streamable) openStream(lastID string) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: 405 Method Not Allowed", errNoStream)
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, statusError(resp)
+	case resp.StatusCode == http.StatusConflict:
+		return nil, fmt.Errorf("%w: %w", errStreamBusy, statusError(resp))
 	case resp.StatusCode != http.StatusOK:
 		// Some servers answer 400 or 404 rather than 405.
 		return nil, fmt.Errorf("%w: %w", errNoStream, statusError(resp))

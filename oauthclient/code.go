@@ -119,6 +119,12 @@ func (h *Handler) browserCode(ctx context.Context, p *pendingLogin, ln net.Liste
 	}
 	if err := open(ctx, authURL); err != nil {
 		h.log.Warn("no browser could be opened; waiting for the sign-in URL to be opened by hand", "err", err)
+		if h.cfg.Prompt != nil {
+			fmt.Fprintf(h.cfg.Prompt, "No browser could be opened here (%v).\nOpen this URL in a browser to sign in:\n\n%s\n\n"+
+				"Waiting for the sign-in, at most %v. The browser returns to %s: from another machine\n"+
+				"(over SSH), forward that port or sign in with --login=paste or --login=device.\n",
+				strings.ReplaceAll(err.Error(), "\n", "; "), authURL, h.cfg.LoginTimeout, ru.Host)
+		}
 		p.note(&LoginRequiredError{Server: h.cfg.ServerURL, URL: authURL, Command: h.cfg.LoginCommand, Reason: "no browser could be opened"})
 	}
 	select {

@@ -52,7 +52,9 @@ func bridgeBinary(b *testing.B) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "mcp-bridge")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as released
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -554,7 +556,8 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // BenchmarkBigResult fetches a 10 MB tool result (target: the bridge at
-// 0.9× direct or better) and checks it arrives whole.
+// 0.9× direct or better) and checks it arrives whole. On Linux it also
+// reports the bridge's peak resident memory over the run.
 func BenchmarkBigResult(b *testing.B) {
 	const size = 10_000_000
 	want := demoserver.BigText(size)
@@ -571,6 +574,9 @@ func BenchmarkBigResult(b *testing.B) {
 				if !bytes.Contains(resp, []byte(want)) {
 					b.Fatalf("the 10 MB result is not intact (%d bytes)", len(resp))
 				}
+			}
+			if s, ok := cl.c.(*seqStdio); ok && runtime.GOOS == "linux" {
+				b.ReportMetric(procMiB(b, s.cmd.Process.Pid, "VmHWM"), "MiB-peak-RSS")
 			}
 		})
 	}
@@ -596,6 +602,23 @@ func BenchmarkProgress(b *testing.B) {
 	}
 }
 
+// procMiB returns a field of /proc/pid/status that counts kB, in MiB:
+// VmRSS, the resident memory, or VmHWM, its peak.
+func procMiB(b *testing.B, pid int, field string) float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
 // BenchmarkIdleRSS reports the resident memory of a bridge with an open
 // session, after a few calls (target: 12 MiB or less). Linux only.
 func BenchmarkIdleRSS(b *testing.B) {
@@ -611,16 +634,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for line := range strings.Lines(string(status)) {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				rss = kb / 1024
-			}
-		}
+		rss = procMiB(b, s.cmd.Process.Pid, "VmRSS")
 	}
 	b.ReportMetric(rss, "MiB-RSS")
 }

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+)
+
+// These tests run `mcp-bridge login` as the real binary in the settings
+// where users sign in without a desktop: a dev container or VS Code Remote
+// ($BROWSER set, no DISPLAY), and SSH (no browser at all).
+
+// headlessEnv is the environment of a machine with no graphical session
+// and no $BROWSER, plus extra.
+func headlessEnv(t *testing.T, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "WSL_DISTRO_NAME", "WSL_INTEROP":
+		default:
+			env = append(env, kv)
+		}
+	}
+	env = append(env, homeEnv(t.TempDir())...)
+	return append(append(env, "MCP_BRIDGE_TEST_AS_MAIN=1"), extra...)
+}
+
+// TestLoginWithBrowserVariable: with no DISPLAY, the bridge opens the
+// sign-in with the command $BROWSER names, as VS Code Remote and dev
+// containers set it, and the sign-in completes.
+func TestLoginWithBrowserVariable(t *testing.T) {
+	if strings.ContainsAny(os.Args[0], " \t") {
+		t.Fatalf("the test binary's path %q has a space, which $BROWSER cannot hold with %%s", os.Args[0])
+	}
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "login", demo.URL, "--token-store", "file", "--login-timeout", "20s")
+	cmd.Env = headlessEnv(t, "BROWSER="+os.Args[0]+" demo approve %s")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("login with $BROWSER and no DISPLAY: %v\n%s", err, out)
+	}
+	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 1 {
+		t.Errorf("%d authorization requests, want 1", st.AuthorizationRequests)
+	}
+}
+
+// TestLoginNoBrowserPrintsURL: where no browser can open, login prints the
+// sign-in URL at once; opened by hand (here by the approving browser),
+// it completes the sign-in.
+func TestLoginNoBrowserPrintsURL(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	env := headlessEnv(t)
+	cmd := exec.CommandContext(ctx, os.Args[0], "login", demo.URL, "--token-store", "file", "--login-timeout", "20s")
+	cmd.Env = env
+	stderr, _ := cmd.StderrPipe()
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var url string
+	var seen []string
+	sc := bufio.NewScanner(stderr)
+	for url == "" && sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		seen = append(seen, line)
+		if strings.HasPrefix(line, "http") && strings.Contains(line, "code_challenge=") {
+			url = line
+		}
+	}
+	if url == "" {
+		cmd.Wait()
+		t.Fatalf("login never printed the sign-in URL:\n%s", strings.Join(seen, "\n"))
+	}
+	t.Logf("login printed the sign-in URL %v after it started", time.Since(start).Round(time.Millisecond))
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	approve := exec.CommandContext(ctx, os.Args[0], "demo", "approve", url)
+	approve.Env = env
+	if out, err := approve.CombinedOutput(); err != nil {
+		t.Fatalf("opening the printed URL: %v\n%s", err, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("login after the URL was opened by hand: %v", err)
+	}
+}
