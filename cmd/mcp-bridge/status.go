@@ -38,6 +38,22 @@ func parseStoreFlags(name string, args []string, extra func(*flag.FlagSet), stde
 	return &o, pos, exitOK
 }
 
+// listStored wires o without a server and lists the servers the store
+// holds credentials for. On failure it has reported the problem, as
+// command name's, and returns a nil wiring and the exit code.
+func listStored(name string, o *bridgeOptions, stderr io.Writer) (*wiring, []credstore.Entry, int) {
+	w, err := wire(o, process{})
+	var list []credstore.Entry
+	if err == nil {
+		list, err = w.store.List()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
+		return nil, nil, exitError
+	}
+	return w, list, exitOK
+}
+
 // runStatus prints one row per server with stored credentials: no tokens,
 // only what they are and where they live.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -52,15 +68,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "mcp-bridge status: takes no arguments")
 		return exitUsage
 	}
-	w, err := wire(o, process{})
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge status: %v\n", err)
-		return exitError
-	}
-	list, err := w.store.List()
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge status: %v\n", err)
-		return exitError
+	w, list, code := listStored("status", o, stderr)
+	if w == nil {
+		return code
 	}
 	if asJSON {
 		if list == nil {
@@ -93,21 +103,15 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // runLogoutAll signs out of every server with stored credentials, each
 // with the wiring of the flags given and the server's own URL and key.
 func runLogoutAll(ctx context.Context, o *bridgeOptions, stdout, stderr io.Writer) int {
-	w, err := wire(o, process{})
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge logout: %v\n", err)
-		return exitUsage
-	}
-	list, err := w.store.List()
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge logout: %v\n", err)
-		return exitError
+	w, list, code := listStored("logout", o, stderr)
+	if w == nil {
+		return code
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(stdout, "No stored credentials: nothing to remove")
 		return exitOK
 	}
-	code := exitOK
+	code = exitOK
 	for _, e := range list {
 		one := *o
 		one.url, one.auth.storeKey = e.Server, e.Key
