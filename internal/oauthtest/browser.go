@@ -77,21 +77,21 @@ func ConsentWith(ctx context.Context, client *http.Client, authURL string, appro
 // listener, as a user's browser would. It records what it was asked to
 // open and why a visit failed. The zero value approves with
 // [http.DefaultClient]. Its methods are safe for concurrent use; set the
-// fields before the first Open.
+// fields before the first Open, and change its behaviour with [Browser.Deny],
+// [Browser.Refuse] and [Browser.Forbid] at any time.
 type Browser struct {
 	// Client reaches the authorization server. If nil, http.DefaultClient.
 	Client *http.Client
-	// Deny presses Deny instead of Approve.
-	Deny bool
 	// LoopbackOnly refuses authorization URLs and redirects that do not go
 	// to a loopback address.
 	LoopbackOnly bool
 
 	mu      sync.Mutex
-	opened  []string // guarded by mu
-	errs    []error  // guarded by mu: why visits failed
-	refuse  bool     // guarded by mu
-	forbid  func(url string)
+	opened  []string         // guarded by mu
+	errs    []error          // guarded by mu: why visits failed
+	deny    bool             // guarded by mu
+	refuse  bool             // guarded by mu
+	forbid  func(url string) // guarded by mu
 	pending sync.WaitGroup
 }
 
@@ -135,7 +135,10 @@ func (b *Browser) visit(ctx context.Context, authURL string) error {
 	if err := b.allowed(authURL); err != nil {
 		return err
 	}
-	redirect, err := ConsentWith(ctx, client, authURL, !b.Deny)
+	b.mu.Lock()
+	approve := !b.deny
+	b.mu.Unlock()
+	redirect, err := ConsentWith(ctx, client, authURL, approve)
 	if err != nil {
 		return err
 	}
@@ -168,6 +171,14 @@ func (b *Browser) allowed(raw string) error {
 		return fmt.Errorf("%s is not a loopback address", u.Host)
 	}
 	return nil
+}
+
+// Deny makes the browser press Deny on the consent page from now on (or,
+// with false, Approve again).
+func (b *Browser) Deny(deny bool) {
+	b.mu.Lock()
+	b.deny = deny
+	b.mu.Unlock()
 }
 
 // Refuse makes Open fail from now on (or, with false, work again), as on a

@@ -40,7 +40,8 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 	t.Run("deny", func(t *testing.T) {
-		b := &Browser{Client: a.Client(), Deny: true}
+		b := &Browser{Client: a.Client()}
+		b.Deny(true)
 		if err := b.Visit(t.Context(), authURL); err != nil {
 			t.Fatal(err)
 		}
