@@ -60,12 +60,6 @@ func (m *Message) Params() json.RawMessage { return m.params }
 // Result returns the raw "result" member of a response, or nil.
 func (m *Message) Result() json.RawMessage { return m.result }
 
-// ErrorResponse returns a JSON-RPC error response to the request with the
-// given raw id.
-func ErrorResponse(id []byte, code int, message string) *Message {
-	return errorResponse(id, code, message)
-}
-
 // IsRequest reports whether m is a request: it has a method and an id.
 func (m *Message) IsRequest() bool { return m.Method != "" && m.ID != nil }
 

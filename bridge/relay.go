@@ -72,11 +72,10 @@ type Config struct {
 
 	// HTTPClient sends the requests. If nil, [http.DefaultClient] is used.
 	// The relay uses a copy whose redirect policy never carries the
-	// Authorization header or the static headers to another origin.
+	// Authorization header to another origin. Static headers (an API key)
+	// belong in its transport, which must confine them to the server's
+	// origin as mcp-bridge's does.
 	HTTPClient *http.Client
-
-	// Header holds static headers sent with every request.
-	Header http.Header
 
 	// OAuthHandler, if not nil, authorizes requests (see [auth.OAuthHandler]).
 	OAuthHandler auth.OAuthHandler
@@ -226,10 +225,7 @@ func New(cfg *Config) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	header := c.Header.Clone()
-	if header == nil {
-		header = http.Header{}
-	}
+	header := http.Header{}
 	if c.UserAgent != "" {
 		header.Set("User-Agent", c.UserAgent)
 	}
@@ -254,7 +250,7 @@ func New(cfg *Config) (*Relay, error) {
 	r.remote = &switchRemote{
 		leg: httpLeg{
 			endpoint: u.String(),
-			client:   confineRedirects(tuneClient(c.HTTPClient), c.Header),
+			client:   confineRedirects(tuneClient(c.HTTPClient)),
 			header:   header,
 			oauth:    c.OAuthHandler,
 			maxSize:  c.MaxMessageSize,
@@ -296,9 +292,10 @@ func isLoopback(host string) bool {
 }
 
 // confineRedirects returns a copy of c (or of http.DefaultClient) whose
-// redirects never downgrade https to http and never carry credentials, the
-// session id or the static headers to another origin.
-func confineRedirects(c *http.Client, static http.Header) *http.Client {
+// redirects never downgrade https to http and never carry credentials or
+// the session id to another origin. (Static headers are the client's
+// transport's to confine: see HTTPClient.)
+func confineRedirects(c *http.Client) *http.Client {
 	if c == nil {
 		c = http.DefaultClient
 	}
@@ -314,9 +311,6 @@ func confineRedirects(c *http.Client, static http.Header) *http.Client {
 		}
 		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
 			for _, h := range []string{"Authorization", "Cookie", headerSessionID} {
-				req.Header.Del(h)
-			}
-			for h := range static {
 				req.Header.Del(h)
 			}
 		}

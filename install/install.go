@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/atomicfile"
 )
 
 // An Entry is one MCP server in a host's config: a name, and the command
@@ -248,34 +250,15 @@ func replace(path string, old, data []byte, now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("back up %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	err = atomicfile.ReplaceIf(path, data, mode, func() error {
+		if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, old) {
+			return errChanged
+		}
+		return nil
+	})
 	if err != nil {
 		os.Remove(backup)
 		return "", err
-	}
-	fail := func(err error) (string, error) {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		os.Remove(backup)
-		return "", err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, old) {
-		return fail(errChanged)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
 	}
 	return backup, nil
 }

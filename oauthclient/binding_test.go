@@ -246,7 +246,7 @@ func TestMetadataIssuerExact(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "states issuer") {
 		t.Errorf("err = %v, want the issuer refused", err)
 	}
-	if n := e.browser.count(); n != 0 {
+	if n := e.opens(); n != 0 {
 		t.Errorf("the browser opened %d times, want 0", n)
 	}
 }
@@ -268,7 +268,7 @@ func TestConfiguredClientIssuer(t *testing.T) {
 		Clients:                  []oauthtest.Client{{ID: id, Secret: secret, AuthMethod: oauthtest.AuthClientSecretBasic}},
 		TokenEndpointAuthMethods: []string{oauthtest.AuthClientSecretBasic},
 	}, nil)
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	machine := func(issuer string) func(*oauthclient.Config) {
 		return func(c *oauthclient.Config) {
 			c.ClientID, c.ClientSecret, c.ClientCredentials, c.ClientIssuer = id, secret, true, issuer

@@ -32,7 +32,7 @@ func TestCallbackHostAndPath(t *testing.T) {
 	if err := echo(t.Context(), s, "hi"); err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(e.browser.opened[0])
+	u, _ := url.Parse(e.browser.Opened()[0])
 	if ru := u.Query().Get("redirect_uri"); !strings.HasSuffix(ru, "/oauth/callback") || !strings.HasPrefix(ru, "http://127.0.0.1:") {
 		t.Errorf("redirect_uri %q, want http://127.0.0.1:PORT/oauth/callback", ru)
 	}
@@ -97,7 +97,7 @@ func TestImport(t *testing.T) {
 	kept := &oauthclient.Credentials{Client: oauthclient.Client{ID: theirs.Client.ID, RedirectURI: theirs.Client.RedirectURI},
 		AccessToken: theirs.AccessToken, RefreshToken: theirs.RefreshToken, TokenType: "Bearer", Expiry: theirs.Expiry, Scopes: theirs.Scopes}
 
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	h := e.handler(t, nil)
 	if err := h.Import(t.Context(), kept); err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func TestClientCredentials(t *testing.T) {
 				methods = []string{oauthtest.AuthPrivateKeyJWT}
 			}
 			e := setup(t, &oauthtest.ASOptions{Clients: []oauthtest.Client{tt.client}, TokenEndpointAuthMethods: methods}, nil)
-			e.browser.forbids = true
+			e.forbidBrowser(t)
 			h := e.handler(t, func(c *oauthclient.Config) {
 				c.ClientID, c.ClientCredentials = "m1", true
 				tt.edit(c)
@@ -68,7 +68,7 @@ func TestClientCredentials(t *testing.T) {
 // the command ends signed in.
 func TestDeviceGrant(t *testing.T) {
 	e := setup(t, &oauthtest.ASOptions{DevicePollInterval: 1}, nil)
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	pr, pw := io.Pipe()
 	h := e.handler(t, func(c *oauthclient.Config) { c.Login, c.Prompt = oauthclient.LoginDevice, pw })
 	done := make(chan error, 1)
@@ -117,7 +117,7 @@ func TestDeviceGrantFromHost(t *testing.T) {
 // TestPaste signs in by pasting the URL the browser was redirected to.
 func TestPaste(t *testing.T) {
 	e := setup(t, nil, nil)
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	pr, pw := io.Pipe()
 	ir, iw := io.Pipe()
 	h := e.handler(t, func(c *oauthclient.Config) { c.Login, c.Prompt, c.Input = oauthclient.LoginPaste, pw, ir })
@@ -143,7 +143,7 @@ func TestPaste(t *testing.T) {
 // bridge says which command to run.
 func TestPasteFromHost(t *testing.T) {
 	e := setup(t, nil, nil)
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	h := e.handler(t, func(c *oauthclient.Config) { c.Login, c.LoginCommand = oauthclient.LoginPaste, "mcp-bridge login demo" })
 	_, err := e.connect(t.Context(), h)
 	if err == nil || !strings.Contains(err.Error(), "`mcp-bridge login demo --login=paste`") {
@@ -160,14 +160,14 @@ func TestLegacyServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer demo.Close()
-	e := &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+	e := &env{demo: demo, browser: newBrowser(t, demo.AuthServer), store: &oauthclient.MemoryStore{}, clock: c}
 	s, err := e.connect(t.Context(), e.handler(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if e.browser.count() != 1 {
-		t.Errorf("browser opened %d times, want 1", e.browser.count())
+	if e.opens() != 1 {
+		t.Errorf("browser opened %d times, want 1", e.opens())
 	}
 }
 
@@ -183,7 +183,7 @@ func TestNoResource(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(demo.Close)
-		return &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+		return &env{demo: demo, browser: newBrowser(t, demo.AuthServer), store: &oauthclient.MemoryStore{}, clock: c}
 	}
 	e := legacy()
 	_, err := e.connect(t.Context(), e.handler(t, func(c *oauthclient.Config) { c.LoginTimeout = 2 * time.Second }))

@@ -32,7 +32,7 @@ func TestBasicCredentialsRedacted(t *testing.T) {
 		TokenEndpointAuthMethods:      []string{oauthtest.AuthClientSecretBasic},
 		EchoAuthorizationOnTokenError: true,
 	}, nil)
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	var logs bytes.Buffer
 	h := e.handler(t, func(c *oauthclient.Config) {
 		c.ClientID, c.ClientSecret, c.ClientCredentials = id, secret, true
@@ -55,12 +55,12 @@ func TestBasicCredentialsRedacted(t *testing.T) {
 // no orphaned registration per failed attempt (issue 11).
 func TestFailedSignInKeepsRegistration(t *testing.T) {
 	e := setup(t, &oauthtest.ASOptions{NoCIMD: true}, nil)
-	e.browser.deny = true
+	e.browser.Deny(true)
 	h := e.handler(t, nil)
 	if _, err := e.connect(t.Context(), h); err == nil {
 		t.Fatal("connected though the user denied the sign-in")
 	}
-	e.browser.deny = false
+	e.browser.Deny(false)
 	s, err := e.connect(t.Context(), e.handler(t, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestMetadataRedirectChecked(t *testing.T) {
 	if asked := rt.asked(); slices.Contains(asked, "169.254.169.254") {
 		t.Errorf("the redirect was followed: hosts asked %q", asked)
 	}
-	if n := e.browser.count(); n != 0 {
+	if n := e.opens(); n != 0 {
 		t.Errorf("the browser opened %d times, want 0", n)
 	}
 }

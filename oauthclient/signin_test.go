@@ -24,59 +24,32 @@ import (
 // presses Approve on the consent page and follows the redirect into the
 // Handler's loopback listener.
 
-// browser is the fake user's browser: it records every URL it is asked to
-// open and, unless told otherwise, approves the consent page.
-type browser struct {
-	as      *oauthtest.AuthServer
-	t       *testing.T
-	mu      sync.Mutex
-	opened  []string
-	refuse  bool // fail to open, as on a machine with no browser
-	deny    bool // press Deny
-	forbids bool // fail the test if asked to open anything
+// newBrowser returns the fake browser for the authorization server as;
+// the test fails if a visit fails.
+func newBrowser(t *testing.T, as *oauthtest.AuthServer) *oauthtest.Browser {
+	b := &oauthtest.Browser{Client: as.Client()}
+	t.Cleanup(func() {
+		if err := b.Err(); err != nil {
+			t.Errorf("browser: %v", err)
+		}
+	})
+	return b
 }
 
-func (b *browser) open(ctx context.Context, url string) error {
-	b.mu.Lock()
-	b.opened = append(b.opened, url)
-	b.mu.Unlock()
-	if b.forbids {
-		b.t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
-		return errors.New("no browser in this test")
-	}
-	if b.refuse {
-		return errors.New("no graphical session")
-	}
-	go b.visit(url, !b.deny)
-	return nil
+// forbidBrowser fails the test if anything asks the browser to open.
+func (e *env) forbidBrowser(t *testing.T) {
+	e.browser.Forbid(func(url string) {
+		t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
+	})
 }
 
-// visit consents (or not) and follows the redirect to the loopback
-// listener, as a browser would.
-func (b *browser) visit(url string, approve bool) {
-	redirect, err := b.as.Consent(context.Background(), url, approve)
-	if err != nil {
-		b.t.Errorf("consent: %v", err)
-		return
-	}
-	resp, err := http.Get(redirect.String())
-	if err != nil {
-		b.t.Errorf("follow the redirect: %v", err)
-		return
-	}
-	resp.Body.Close()
-}
-
-func (b *browser) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.opened)
-}
+// opens is how many times the browser was asked to open.
+func (e *env) opens() int { return len(e.browser.Opened()) }
 
 // env is a protected demo server and what it takes to sign in to it.
 type env struct {
 	demo    *oauthtest.ProtectedDemo
-	browser *browser
+	browser *oauthtest.Browser
 	store   *oauthclient.MemoryStore
 	clock   *oauthtest.Clock
 }
@@ -93,7 +66,7 @@ func setup(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.ResourceOptions
 		t.Fatal(err)
 	}
 	t.Cleanup(demo.Close)
-	return &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+	return &env{demo: demo, browser: newBrowser(t, demo.AuthServer), store: &oauthclient.MemoryStore{}, clock: c}
 }
 
 // handler returns a Handler for the demo server; edit adjusts its config.
@@ -103,7 +76,7 @@ func (e *env) handler(t *testing.T, edit func(*oauthclient.Config)) *oauthclient
 		ServerURL:    e.demo.URL,
 		HTTPClient:   e.demo.AuthServer.Client(),
 		Store:        e.store,
-		OpenURL:      e.browser.open,
+		OpenURL:      e.browser.Open,
 		LoginTimeout: 20 * time.Second,
 		Now:          e.clock.Now,
 	}
@@ -156,8 +129,8 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := e.demo.AuthServer.Stats()
-	if e.browser.count() != 1 || st.AuthorizationRequests != 1 || st.Registrations != 1 {
-		t.Fatalf("after sign-in: browser opened %d times, stats %+v; want 1, 1, 1", e.browser.count(), st)
+	if e.opens() != 1 || st.AuthorizationRequests != 1 || st.Registrations != 1 {
+		t.Fatalf("after sign-in: browser opened %d times, stats %+v; want 1, 1, 1", e.opens(), st)
 	}
 	first, _ := e.store.Load(ctx, h.Key())
 	if first == nil || first.RefreshToken == "" || first.Client.Kind != oauthclient.KindDynamic || first.Resource != e.demo.URL {
@@ -169,8 +142,8 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	second, _ := e.store.Load(ctx, h.Key())
-	if st := e.demo.AuthServer.Stats(); st.Refreshes != 1 || e.browser.count() != 1 {
-		t.Fatalf("after expiry: %d refreshes, %d browser opens; want 1 and 1", st.Refreshes, e.browser.count())
+	if st := e.demo.AuthServer.Stats(); st.Refreshes != 1 || e.opens() != 1 {
+		t.Fatalf("after expiry: %d refreshes, %d browser opens; want 1 and 1", st.Refreshes, e.opens())
 	}
 	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
 		t.Errorf("the rotated tokens were not saved")
@@ -182,8 +155,8 @@ func TestTokenLifecycle(t *testing.T) {
 	if err := echo(ctx, s, "three"); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.demo.AuthServer.Stats(); e.browser.count() != 2 || st.Registrations != 1 {
-		t.Errorf("after the refresh token expired: %d browser opens, %d registrations; want 2 and 1", e.browser.count(), st.Registrations)
+	if st := e.demo.AuthServer.Stats(); e.opens() != 2 || st.Registrations != 1 {
+		t.Errorf("after the refresh token expired: %d browser opens, %d registrations; want 2 and 1", e.opens(), st.Registrations)
 	}
 }
 
@@ -197,7 +170,7 @@ func TestStoredTokenNeedsNoBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	e.browser.forbids = true
+	e.forbidBrowser(t)
 	s, err = e.connect(ctx, e.handler(t, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +210,7 @@ func TestConcurrent401sSignInOnce(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Errorf("%d of 20 calls failed", failed.Load())
 	}
-	if n := e.browser.count(); n != 2 {
+	if n := e.opens(); n != 2 {
 		t.Errorf("the browser opened %d times, want 2 (the first sign-in, then one for 20 refused requests)", n)
 	}
 }
@@ -262,7 +235,7 @@ func TestStepUp(t *testing.T) {
 	if !strings.Contains(strings.Join(c.Scopes, " "), "demo:read") || !strings.Contains(strings.Join(c.Scopes, " "), "demo:write") {
 		t.Errorf("scopes after step-up = %q, want demo:read and demo:write", c.Scopes)
 	}
-	if n := e.browser.count(); n != 2 {
+	if n := e.opens(); n != 2 {
 		t.Errorf("the browser opened %d times, want 2", n)
 	}
 }
@@ -272,7 +245,7 @@ func TestStepUp(t *testing.T) {
 // once the user opens the URL by hand the next request works.
 func TestNoBrowser(t *testing.T) {
 	e := setup(t, nil, nil)
-	e.browser.refuse = true
+	e.browser.Refuse(true)
 	h := e.handler(t, func(c *oauthclient.Config) { c.LoginCommand = "mcp-bridge login demo" })
 	ctx := t.Context()
 	_, err := e.connect(ctx, h)
@@ -280,7 +253,9 @@ func TestNoBrowser(t *testing.T) {
 	if !errors.As(err, &lre) || lre.URL == "" || !strings.Contains(err.Error(), "mcp-bridge login demo") {
 		t.Fatalf("err = %v, want a LoginRequiredError with the URL and the command", err)
 	}
-	e.browser.visit(lre.URL, true) // the user opens it by hand, then retries
+	if err := e.browser.Visit(ctx, lre.URL); err != nil { // the user opens it by hand, then retries
+		t.Fatal(err)
+	}
 	s, err := e.connect(ctx, h)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +295,7 @@ func TestHostile(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want it to say %q", err, tt.wantErr)
 			}
-			if n := e.browser.count(); n != tt.opens {
+			if n := e.opens(); n != tt.opens {
 				t.Errorf("the browser opened %d times, want %d", n, tt.opens)
 			}
 			if c := h.Credentials(t.Context()); c != nil && c.AccessToken != "" {
@@ -345,7 +320,7 @@ func TestStormGuard(t *testing.T) {
 			t.Fatal("connected to a server that refuses every token")
 		}
 	}
-	if n := e.browser.count(); n != 1 {
+	if n := e.opens(); n != 1 {
 		t.Errorf("the browser opened %d times for a server that refuses every token, want 1", n)
 	}
 }
@@ -375,7 +350,7 @@ func TestResourceAsPublished(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(demo.Close)
-			e := &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+			e := &env{demo: demo, browser: newBrowser(t, demo.AuthServer), store: &oauthclient.MemoryStore{}, clock: c}
 			s, err := e.connect(t.Context(), e.handler(t, nil))
 			if err != nil {
 				t.Fatal(err)
@@ -422,8 +397,8 @@ func TestIssuerGone(t *testing.T) {
 	if err := echo(t.Context(), s, "at the new authorization server"); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.demo.AuthServer.Stats(); st.Registrations != 1 || e.browser.count() != 1 {
-		t.Errorf("%d registrations and %d sign-ins, want one of each at the new authorization server", st.Registrations, e.browser.count())
+	if st := e.demo.AuthServer.Stats(); st.Registrations != 1 || e.opens() != 1 {
+		t.Errorf("%d registrations and %d sign-ins, want one of each at the new authorization server", st.Registrations, e.opens())
 	}
 	if c := h.Credentials(t.Context()); c == nil || c.Issuer != e.demo.AuthServer.Issuer() {
 		t.Errorf("stored credentials %+v, want the new issuer's", c)
@@ -450,7 +425,7 @@ func TestIssuerDown(t *testing.T) {
 	} else {
 		t.Logf("the host would see: %v", err)
 	}
-	if n := e.browser.count(); n != 1 {
+	if n := e.opens(); n != 1 {
 		t.Errorf("the browser opened %d times, want once, for the first sign-in", n)
 	}
 }

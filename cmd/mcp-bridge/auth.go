@@ -13,12 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
+	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
 	"github.com/mcp-bridge/mcp-bridge/internal/preset"
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
@@ -45,6 +46,7 @@ type authOptions struct {
 	idTokenFile       string
 	idpIssuer         string
 	idpClientID       string
+	storeKey          string     // not a flag: the key of stored credentials to act on (logout --all); "": the one the settings give
 	mcpRemote         *mcpRemote // mcp-remote drop-in: what its command line says that no flag does (mcpremote.go)
 }
 
@@ -79,7 +81,7 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 // in store; refs resolve the client secret's reference. stderr receives
 // the browser command's output; in a terminal (the login command), prompt
 // and input are the user's, else nil.
-func (a *authOptions) handler(serverURL string, client *http.Client, store credStore, refs lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+func (a *authOptions) handler(serverURL string, client *http.Client, store *credstore.Store, refs secretref.Lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
 	secret, err := a.secret(refs)
 	if err != nil {
 		return nil, err
@@ -90,13 +92,9 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 			return nil, err
 		}
 	}
-	params := url.Values{}
-	for _, p := range a.authorizeParams {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
-		}
-		params.Add(k, v)
+	params, err := parseParams(a.authorizeParams)
+	if err != nil {
+		return nil, err
 	}
 	var scopes []string
 	if a.scope != "" {
@@ -106,13 +104,11 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 	if a.idTokenFile != "" {
 		enterprise = &oauthclient.Enterprise{IDTokenFile: a.idTokenFile, IdPIssuer: a.idpIssuer, IdPClientID: a.idpClientID}
 	}
-	var open func(context.Context, string) error
+	var open func(context.Context, string) error // nil: the system browser
 	if a.browserCommand != "" {
-		argv, err := splitCommand(a.browserCommand)
-		if err != nil {
-			return nil, fmt.Errorf("--browser-command: %w", err)
+		if open, err = commandOpener(a.browserCommand, stderr, log); err != nil {
+			return nil, err
 		}
-		open = oauthclient.CommandOpener(argv, stderr, log)
 	}
 	cfg := a.mcpRemote.configure(&oauthclient.Config{ // mcp-remote drop-in (mcpremote.go)
 		ServerURL:         serverURL,
@@ -133,6 +129,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 		LoginCommand:      "mcp-bridge login " + serverURL,
 		HTTPClient:        client,
 		Store:             store,
+		StoreKey:          a.storeKey,
 		OpenURL:           open,
 		Prompt:            prompt,
 		Input:             input,
@@ -147,12 +144,35 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store credS
 	return oauthclient.New(cfg)
 }
 
-func (a *authOptions) secret(refs lookups) (string, error) {
+// parseParams parses --authorize-param values.
+func parseParams(list []string) (url.Values, error) {
+	params := url.Values{}
+	for _, p := range list {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--authorize-param %q: want name=value", p)
+		}
+		params.Add(k, v)
+	}
+	return params, nil
+}
+
+// commandOpener returns the function that opens sign-in pages by running
+// the --browser-command command.
+func commandOpener(command string, stderr io.Writer, log *slog.Logger) (func(context.Context, string) error, error) {
+	argv, err := splitCommand(command)
+	if err != nil {
+		return nil, fmt.Errorf("--browser-command: %w", err)
+	}
+	return oauthclient.CommandOpener(argv, stderr, log), nil
+}
+
+func (a *authOptions) secret(refs secretref.Lookups) (string, error) {
 	if a.clientSecret != "" {
-		if !ref.MatchString(a.clientSecret) || ref.ReplaceAllString(a.clientSecret, "") != "" {
+		if !secretref.IsReference(a.clientSecret) {
 			return "", errors.New("--client-secret takes a reference, ${VAR} or ${keychain:NAME}, not the secret itself: command lines are visible to every user (ps)")
 		}
-		s, err := refs.expand(a.clientSecret)
+		s, err := refs.Expand(a.clientSecret)
 		if err != nil {
 			return "", fmt.Errorf("--client-secret: %w", err)
 		}
@@ -170,21 +190,12 @@ func (a *authOptions) secret(refs lookups) (string, error) {
 
 // store opens the token store the flags name: by default the OS keychain,
 // or a 0600 file per item where there is none.
-func (a *authOptions) store(log *slog.Logger) (credStore, error) {
-	kind := a.tokenStore
-	dir := ""
-	if kind != tokenstore.KindMemory {
-		cfg, err := os.UserConfigDir()
-		if err != nil {
-			return credStore{}, fmt.Errorf("--token-store %s: %w", kind, err)
-		}
-		dir = filepath.Join(cfg, "mcp-bridge", "credentials")
-	}
-	s, err := tokenstore.Open(kind, dir, log)
+func (a *authOptions) store(log *slog.Logger) (*credstore.Store, error) {
+	s, err := credstore.Open(a.tokenStore, log)
 	if err != nil {
-		return credStore{}, fmt.Errorf("--token-store %s: %w", kind, err)
+		return nil, storeError(a.tokenStore, err)
 	}
-	return credStore{s}, nil
+	return s, nil
 }
 
 // splitCommand splits a command line into words at spaces; double quotes

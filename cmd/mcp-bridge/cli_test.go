@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
 
 func TestParseInterspersed(t *testing.T) {
@@ -85,7 +87,7 @@ func TestParseHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHeaders(tt.values, tt.file, lookups{env: getenv, secret: secrets})
+			got, err := parseHeaders(tt.values, tt.file, secretref.Lookups{Env: getenv, Secret: secrets})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
 
 // parseBridgeArgs parses a command line of the bridge's flags and one
@@ -90,7 +91,7 @@ type liveSettings struct {
 // reloadConfig reads the configuration file again after a change and
 // returns the server's new entry and the settings to apply, or an error
 // saying why the last good configuration stays.
-func (o *bridgeOptions) reloadConfig(refs lookups) (*config.Server, *liveSettings, error) {
+func (o *bridgeOptions) reloadConfig(refs secretref.Lookups) (*config.Server, *liveSettings, error) {
 	f, err := config.Load(o.configPath)
 	if err != nil {
 		return nil, nil, err

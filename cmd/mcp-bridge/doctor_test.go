@@ -99,11 +99,13 @@ func TestDoctorUnreachable(t *testing.T) {
 	}
 }
 
-// TestLoginDoctorLogout goes through the terminal commands against a
-// protected server: login (the browser is the demo's approving one),
-// doctor once signed in, logout (revoked at the server), logout again.
-func TestLoginDoctorLogout(t *testing.T) {
-	home := t.TempDir()
+// terminalWorld points the user's directories at a new home, for the
+// commands run in this process and the browser commands they start (this
+// binary, as `mcp-bridge demo approve`), and starts a protected demo
+// server.
+func terminalWorld(t *testing.T) (home string, demo *oauthtest.ProtectedDemo) {
+	t.Helper()
+	home = t.TempDir()
 	for _, kv := range homeEnv(home) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -113,7 +115,15 @@ func TestLoginDoctorLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
+	return home, demo
+}
+
+// TestLoginDoctorLogout goes through the terminal commands against a
+// protected server: login (the browser is the demo's approving one),
+// doctor once signed in, logout (revoked at the server), logout again.
+func TestLoginDoctorLogout(t *testing.T) {
+	home, demo := terminalWorld(t)
 	browser := `"` + os.Args[0] + `" demo approve`
 	step := func(args ...string) (string, int) {
 		// stderr is shared with the browser command's output, which

@@ -3,12 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
 
 // listFlag collects a repeatable flag's values.
@@ -26,7 +26,7 @@ var reservedHeaders = []string{
 
 // parseHeaders builds the static headers from --header values and the
 // lines of --header-file, expanding references.
-func parseHeaders(values []string, file string, refs lookups) (http.Header, error) {
+func parseHeaders(values []string, file string, refs secretref.Lookups) (http.Header, error) {
 	h := http.Header{}
 	add := func(line, where string) error {
 		name, value, ok := strings.Cut(line, ":")
@@ -42,7 +42,7 @@ func parseHeaders(values []string, file string, refs lookups) (http.Header, erro
 				return fmt.Errorf("%s: the bridge sets %s itself", where, r)
 			}
 		}
-		value, err := refs.expand(value)
+		value, err := refs.Expand(value)
 		if err != nil {
 			return fmt.Errorf("%s: header %s: %w", where, name, err)
 		}
@@ -77,46 +77,6 @@ func parseHeaders(values []string, file string, refs lookups) (http.Header, erro
 		}
 	}
 	return h, nil
-}
-
-// ref matches ${VAR} (group 1, an environment variable) and
-// ${keychain:NAME} (group 2, a secret set with `mcp-bridge secret set`).
-var ref = regexp.MustCompile(`\$\{(?:([A-Za-z_][A-Za-z0-9_]*)|keychain:([A-Za-z0-9_.-]+))\}`)
-
-// lookups resolve the references in header values and the client secret.
-type lookups struct {
-	env    func(name string) (string, bool)
-	secret func(name string) (string, error) // nil: ${keychain:...} is an error
-}
-
-// expand replaces each reference in s with its value. An unset variable
-// or a missing secret is an error that names it; a set but empty variable
-// expands to "".
-func (l lookups) expand(s string) (string, error) {
-	var errs []error
-	out := ref.ReplaceAllStringFunc(s, func(r string) string {
-		m := ref.FindStringSubmatch(r)
-		if m[1] != "" {
-			v, ok := l.env(m[1])
-			if !ok {
-				errs = append(errs, fmt.Errorf("environment variable %s is not set", m[1]))
-			}
-			return v
-		}
-		if l.secret == nil {
-			errs = append(errs, fmt.Errorf("${keychain:%s}: no secret store here", m[2]))
-			return ""
-		}
-		v, err := l.secret(m[2])
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	})
-	if len(errs) > 0 {
-		return "", errors.Join(errs...)
-	}
-	return out, nil
 }
 
 // validHeaderName reports whether name is an RFC 9110 token.

@@ -56,7 +56,7 @@ type testHost struct {
 // pointed at a temporary one, at --log-level debug unless args set a level.
 // When the test ends, it checks that stdout carried nothing but JSON-RPC
 // messages, and that no output held a secret the test authorization
-// servers issued (issue 5: whatever a test does, nothing leaks).
+// servers issued: whatever a test does, nothing leaks.
 func startBridge(t *testing.T, args ...string) *testHost {
 	t.Helper()
 	return startBridgeEnv(t, nil, args...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -176,29 +177,10 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 		return code
 	}
 
-	pass, err := bridgeArgsOf(args)
+	entryName, entryArgs, loginArgs, err := installedEntry(o, args, entryName)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return exitUsage
-	}
-	if u, err := url.Parse(o.url); o.name == "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		fmt.Fprintf(stderr, "%s: %q is not an http or https URL\n", cmd, o.url)
-		return exitUsage
-	}
-	var entryArgs, loginArgs []string
-	if o.name != "" {
-		entryArgs = append([]string{"run", o.name}, pass...)
-		loginArgs = append([]string{o.name}, pass...)
-	} else {
-		entryArgs = append([]string{o.url}, pass...)
-		loginArgs = append([]string{o.url}, pass...)
-	}
-	if entryName == "" {
-		entryName = o.name
-		if entryName == "" {
-			u, _ := url.Parse(o.url)
-			entryName = install.DeriveName(u.Hostname())
-		}
 	}
 	if err := h.CheckName(entryName); err != nil {
 		fmt.Fprintf(stderr, "%s: %v (choose another with --name)\n", cmd, err)
@@ -227,23 +209,46 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 	if f.dryRun {
 		return reportDryRun(res, stdout)
 	}
-	switch res.Action {
-	case install.Unchanged:
-		fmt.Fprintf(stdout, "%s already has %q, as install would write it, in %s: nothing changed.\n", h.Name, entryName, res.Path)
-	default:
-		verb := "Added %q to %s's config %s\n"
-		if res.Action == install.Updated {
-			verb = "Updated %q in %s's config %s\n"
-		}
-		fmt.Fprintf(stdout, verb, entryName, h.Name, res.Path)
-		fmt.Fprintf(stdout, "  command  %s\n", exe)
-		fmt.Fprintf(stdout, "  args     %s\n", shellJoin(entryArgs))
-		if res.Backup != "" {
-			fmt.Fprintf(stdout, "The file as it was is in %s\n", res.Backup)
-		}
-		fmt.Fprintln(stdout, h.Reload)
-	}
+	reportInstall(stdout, h, e, res)
 	return offerLogin(ctx, d, loginArgs, yes, stdin, stdout, stderr)
+}
+
+// reportInstall says what an install did to the host's config.
+func reportInstall(stdout io.Writer, h *install.Host, e install.Entry, res *install.Result) {
+	if res.Action == install.Unchanged {
+		fmt.Fprintf(stdout, "%s already has %q, as install would write it, in %s: nothing changed.\n", h.Name, e.Name, res.Path)
+		return
+	}
+	verb := "Added %q to %s's config %s\n"
+	if res.Action == install.Updated {
+		verb = "Updated %q in %s's config %s\n"
+	}
+	fmt.Fprintf(stdout, verb, e.Name, h.Name, res.Path)
+	fmt.Fprintf(stdout, "  command  %s\n", e.Command)
+	fmt.Fprintf(stdout, "  args     %s\n", shellJoin(e.Args))
+	if res.Backup != "" {
+		fmt.Fprintf(stdout, "The file as it was is in %s\n", res.Backup)
+	}
+	fmt.Fprintln(stdout, h.Reload)
+}
+
+// installedEntry returns the name and arguments of the host entry for
+// the server o names (entryName, if not empty, is the name asked for), and
+// the arguments of the login that signs in to it: the server, as a URL or
+// `run NAME`, and the bridge flags of args as they were typed.
+func installedEntry(o *bridgeOptions, args []string, entryName string) (name string, entryArgs, loginArgs []string, err error) {
+	pass, err := bridgeArgsOf(args)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if o.name != "" {
+		return cmp.Or(entryName, o.name), append([]string{"run", o.name}, pass...), append([]string{o.name}, pass...), nil
+	}
+	u, err := url.Parse(o.url)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", nil, nil, fmt.Errorf("%q is not an http or https URL", o.url)
+	}
+	return cmp.Or(entryName, install.DeriveName(u.Hostname())), append([]string{o.url}, pass...), append([]string{o.url}, pass...), nil
 }
 
 // offerLogin signs in now with --yes, asks on a terminal, and otherwise

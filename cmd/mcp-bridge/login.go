@@ -14,19 +14,16 @@ import (
 
 	"github.com/lmittmann/tint"
 
-	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
 // serverCommand is what login, logout and doctor share: the bridge's flags,
-// one server URL, a logger and the server's OAuth handler.
+// one server, a logger and the wiring, with the terminal to sign in on.
 type serverCommand struct {
-	opts    bridgeOptions
-	url     string
-	log     *slog.Logger
-	handler *oauthclient.Handler
-	store   credStore
-	close   func()
+	*wiring
+	url   string
+	log   *slog.Logger
+	close func()
 }
 
 // parseServerCommand parses name's command line. On failure it has
@@ -42,27 +39,18 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 		return nil, code
 	}
 	o.auth.mcpRemote = remote
-	c := &serverCommand{opts: *o, url: o.url}
 	log, closeLog, err := newLogger(stderr, nil, o.logLevel, o.logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
-	c.log, c.close = log, closeLog
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
-	if err == nil {
-		c.store, err = o.auth.store(log)
-	}
-	if err == nil {
-		refs := lookups{env: os.LookupEnv, secret: func(n string) (string, error) { return c.store.secret(context.Background(), n) }}
-		c.handler, err = o.auth.handler(c.url, client, c.store, refs, log, stderr, stderr, stdin)
-	}
+	w, err := wire(o, process{log: log, stderr: stderr, prompt: stderr, input: stdin})
 	if err != nil {
 		closeLog()
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
-	return c, exitOK
+	return &serverCommand{wiring: w, url: o.url, log: log, close: closeLog}, exitOK
 }
 
 // runLogin signs in to a server from a terminal: in the browser, with a
@@ -97,17 +85,17 @@ func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if slices.Contains(args, "--all") || slices.Contains(args, "-all") {
 		var all bool
-		a, o, pos, code := openStoreFlags("logout", args, func(fs *flag.FlagSet) {
+		o, pos, code := parseStoreFlags("logout", args, func(fs *flag.FlagSet) {
 			fs.BoolVar(&all, "all", false, "sign out of every server")
 		}, stderr)
-		if a == nil {
+		if o == nil {
 			return code
 		}
 		if len(pos) != 0 {
 			fmt.Fprintln(stderr, "mcp-bridge logout: --all takes no URL")
 			return exitUsage
 		}
-		return runLogoutAll(ctx, a, o, stdout, stderr)
+		return runLogoutAll(ctx, o, stdout, stderr)
 	}
 	c, code := parseServerCommand("logout", args, nil, stdin, stderr)
 	if c == nil {
@@ -148,7 +136,7 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return code
 	}
 	defer c.close()
-	checks := append([]oauthclient.Check{c.store.check(c.handler.Key())}, c.handler.Doctor(ctx)...)
+	checks := append([]oauthclient.Check{c.store.Check(c.handler.Key())}, c.handler.Doctor(ctx)...)
 	failed := len(checks) > 0 && !checks[len(checks)-1].OK
 	if asJSON {
 		json.NewEncoder(stdout).Encode(map[string]any{"server": c.url, "ok": !failed, "checks": checks})

@@ -147,7 +147,7 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 	if err != nil {
 		return nil, err
 	}
-	refs := lookups{env: e.getenv, secret: func(n string) (string, error) { return store.secret(context.Background(), n) }}
+	refs := storeLookups(e.getenv, store)
 	header, err := parseHeaders(o.headers, o.headerFile, refs)
 	if err != nil {
 		return nil, err

@@ -18,9 +18,7 @@ import (
 
 	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
-	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/internal/transportcache"
-	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -144,10 +142,6 @@ type bridgeOptions struct {
 	name     string
 	server   *config.Server
 	userArgs []string
-
-	// Set by config.
-	oauth     *oauthclient.Handler
-	credStore credStore
 }
 
 func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
@@ -219,14 +213,15 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "mcp-bridge: %v\n", err)
 		return exitUsage
 	}
-	o.oauth.Preload(ctx)
+	oauth := b.handler
+	oauth.Preload(ctx)
 	// Pick up credentials another process writes (a bridge beside this
 	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
 	reload := func() {
-		o.oauth.Reload(ctx)
+		oauth.Reload(ctx)
 		log.Info("the stored credentials changed; reloaded them")
 	}
-	if stop, err := o.credStore.watch(ctx, o.oauth.Key(), reload); err != nil {
+	if stop, err := b.store.Watch(ctx, oauth.Key(), reload); err != nil {
 		log.Debug("not watching the token store", "err", err)
 	} else {
 		defer stop()
@@ -250,51 +245,35 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // built is a bridge's configuration with the parts a configuration change
 // may replace while it runs.
 type built struct {
+	*wiring
 	cfg     *bridge.Config
-	headers *httpclient.Headers
 	tools   *bridge.ToolFilter
-	refs    lookups
 	running *config.Server // the configuration entry in force
 	relay   *bridge.Relay  // the relay built from cfg, once it is
 }
 
-// build turns the options into the relay's configuration.
+// build turns the options into the relay's configuration. Launched by a
+// host, the bridge has no terminal to prompt on: sign-ins that need one
+// say so in the error the host shows.
 func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer) (*built, error) {
-	// Host-launched: no terminal to prompt on, so sign-ins that need one
-	// say so in the error the host shows.
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
+	tools, err := bridge.NewToolFilter(o.allowTools, o.denyTools)
 	if err != nil {
 		return nil, err
 	}
-	b := &built{}
-	if b.tools, err = bridge.NewToolFilter(o.allowTools, o.denyTools); err != nil {
-		return nil, err
-	}
-	store, err := o.auth.store(log)
+	w, err := wire(o, process{log: log, stderr: stderr})
 	if err != nil {
 		return nil, err
 	}
-	b.refs = lookups{env: os.LookupEnv, secret: func(name string) (string, error) { return store.secret(context.Background(), name) }}
-	header, err := parseHeaders(o.headers, o.headerFile, b.refs)
-	if err != nil {
-		return nil, err
-	}
-	// Static headers go to the server's origin alone, and a reload may
-	// replace them.
-	if b.headers, err = httpclient.NewHeaders(client.Transport, o.url, header); err != nil {
-		return nil, err
-	}
-	client.Transport = b.headers
-	oauth, err := o.auth.handler(o.url, client, store, b.refs, log, stderr, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	o.oauth, o.credStore = oauth, store
+	b := &built{wiring: w, tools: tools}
 	b.cfg = &bridge.Config{
-		URL:            o.url,
-		Transport:      o.transport,
-		HTTPClient:     client,
-		OAuthHandler:   oauth,
+		URL:          o.url,
+		Transport:    o.transport,
+		HTTPClient:   w.client,
+		OAuthHandler: w.handler,
+		// The store key: a hash of what, besides the URL, keys the
+		// credentials (resource, client id, client metadata URL), never a
+		// secret.
+		AuthContext:    w.handler.Key(),
 		AllowHTTP:      o.allowHTTP,
 		MaxMessageSize: o.maxMessage,
 		KeepAlive:      o.keepAlive,
@@ -333,7 +312,7 @@ func (b *built) apply(o *bridgeOptions, level *slog.LevelVar, log *slog.Logger) 
 	b.running = running
 	b.headers.Set(live.header)
 	level.Set(live.level)
-	o.oauth.SetScopes(live.scopes)
+	b.handler.SetScopes(live.scopes)
 	if len(restart) > 0 {
 		log.Warn("the configuration file changed settings that apply at the next start", "server", o.name, "fields", strings.Join(restart, ", "))
 	}

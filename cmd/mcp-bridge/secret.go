@@ -11,24 +11,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/mcp-bridge/mcp-bridge/tokenstore"
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
-
-// secretPrefix starts the store keys of the secrets that ${keychain:NAME}
-// references name.
-const secretPrefix = "secret."
-
-// secret returns the secret set under name with `mcp-bridge secret set`.
-func (s credStore) secret(ctx context.Context, name string) (string, error) {
-	v, err := s.store.Get(ctx, secretPrefix+name)
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return "", fmt.Errorf("${keychain:%s}: no such secret in %s; set it with: mcp-bridge secret set %s", name, s.store.Location(secretPrefix+name), name)
-	}
-	if err != nil {
-		return "", fmt.Errorf("${keychain:%s}: %w", name, err)
-	}
-	return string(v), nil
-}
 
 // runSecret sets or deletes a secret that the configuration file or a
 // flag refers to as ${keychain:NAME}. The value is read from stdin, never
@@ -40,11 +24,11 @@ func runSecret(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return exitUsage
 	}
 	verb := args[0]
-	a, _, pos, code := openStoreFlags("secret "+verb, args[1:], nil, stderr)
-	if a == nil {
+	o, pos, code := parseStoreFlags("secret "+verb, args[1:], nil, stderr)
+	if o == nil {
 		return code
 	}
-	if len(pos) != 1 || !ref.MatchString("${keychain:"+pos[0]+"}") {
+	if len(pos) != 1 || !secretref.ValidName(pos[0]) {
 		fmt.Fprintln(stderr, use+"; NAME is letters, digits, '.', '-' and '_'")
 		return exitUsage
 	}
@@ -54,18 +38,17 @@ func runSecret(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return exitError
 	}
 	defer closeLog()
-	store, err := a.store(log)
+	w, err := wire(o, process{log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge secret: %v\n", err)
 		return exitError
 	}
-	key := secretPrefix + name
 	if verb == "delete" {
-		if err := store.store.Delete(ctx, key); err != nil {
+		if err := w.store.DeleteSecret(ctx, name); err != nil {
 			fmt.Fprintf(stderr, "mcp-bridge secret delete: %v\n", err)
 			return exitError
 		}
-		fmt.Fprintf(stdout, "Deleted secret %s from %s.\n", name, store.store.Location(key))
+		fmt.Fprintf(stdout, "Deleted secret %s from %s.\n", name, w.store.SecretLocation(name))
 		return exitOK
 	}
 	value, err := readSecret(stdin, stderr, name)
@@ -73,11 +56,11 @@ func runSecret(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "mcp-bridge secret set: %v\n", err)
 		return exitError
 	}
-	if err := store.store.Set(ctx, key, []byte(value)); err != nil {
+	if err := w.store.SetSecret(ctx, name, value); err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge secret set: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "Stored secret %s in %s; refer to it as ${keychain:%s}.\n", name, store.store.Location(key), name)
+	fmt.Fprintf(stdout, "Stored secret %s in %s; refer to it as ${keychain:%s}.\n", name, w.store.SecretLocation(name), name)
 	return exitOK
 }
 

@@ -35,7 +35,7 @@ import (
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
-// The secret-leak tests (issue 5, "Secrets") run every OAuth scenario
+// The secret-leak tests run every OAuth scenario
 // through the real binary at --log-level debug, with a --log-file too, and
 // collect every secret value that crossed the wire: the bridge reaches the
 // authorization server's endpoints through a recording reverse proxy (the

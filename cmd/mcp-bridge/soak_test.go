@@ -23,8 +23,7 @@ const soakCalls = 100_000
 const soakInflight = 8
 
 // BenchmarkSoak makes 100 000 tool calls through one bridge process (the
-// real binary) against the demo server in a process of its own (issue 5,
-// "A soak benchmark"), 8 in flight, and reports the bridge's resident
+// real binary) against the demo server in a process of its own, 8 in flight, and reports the bridge's resident
 // memory (VmRSS) after the handshake, after 10% of the calls and at the
 // end, with the calls per second. "demo" is the plain demo server;
 // "protected" is the demo server behind the test authorization server, so

@@ -7,19 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
+	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
-// storeCommand is what status and logout --all share: the token store's
-// flags and its contents.
-func openStoreFlags(name string, args []string, extra func(*flag.FlagSet), stderr io.Writer) (*authOptions, *bridgeOptions, []string, int) {
+// parseStoreFlags parses the command line of a command that works on the
+// token store (status, logout --all, secret): the bridge's flags, of which
+// it needs the store's and the client's. extra adds the command's own. It
+// returns the options and the positional arguments; on failure it has
+// reported the problem and returns nil and the exit code.
+func parseStoreFlags(name string, args []string, extra func(*flag.FlagSet), stderr io.Writer) (*bridgeOptions, []string, int) {
 	var o bridgeOptions
 	fs := bridgeFlags(&o)
 	fs.Init("mcp-bridge "+name, flag.ContinueOnError)
@@ -29,77 +30,65 @@ func openStoreFlags(name string, args []string, extra func(*flag.FlagSet), stder
 	fs.SetOutput(stderr)
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil, nil, nil, exitOK
+		return nil, nil, exitOK
 	}
 	if err != nil {
-		return nil, nil, nil, exitUsage
+		return nil, nil, exitUsage
 	}
-	return &o.auth, &o, pos, exitOK
+	return &o, pos, exitOK
 }
 
-// index reads the token store's index: one entry per server with stored
-// credentials, by store key, sorted by server.
-func (s credStore) entries() ([]string, map[string]indexEntry, error) {
-	raw, err := s.store.Index()
+// listStored wires o without a server and lists the servers the store
+// holds credentials for. On failure it has reported the problem, as
+// command name's, and returns a nil wiring and the exit code.
+func listStored(name string, o *bridgeOptions, stderr io.Writer) (*wiring, []credstore.Entry, int) {
+	w, err := wire(o, process{})
+	var list []credstore.Entry
+	if err == nil {
+		list, err = w.store.List()
+	}
 	if err != nil {
-		return nil, nil, err
+		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
+		return nil, nil, exitError
 	}
-	m := map[string]indexEntry{}
-	for k, v := range raw {
-		var e indexEntry
-		if json.Unmarshal(v, &e) == nil {
-			m[k] = e
-		}
-	}
-	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return strings.Compare(m[a].Server, m[b].Server) })
-	return keys, m, nil
+	return w, list, exitOK
 }
 
 // runStatus prints one row per server with stored credentials: no tokens,
 // only what they are and where they live.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var asJSON bool
-	a, _, pos, code := openStoreFlags("status", args, func(fs *flag.FlagSet) {
+	o, pos, code := parseStoreFlags("status", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}, stderr)
-	if a == nil {
+	if o == nil {
 		return code
 	}
 	if len(pos) != 0 {
 		fmt.Fprintln(stderr, "mcp-bridge status: takes no arguments")
 		return exitUsage
 	}
-	store, err := a.store(nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge status: %v\n", err)
-		return exitError
-	}
-	keys, m, err := store.entries()
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge status: %v\n", err)
-		return exitError
+	w, list, code := listStored("status", o, stderr)
+	if w == nil {
+		return code
 	}
 	if asJSON {
-		list := make([]indexEntry, 0, len(keys))
-		for _, k := range keys {
-			e := m[k]
-			e.Registered, e.HasSecret = nil, false // the bridge's own bookkeeping
-			list = append(list, e)
+		if list == nil {
+			list = []credstore.Entry{} // [] rather than null
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"store": store.store.Kind(), "servers": list})
+		enc.Encode(map[string]any{"store": w.store.Kind(), "servers": list})
 		return exitOK
 	}
-	if len(keys) == 0 {
-		fmt.Fprintf(stdout, "No stored credentials (store: %s).\n", store.store.Kind())
+	if len(list) == 0 {
+		fmt.Fprintf(stdout, "No stored credentials (store: %s).\n", w.store.Kind())
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tISSUER\tCLIENT\tSCOPES\tACCESS TOKEN\tREFRESH\tLAST REFRESH\tSTORE")
 	now := time.Now()
-	for _, k := range keys {
-		e := m[k]
+	for _, e := range list {
 		scopes := strings.Join(e.Scopes, " ")
 		if scopes == "" {
 			scopes = "-"
@@ -111,38 +100,30 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// runLogoutAll signs out of every server with stored credentials.
-func runLogoutAll(ctx context.Context, a *authOptions, o *bridgeOptions, stdout, stderr io.Writer) int {
-	store, err := a.store(nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge logout: %v\n", err)
-		return exitError
+// runLogoutAll signs out of every server with stored credentials, each
+// with the wiring of the flags given and the server's own URL and key.
+func runLogoutAll(ctx context.Context, o *bridgeOptions, stdout, stderr io.Writer) int {
+	w, list, code := listStored("logout", o, stderr)
+	if w == nil {
+		return code
 	}
-	keys, m, err := store.entries()
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge logout: %v\n", err)
-		return exitError
-	}
-	if len(keys) == 0 {
+	if len(list) == 0 {
 		fmt.Fprintln(stdout, "No stored credentials: nothing to remove")
 		return exitOK
 	}
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile})
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp-bridge logout: %v\n", err)
-		return exitUsage
-	}
-	code := exitOK
-	for _, k := range keys {
-		h, err := oauthclient.New(&oauthclient.Config{ServerURL: m[k].Server, Store: store, StoreKey: k, HTTPClient: client})
+	code = exitOK
+	for _, e := range list {
+		one := *o
+		one.url, one.auth.storeKey = e.Server, e.Key
+		sw, err := wire(&one, process{store: w.store})
 		if err == nil {
 			var res *oauthclient.LogoutResult
-			if res, err = h.Logout(ctx); err == nil {
-				printLogout(stdout, m[k].Server, res)
+			if res, err = sw.handler.Logout(ctx); err == nil {
+				printLogout(stdout, e.Server, res)
 				continue
 			}
 		}
-		fmt.Fprintf(stderr, "mcp-bridge logout: %s: %v\n", m[k].Server, err)
+		fmt.Fprintf(stderr, "mcp-bridge logout: %s: %v\n", e.Server, err)
 		code = exitError
 	}
 	return code

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
 
 // Version is the configuration format this package reads.
@@ -198,7 +200,7 @@ func (s *Server) check(p string, bad func(field, format string, args ...any) err
 	}
 	a := s.Auth
 	ap := p + ".auth"
-	if a.ClientSecret != "" && !isReference(a.ClientSecret) {
+	if a.ClientSecret != "" && !secretref.IsReference(a.ClientSecret) {
 		return bad(ap+".client_secret", "write a reference, ${VAR} or ${keychain:NAME}, not the secret itself")
 	}
 	if !oneOf(a.Login, "", "browser", "device", "paste") {
@@ -223,11 +225,6 @@ func (s *Server) check(p string, bad func(field, format string, args ...any) err
 var Presets = []string{"entra", "google", "auth0", "okta", "keycloak", "github", "cognito"}
 
 func oneOf(v string, set ...string) bool { return slices.Contains(set, v) }
-
-// isReference reports whether s is a ${VAR} or ${keychain:NAME} reference.
-func isReference(s string) bool {
-	return strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") && !strings.Contains(s[2:len(s)-1], "}")
-}
 
 // Args returns the command-line flags that mean the same as s, URL
 // first, in a fixed order.

@@ -1,7 +1,7 @@
 // Package interop tests mcp-bridge against the official TypeScript MCP SDKs
 // from npm, as real hosts that spawn the real binary over stdio and as real
 // servers on 127.0.0.1, for every pairing of protocol eras (MCP 2025-06-18,
-// 2025-11-25 and 2026-07-28; issue 9).
+// 2025-11-25 and 2026-07-28; see "The era stage" in docs/design.md).
 //
 // The hosts and servers are small Node programs in this directory:
 // server-2025.mjs (@modelcontextprotocol/sdk 1.x, stateful),

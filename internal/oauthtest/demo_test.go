@@ -93,7 +93,7 @@ func TestProtectedDemoWithSDKClient(t *testing.T) {
 				t.Fatalf("add after step-up: %q, %v", text, err)
 			}
 			s := d.AuthServer.Stats()
-			// The SDK registers again for each authorization (DESIGN.md, decision 5).
+			// The SDK registers again for each authorization (docs/design.md, decision 4).
 			if s.Registrations < 1 || s.AuthorizationRequests != 2 || s.Consents != 2 {
 				t.Errorf("Stats %+v, want registrations and 2 authorizations (the second for step-up)", s)
 			}

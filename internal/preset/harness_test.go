@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,73 +18,16 @@ import (
 // The harness signs in with a real MCP client (the Go SDK's, with an
 // oauthclient.Handler as its OAuthHandler) to the demo server protected by
 // the in-process authorization server, set up to behave like a provider.
-// The only fake is the browser. It is the harness of oauthclient's
-// signin_test.go, but for a browser that records the provider's refusals
-// instead of failing the test: here they are expected.
+// The only fake is the browser ([oauthtest.Browser]), which records the
+// provider's refusals: here they are expected.
 
-// browser is the fake user's browser: it records every URL it is asked to
-// open and approves the consent page.
-type browser struct {
-	as      *oauthtest.AuthServer
-	t       *testing.T
-	forbids bool // fail the test if asked to open anything
-
-	mu      sync.Mutex
-	opened  []string
-	refused []error // authorization requests the provider refused with an error page
-}
-
-func (b *browser) open(_ context.Context, url string) error {
-	b.mu.Lock()
-	b.opened = append(b.opened, url)
-	b.mu.Unlock()
-	if b.forbids {
-		b.t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
-		return errors.New("no browser in this test")
-	}
-	go b.visit(url)
-	return nil
-}
-
-// visit consents and follows the redirect to the loopback listener, as a
-// browser would. An error page is recorded: the sign-in then waits in
-// vain, as it would for a user facing the provider's error page.
-func (b *browser) visit(url string) {
-	redirect, err := b.as.Consent(context.Background(), url, true)
-	if err != nil {
-		b.mu.Lock()
-		b.refused = append(b.refused, err)
-		b.mu.Unlock()
-		return
-	}
-	resp, err := http.Get(redirect.String())
-	if err != nil {
-		b.t.Errorf("follow the redirect: %v", err)
-		return
-	}
-	resp.Body.Close()
-}
-
-func (b *browser) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.opened)
-}
-
-// refusal returns what the provider's error pages said, joined.
-func (b *browser) refusal() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := errors.Join(b.refused...); err != nil {
-		return err.Error()
-	}
-	return "no refusal"
-}
+// opens is how many times the browser was asked to open.
+func (e *env) opens() int { return len(e.browser.Opened()) }
 
 // env is a protected demo server and what it takes to sign in to it.
 type env struct {
 	demo    *oauthtest.ProtectedDemo
-	browser *browser
+	browser *oauthtest.Browser
 	store   *oauthclient.MemoryStore
 	clock   *oauthtest.Clock
 }
@@ -105,7 +46,7 @@ func start(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.ResourceOptions
 		t.Fatal(err)
 	}
 	t.Cleanup(demo.Close)
-	return &env{demo: demo, browser: &browser{as: demo.AuthServer, t: t}, store: &oauthclient.MemoryStore{}, clock: c}
+	return &env{demo: demo, browser: &oauthtest.Browser{Client: demo.AuthServer.Client()}, store: &oauthclient.MemoryStore{}, clock: c}
 }
 
 // config returns the settings a user gives for the demo server; edit
@@ -115,7 +56,7 @@ func (e *env) config(edit func(*oauthclient.Config)) *oauthclient.Config {
 		ServerURL:    e.demo.URL,
 		HTTPClient:   e.demo.AuthServer.Client(),
 		Store:        e.store,
-		OpenURL:      e.browser.open,
+		OpenURL:      e.browser.Open,
 		LoginTimeout: 20 * time.Second,
 		Now:          e.clock.Now,
 	}
@@ -172,10 +113,14 @@ func (e *env) failSignIn(t *testing.T, cfg *oauthclient.Config) string {
 		t.Fatal("signed in, but the provider should have refused")
 	}
 	msg := err.Error()
-	if e.browser.count() > 0 {
+	if e.opens() > 0 {
 		// Let a visit under way record its refusal.
 		time.Sleep(100 * time.Millisecond)
-		msg += "; browser: " + e.browser.refusal()
+		refusal := "no refusal"
+		if err := e.browser.Err(); err != nil {
+			refusal = err.Error()
+		}
+		msg += "; browser: " + refusal
 	}
 	return msg
 }
@@ -186,15 +131,17 @@ func (e *env) failSignIn(t *testing.T, cfg *oauthclient.Config) string {
 func (e *env) wantRefreshed(t *testing.T, s *mcp.ClientSession, d time.Duration) {
 	t.Helper()
 	before := e.demo.AuthServer.Stats().Refreshes
-	opened := e.browser.count()
-	e.browser.forbids = true
-	defer func() { e.browser.forbids = false }()
+	opened := e.opens()
+	e.browser.Forbid(func(url string) {
+		t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
+	})
+	defer e.browser.Forbid(nil)
 	e.clock.Advance(d)
 	if err := echo(t.Context(), s, "after expiry"); err != nil {
 		t.Fatalf("call after the token expired: %v", err)
 	}
-	if n := e.demo.AuthServer.Stats().Refreshes - before; n != 1 || e.browser.count() != opened {
-		t.Errorf("after expiry: %d refreshes and %d more browser tabs, want 1 and 0", n, e.browser.count()-opened)
+	if n := e.demo.AuthServer.Stats().Refreshes - before; n != 1 || e.opens() != opened {
+		t.Errorf("after expiry: %d refreshes and %d more browser tabs, want 1 and 0", n, e.opens()-opened)
 	}
 }
 

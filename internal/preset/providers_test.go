@@ -152,7 +152,7 @@ func TestGoogle(t *testing.T) {
 		if err := echo(t.Context(), s, "after expiry"); err != nil {
 			t.Fatal(err)
 		}
-		if n := e.browser.count(); n != 2 {
+		if n := e.opens(); n != 2 {
 			t.Errorf("the browser opened %d times, want 2: the expired token cannot be refreshed", n)
 		}
 	})

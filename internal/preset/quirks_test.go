@@ -81,7 +81,9 @@ func TestAuth0ClientCredentials(t *testing.T) {
 	as := auth0AS()
 	as.Clients = []oauthtest.Client{{ID: "machine", Secret: "machine-secret"}}
 	e := start(t, as, &oauthtest.ResourceOptions{Audience: auth0API})
-	e.browser.forbids = true
+	e.browser.Forbid(func(url string) {
+		t.Errorf("the browser was opened, but the sign-in should have needed none: %s", url)
+	})
 	cfg := e.config(func(c *oauthclient.Config) {
 		c.ClientID, c.ClientSecret, c.ClientCredentials = "machine", "machine-secret", true
 	})
@@ -104,7 +106,7 @@ func TestGitHubErrorsWithStatusOK(t *testing.T) {
 		if err := echo(t.Context(), s, "months later"); err != nil {
 			t.Fatalf("call after the refresh token expired: %v; want a new sign-in", err)
 		}
-		if n := e.browser.count(); n != 2 {
+		if n := e.opens(); n != 2 {
 			t.Errorf("the browser opened %d times, want 2", n)
 		}
 	})

@@ -7,11 +7,10 @@ package transportcache
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/atomicfile"
 )
 
 // A File is a transport cache kept in a JSON file. It is safe for
@@ -70,30 +69,11 @@ func (f *File) set(key string, value json.RawMessage) {
 	_ = f.save()
 }
 
-// save writes the file atomically: a temporary file renamed over it.
+// save writes the file atomically (see [atomicfile.WriteFile]).
 func (f *File) save() error {
 	data, err := json.MarshalIndent(f.m, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".transports-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.path)
+	return atomicfile.WriteFile(f.path, data, 0o600)
 }
