@@ -88,6 +88,7 @@ type clientMetadata struct {
 	JWKS                    json.RawMessage `json:"jwks"`
 	JWKSURI                 string          `json:"jwks_uri"`
 	ClientSecret            string          `json:"client_secret"`
+	ApplicationType         string          `json:"application_type"`
 }
 
 // newClientFromMetadata validates m and builds the client it describes, with
@@ -233,7 +234,7 @@ func (a *AuthServer) handleRegister(w http.ResponseWriter, r *http.Request) {
 	a.stats.Registrations++
 	a.mu.Unlock()
 	writeJSON(w, http.StatusCreated, echo)
-	a.emit(Event{Kind: EventRegistered, Endpoint: r.URL.Path, ClientID: c.ID})
+	a.emit(Event{Kind: EventRegistered, Endpoint: r.URL.Path, ClientID: c.ID, ApplicationType: m.ApplicationType})
 }
 
 // maxMetadataDocument bounds Client ID Metadata Documents; the draft
