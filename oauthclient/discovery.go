@@ -163,9 +163,11 @@ func (h *Handler) resourceMetadata(ctx context.Context, challenges []oauthex.Cha
 
 // authServerMetadata fetches the authorization server's metadata from the
 // well-known URIs in the order basic/authorization gives ("Authorization
-// Server Metadata Discovery"). The issuer it states must be the one asked
-// for (RFC 8414 section 3.3), except on the legacy path, where it need
-// only be on the MCP server's origin. It returns nil if there is none.
+// Server Metadata Discovery"). The issuer it states must be identical to
+// the one its URL was built from, not even a trailing slash apart (RFC
+// 8414 section 3.3; a MUST of revision 2026-07-28, SEP-2468), except on
+// the legacy path, where it need only be on the MCP server's origin. It
+// returns nil if there is none.
 func (h *Handler) authServerMetadata(ctx context.Context, issuer string, legacy bool) (*asMeta, error) {
 	for _, u := range authServerMetadataURLs(issuer) {
 		var as asMeta
@@ -177,7 +179,7 @@ func (h *Handler) authServerMetadata(ctx context.Context, issuer string, legacy 
 			continue
 		}
 		switch {
-		case sameIssuer(as.Issuer, issuer):
+		case as.Issuer == issuer:
 		case legacy && as.Issuer != "" && origin(as.Issuer) == origin(h.serverURL):
 			// The 2025-03-26 fixtures publish an issuer with a path under
 			// the server's origin. Accepting it is safe: on this path the

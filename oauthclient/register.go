@@ -20,17 +20,13 @@ const callbackPath = "/callback"
 
 // registerWithListener returns the client to sign in with at d's
 // authorization server and, if listen is set, the loopback listener its
-// redirect URI names. basic/authorization, "Client Registration
-// Approaches": a Client ID Metadata Document where the server supports
-// it, else the pre-registered client, else dynamic registration (RFC
-// 7591), whose result is kept and reused until the server forgets it.
+// redirect URI names. basic/authorization/client-registration, in its
+// priority order: the pre-registered client, else a Client ID Metadata
+// Document where the server supports it, else dynamic registration (RFC
+// 7591), whose result is kept and reused until the server forgets it or
+// names another authorization server.
 func (h *Handler) registerWithListener(ctx context.Context, d *discovered, listen bool) (Client, net.Listener, string, error) {
 	switch {
-	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
-		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
-		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
-		h.log.Info("using the client ID metadata document", "client_id", c.ID)
-		return c, ln, redirect, err
 	case h.cfg.ClientID != "":
 		// A registered client with neither secret nor key is public: it
 		// names itself, whatever methods the server lists (Entra refuses
@@ -42,6 +38,11 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered, AuthMethod: method}
 		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
 		h.log.Info("using the pre-registered client", "client_id", c.ID)
+		return c, ln, redirect, err
+	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
+		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		h.log.Info("using the client ID metadata document", "client_id", c.ID)
 		return c, ln, redirect, err
 	case d.as.RegistrationEndpoint == "":
 		return Client{}, nil, "", fmt.Errorf("the authorization server %s offers no dynamic client registration; register a client there and pass --client-id", d.as.Issuer)

@@ -237,6 +237,9 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 		return fmt.Errorf("discover the authorization server: %w", err)
 	}
 	h.log.Info("authorization server found", "issuer", d.as.Issuer, "legacy", d.legacy)
+	if err := h.checkBinding(h.Credentials(ctx), d.as.Issuer); err != nil {
+		return err
+	}
 	scopes = h.chooseScopes(challenges, d, scopes)
 
 	var c *Credentials
