@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
@@ -91,6 +92,21 @@ func (m *moving) handler(t *testing.T, edit func(*oauthclient.Config)) *oauthcli
 	})
 }
 
+// signIn connects with h and makes a call, signing in at the first
+// authorization server; the session closes with the test.
+func (m *moving) signIn(t *testing.T, h *oauthclient.Handler) *mcp.ClientSession {
+	t.Helper()
+	s, err := m.connect(t.Context(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := echo(t.Context(), s, "at the first"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // clientsSeen lists the client IDs an authorization server saw at its
 // authorization and token endpoints.
 func clientsSeen(log *oauthtest.EventLog) []string {
@@ -115,14 +131,7 @@ func TestAuthorizationServerMigration(t *testing.T) {
 	m := setupMoving(t, &oauthtest.ASOptions{NoCIMD: true})
 	h := m.handler(t, nil)
 	ctx := t.Context()
-	s, err := m.connect(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := echo(ctx, s, "at the first"); err != nil {
-		t.Fatal(err)
-	}
+	s := m.signIn(t, h)
 	first := h.Credentials(ctx)
 	m.move()
 	if err := echo(ctx, s, "at the second"); err != nil {
@@ -152,14 +161,7 @@ func TestPreregisteredBoundToIssuer(t *testing.T) {
 	preregistered := func(c *oauthclient.Config) { c.ClientID, c.ClientSecret = pre.ID, pre.Secret }
 	h := m.handler(t, preregistered)
 	ctx := t.Context()
-	s, err := m.connect(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := echo(ctx, s, "at the first"); err != nil {
-		t.Fatal(err)
-	}
+	s := m.signIn(t, h)
 	m.move()
 	check := func(what string, err error) {
 		t.Helper()
@@ -179,7 +181,7 @@ func TestPreregisteredBoundToIssuer(t *testing.T) {
 	if err := m.store.Save(ctx, h.Key(), c); err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.connect(ctx, m.handler(t, preregistered))
+	_, err := m.connect(ctx, m.handler(t, preregistered))
 	check("next start", err)
 }
 
