@@ -254,6 +254,11 @@ type ASOptions struct {
 	// OmitIssSupported leaves authorization_response_iss_parameter_supported
 	// out of the metadata.
 	OmitIssSupported bool
+	// EchoAuthorizationOnTokenError quotes the token request's
+	// Authorization header in the error_description of a refused token
+	// request, as debugging gateways and some identity products do: a
+	// client_secret_basic client's credentials come back in the answer.
+	EchoAuthorizationOnTokenError bool
 }
 
 // A Denial is an answer an endpoint gives instead of serving a request: an

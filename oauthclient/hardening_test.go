@@ -1,0 +1,46 @@
+package oauthclient_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
+)
+
+// These tests pin fixes from the authorization hardening review (issue
+// 11) that live in oauthclient.
+
+// TestBasicCredentialsRedacted: a token endpoint whose error quotes the
+// request's Authorization header hands back the client's Basic
+// credentials, base64 and all. Neither the error the host sees nor the
+// log may carry them. Before the fix the base64 value, not being the
+// secret itself nor behind an "Authorization:" label, went through.
+func TestBasicCredentialsRedacted(t *testing.T) {
+	const id, secret = "m2m", "wrong-secret-value"
+	e := setup(t, &oauthtest.ASOptions{
+		Clients:                       []oauthtest.Client{{ID: id, Secret: "right-secret-value", AuthMethod: oauthtest.AuthClientSecretBasic}},
+		TokenEndpointAuthMethods:      []string{oauthtest.AuthClientSecretBasic},
+		EchoAuthorizationOnTokenError: true,
+	}, nil)
+	e.browser.forbids = true
+	var logs bytes.Buffer
+	h := e.handler(t, func(c *oauthclient.Config) {
+		c.ClientID, c.ClientSecret, c.ClientCredentials = id, secret, true
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, err := e.connect(t.Context(), h)
+	if err == nil || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("err = %v, want the token endpoint's invalid_client", err)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+	for what, text := range map[string]string{"the error": err.Error(), "the log": logs.String()} {
+		if strings.Contains(text, basic) || strings.Contains(text, secret) {
+			t.Errorf("%s carries the client's credentials: %s", what, text)
+		}
+	}
+}
