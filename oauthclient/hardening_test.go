@@ -44,3 +44,45 @@ func TestBasicCredentialsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedSignInKeepsRegistration: a sign-in that fails (the user
+// denies it) keeps the client it registered, and the next one reuses it:
+// no orphaned registration per failed attempt (issue 11).
+func TestFailedSignInKeepsRegistration(t *testing.T) {
+	e := setup(t, &oauthtest.ASOptions{NoCIMD: true}, nil)
+	e.browser.deny = true
+	h := e.handler(t, nil)
+	if _, err := e.connect(t.Context(), h); err == nil {
+		t.Fatal("connected though the user denied the sign-in")
+	}
+	e.browser.deny = false
+	s, err := e.connect(t.Context(), e.handler(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st := e.demo.AuthServer.Stats(); st.Registrations != 1 || st.AuthorizationRequests != 2 {
+		t.Errorf("%d registrations for %d sign-ins, want 1 for 2", st.Registrations, st.AuthorizationRequests)
+	}
+}
+
+// TestHydraRegistration: Ory Hydra answers a dynamic registration with
+// "jwks": {} and "contacts": null. The Go SDK's oauthex types jwks as a
+// string, so its RegisterClient failed to parse the answer and every
+// sign-in to Hydra failed (issue 11); the bridge reads only the members
+// it uses.
+func TestHydraRegistration(t *testing.T) {
+	e := setup(t, &oauthtest.ASOptions{NoCIMD: true, HydraRegistrationAnswers: true}, nil)
+	h := e.handler(t, nil)
+	s, err := e.connect(t.Context(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := echo(t.Context(), s, "hydra"); err != nil {
+		t.Fatal(err)
+	}
+	if c := h.Credentials(t.Context()); c.Client.Kind != oauthclient.KindDynamic || !strings.HasPrefix(c.Client.ID, "dcr-") {
+		t.Errorf("client %s of kind %s, want the one Hydra registered", c.Client.ID, c.Client.Kind)
+	}
+}

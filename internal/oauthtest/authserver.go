@@ -254,6 +254,11 @@ type ASOptions struct {
 	// OmitIssSupported leaves authorization_response_iss_parameter_supported
 	// out of the metadata.
 	OmitIssSupported bool
+	// HydraRegistrationAnswers answers dynamic registrations as Ory Hydra
+	// v2 does: with "jwks": {} (RFC 7591 §2 allows any JWK Set object),
+	// "contacts": null and Hydra's own members (audience, metadata, owner,
+	// skip_consent, ...) beside the registered metadata.
+	HydraRegistrationAnswers bool
 	// EchoAuthorizationOnTokenError quotes the token request's
 	// Authorization header in the error_description of a refused token
 	// request, as debugging gateways and some identity products do: a
