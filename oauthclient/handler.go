@@ -154,6 +154,11 @@ type Config struct {
 	// HTTPClient talks to the servers. If nil, http.DefaultClient.
 	HTTPClient *http.Client
 
+	// FetchTimeout bounds each request to the MCP server's or the
+	// authorization server's OAuth endpoints and metadata, body included.
+	// If zero, 30 seconds.
+	FetchTimeout time.Duration
+
 	// Store keeps credentials between runs. If nil, a [MemoryStore].
 	Store Store
 
@@ -282,6 +287,11 @@ func New(cfg *Config) (*Handler, error) {
 	if h.client == nil {
 		h.client = http.DefaultClient
 	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = 30 * time.Second
+		h.cfg.FetchTimeout = c.FetchTimeout
+	}
+	h.client = guarded(h.client, c.FetchTimeout)
 	if h.store == nil {
 		h.store = &MemoryStore{}
 	}

@@ -3,10 +3,15 @@ package oauthclient_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
@@ -84,5 +89,71 @@ func TestHydraRegistration(t *testing.T) {
 	}
 	if c := h.Credentials(t.Context()); c.Client.Kind != oauthclient.KindDynamic || !strings.HasPrefix(c.Client.ID, "dcr-") {
 		t.Errorf("client %s of kind %s, want the one Hydra registered", c.Client.ID, c.Client.Kind)
+	}
+}
+
+// recordingTransport passes requests to loopback hosts on and fails the
+// others without touching the network, noting every host asked for.
+type recordingTransport struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	rt.hosts = append(rt.hosts, r.URL.Host)
+	rt.mu.Unlock()
+	if h := r.URL.Hostname(); h != "127.0.0.1" && h != "localhost" {
+		return nil, errors.New("no network in this test: " + r.URL.Host)
+	}
+	return rt.next.RoundTrip(r)
+}
+
+func (rt *recordingTransport) asked() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return slices.Clone(rt.hosts)
+}
+
+// TestMetadataRedirectChecked: the authorization server's metadata URL
+// redirects to plain http on a link-local address (a cloud metadata
+// service). The redirect is checked as the endpoint itself would be, and
+// not followed; before, it was followed and its target quoted back to the
+// host (issue 11).
+func TestMetadataRedirectChecked(t *testing.T) {
+	const target = "http://169.254.169.254/latest/meta-data/"
+	e := setup(t, &oauthtest.ASOptions{RedirectMetadata: target}, nil)
+	rt := &recordingTransport{next: e.demo.AuthServer.Client().Transport}
+	h := e.handler(t, func(c *oauthclient.Config) {
+		c.HTTPClient = &http.Client{Transport: rt}
+		c.LoginTimeout = 5 * time.Second
+	})
+	_, err := e.connect(t.Context(), h)
+	if err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Errorf("err = %v, want the redirect refused as plain http", err)
+	}
+	if asked := rt.asked(); slices.Contains(asked, "169.254.169.254") {
+		t.Errorf("the redirect was followed: hosts asked %q", asked)
+	}
+	if n := e.browser.count(); n != 0 {
+		t.Errorf("the browser opened %d times, want 0", n)
+	}
+}
+
+// TestFetchTimeout: an authorization server that stalls on its metadata
+// fails the sign-in after the per-fetch timeout, not after the whole
+// sign-in's (issue 11: every OAuth fetch bounded on its own).
+func TestFetchTimeout(t *testing.T) {
+	release := make(chan struct{})
+	e := setup(t, &oauthtest.ASOptions{BeforeMetadataResponse: func() { <-release }}, nil)
+	t.Cleanup(func() { close(release) }) // before the servers close
+	h := e.handler(t, func(c *oauthclient.Config) {
+		c.FetchTimeout = 200 * time.Millisecond
+		c.LoginTimeout = time.Minute
+	})
+	_, err := e.connect(t.Context(), h)
+	if err == nil || !strings.Contains(err.Error(), "Client.Timeout") {
+		t.Errorf("err = %v, want the metadata fetch's own timeout", err)
 	}
 }
