@@ -501,21 +501,22 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	sent := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
 	h.load(ctx)
 
-	h.mu.Lock()
-	c := h.creds.clone()
-	h.mu.Unlock()
-	if c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken {
+	c, renewed := h.renewedSince(sent)
+	if renewed {
 		return nil // another request has already renewed the token
 	}
 	if resp.StatusCode == http.StatusForbidden {
 		return h.stepUp(ctx, challenges, c)
 	}
-	if c.hasToken() && c.Issuer != "" {
+	if sent != "" && sent == c.AccessToken && c.Issuer != "" {
 		// The token may be refused because the server has moved to another
 		// authorization server: a refresh at the old one would only get
 		// another refused token.
 		if named := h.movedTo(ctx, challenges, c.Issuer); named != "" {
 			return h.move(ctx, challenges, c, named)
+		}
+		if c, renewed = h.renewedSince(sent); renewed {
+			return nil // while the metadata was read
 		}
 	}
 	if c.hasToken() && c.RefreshToken != "" {
@@ -534,6 +535,15 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 			c.Issuer, describeChallenge(challenges))
 	}
 	return h.signIn(ctx, challenges, nil)
+}
+
+// renewedSince returns the credentials held now, and whether they hold a
+// fresh access token other than sent: another request has renewed it.
+func (h *Handler) renewedSince(sent string) (*Credentials, bool) {
+	h.mu.Lock()
+	c := h.creds.clone()
+	h.mu.Unlock()
+	return c, c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken
 }
 
 // movedTo returns the authorization server the server's protected
