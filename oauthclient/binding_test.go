@@ -257,3 +257,34 @@ type failingTransport struct{}
 func (failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, errors.New("no network in this test: " + r.URL.Host)
 }
+
+// TestConfiguredClientIssuer: a client configured with its issuer is used
+// only there, from the very first sign-in. With the client credentials
+// grant, which needs no user, a server naming another authorization server
+// would otherwise get the secret as HTTP Basic at once (issue 11).
+func TestConfiguredClientIssuer(t *testing.T) {
+	const id, secret = "m2m", "m2m-secret-value"
+	e := setup(t, &oauthtest.ASOptions{
+		Clients:                  []oauthtest.Client{{ID: id, Secret: secret, AuthMethod: oauthtest.AuthClientSecretBasic}},
+		TokenEndpointAuthMethods: []string{oauthtest.AuthClientSecretBasic},
+	}, nil)
+	e.browser.forbids = true
+	machine := func(issuer string) func(*oauthclient.Config) {
+		return func(c *oauthclient.Config) {
+			c.ClientID, c.ClientSecret, c.ClientCredentials, c.ClientIssuer = id, secret, true, issuer
+		}
+	}
+	_, err := e.connect(t.Context(), e.handler(t, machine("https://login.example.com")))
+	if !errors.Is(err, oauthclient.ErrAuthorizationServerChanged) || !strings.Contains(err.Error(), "https://login.example.com") ||
+		!strings.Contains(err.Error(), e.demo.AuthServer.Issuer()) {
+		t.Errorf("err = %v, want ErrAuthorizationServerChanged naming both issuers", err)
+	}
+	if st := e.demo.AuthServer.Stats(); st.TokenRequests["client_credentials"] != 0 {
+		t.Errorf("%d token requests reached the other authorization server, want none", st.TokenRequests["client_credentials"])
+	}
+	s, err := e.connect(t.Context(), e.handler(t, machine(e.demo.AuthServer.Issuer())))
+	if err != nil {
+		t.Fatalf("with the right issuer: %v", err)
+	}
+	s.Close()
+}

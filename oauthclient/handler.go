@@ -87,6 +87,14 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 
+	// ClientIssuer, if set, is the issuer of the authorization server
+	// ClientID is registered at: a server that names another gets no
+	// sign-in with it ([ErrAuthorizationServerChanged]). If empty, the
+	// issuer of the first sign-in is kept with the credentials and holds
+	// from then on (basic/authorization/client-registration,
+	// "Authorization Server Binding").
+	ClientIssuer string
+
 	// AssumePKCE signs in with PKCE S256 at an authorization server whose
 	// metadata lists no code_challenge_methods_supported at all: Entra ID
 	// and Cognito take S256 without saying so. A list without S256 is
@@ -582,11 +590,20 @@ func (h *Handler) move(ctx context.Context, challenges []oauthex.Challenge, c *C
 }
 
 // checkBinding refuses to use the configured pre-registered client at an
-// authorization server other than the one it was first used at, which c
-// records: its credentials belong there.
+// authorization server other than the one configured for it, or else the
+// one it was first used at, which c records: its credentials belong there.
 func (h *Handler) checkBinding(c *Credentials, issuer string) error {
-	if h.cfg.ClientID == "" || c == nil || c.Issuer == "" || c.Issuer == issuer ||
-		c.Client.Kind != KindPreregistered || c.Client.ID != h.cfg.ClientID {
+	if h.cfg.ClientID == "" {
+		return nil
+	}
+	if h.cfg.ClientIssuer != "" {
+		if issuer == h.cfg.ClientIssuer {
+			return nil
+		}
+		return fmt.Errorf("%w: the client %s is configured for %s, but the server names %s; its credentials are not sent there",
+			ErrAuthorizationServerChanged, h.cfg.ClientID, h.cfg.ClientIssuer, issuer)
+	}
+	if c == nil || c.Issuer == "" || c.Issuer == issuer || c.Client.Kind != KindPreregistered || c.Client.ID != h.cfg.ClientID {
 		return nil
 	}
 	return fmt.Errorf("%w: the client %s is registered at %s, but the server now names %s; its credentials are not sent there. "+
