@@ -375,3 +375,73 @@ func TestStreamResumeConflict(t *testing.T) {
 		t.Errorf("GETs with Last-Event-ID %q, want one without, then e1 until the server lets it resume", gets)
 	}
 }
+
+// TestNoResumeForAnsweredRequest: a POST stream ends before its response,
+// which the server sent on the standalone stream instead: the bridge does
+// not resume the POST stream (conformance sse-retry hung so, 1 run in 7:
+// the resumed stream stayed open and the bridge never exited).
+func TestNoResumeForAnsweredRequest(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		resumes int
+	)
+	answer := make(chan []byte, 1) // the call's id, for the standalone stream
+	delivered := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set(headerSessionID, "s1")
+		switch {
+		case r.Method == http.MethodGet && r.Header.Get(headerLastEventID) != "":
+			mu.Lock()
+			resumes++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		case r.Method == http.MethodGet:
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.(http.Flusher).Flush()
+			select {
+			case id := <-answer:
+				fmt.Fprintf(w, "id: g1\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"via\":\"get\"}}\n\n", id)
+				w.(http.Flusher).Flush()
+				close(delivered)
+			case <-r.Context().Done():
+				return
+			}
+			<-r.Context().Done()
+		case r.Method == http.MethodDelete:
+		default:
+			m, _ := ParseMessage(body)
+			switch {
+			case m.IsNotification():
+				w.WriteHeader(http.StatusAccepted)
+			case m.Method == "tools/call":
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, "id: p1\nretry: 10\ndata:\n\n")
+				w.(http.Flusher).Flush()
+				answer <- m.ID
+				<-delivered // then the POST stream ends, unanswered
+			default:
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{}}}`, m.ID)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	h := runRelay(t, &Config{URL: srv.URL})
+	h.initialize()
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`) // the standalone stream is open by its answer
+	h.recv()
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`)
+	if l := h.recv(); !strings.Contains(l, `"via":"get"`) {
+		t.Fatalf("tools/call: %s", l)
+	}
+	h.send(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}`) // after the POST stream's end
+	h.recv()
+	mu.Lock()
+	defer mu.Unlock()
+	if resumes != 0 {
+		t.Errorf("%d resumes of the answered request's stream", resumes)
+	}
+}
