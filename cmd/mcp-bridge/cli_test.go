@@ -81,3 +81,36 @@ func TestRunUsage(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitCommand(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{in: "firefox", want: []string{"firefox"}},
+		{in: "  open  -a\tSafari ", want: []string{"open", "-a", "Safari"}},
+		{in: `"C:\Program Files\Browser\browser.exe" --new-tab`, want: []string{`C:\Program Files\Browser\browser.exe`, "--new-tab"}},
+		{in: `a"b c"d`, want: []string{"ab cd"}},
+		{in: `x ""`, want: []string{"x", ""}},
+		{in: `$BROWSER *`, want: []string{"$BROWSER", "*"}}, // no shell
+		{in: `"unbalanced`, err: "unbalanced double quote"},
+		{in: "   ", err: "empty command"},
+	}
+	for _, tt := range tests {
+		got, err := splitCommand(tt.in)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("splitCommand(%q): error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("splitCommand(%q): %v", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("splitCommand(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
