@@ -124,6 +124,14 @@ func newEraStage(r *Relay, cache EraCache, key string) *eraStage {
 	return e
 }
 
+// hostTakesURLs reports whether the host is a legacy one that declared
+// URL-mode elicitation.
+func (e *eraStage) hostTakesURLs() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.host == eraLegacy && e.hostCaps.Elicitation != nil && e.hostCaps.Elicitation.URL != nil
+}
+
 // modern reports whether the server is known to be modern.
 func (e *eraStage) modern() bool {
 	e.mu.Lock()

@@ -120,6 +120,7 @@ func (e *eraStage) downgradeCall(ctx context.Context, m *Message) error {
 		return e.await(ctx, m, x)
 	}
 	leg := e.r.request(m.Method, legacyParams(m.params))
+	leg.trace = m.trace
 	legCtx, cancel := context.WithCancel(e.r.life)
 	x := &exchange{id: leg.ID, cancel: cancel, done: make(chan legOutcome, 1), asks: make(chan *Message, 8)}
 	k := idKey(leg.ID)
@@ -278,7 +279,9 @@ func (e *eraStage) learnLegacy(initResult []byte) {
 	}
 	d := synthesizeDiscover(initResult)
 	e.mu.Lock()
-	same := bytes.Equal(d, e.discover)
+	var cur bytes.Buffer
+	json.Compact(&cur, e.discover) // the cache may have indented it
+	same := bytes.Equal(d, cur.Bytes())
 	e.mu.Unlock()
 	if !same {
 		e.settle(eraLegacy, d)

@@ -36,6 +36,7 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 	for round := 0; ; round++ {
 		req := e.r.request(m.Method, params)
 		req.header = modernHeaders(m.Method, modernVersion, &env, &e.tools)
+		req.trace = m.trace
 		resp, err := e.r.roundTrip(ctx, up, req)
 		if isHeaderMismatch(err) && m.Method == "tools/call" && round == 0 {
 			if rerr := e.refreshTools(ctx, e.meta(), modernVersion); rerr != nil {
@@ -44,6 +45,7 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 			}
 			req = e.r.request(m.Method, params)
 			req.header = modernHeaders(m.Method, modernVersion, &env, &e.tools)
+			req.trace = m.trace
 			resp, err = e.r.roundTrip(ctx, up, req)
 		}
 		if err != nil {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -121,5 +122,42 @@ func TestSDKModernHostDiscoversLegacyServer(t *testing.T) {
 				t.Errorf("the second start sent %d requests and answered %s, want none and %s", asked, l, first)
 			}
 		})
+	}
+}
+
+// indentingCache is an EraCache that keeps verdicts indented, as a file
+// of them may, and counts what it is told to store.
+type indentingCache struct {
+	memEraCache
+	sets int
+}
+
+func (c *indentingCache) SetEra(key string, v []byte) {
+	var b bytes.Buffer
+	json.Indent(&b, v, "", "  ")
+	c.mu.Lock()
+	c.sets++
+	c.mu.Unlock()
+	c.memEraCache.SetEra(key, b.Bytes())
+}
+
+// TestRememberedLegacyServerWritesNothing: a 2025 host's second start
+// against a remembered 2025 server stores nothing in the era cache (a
+// write costs the start a file's write).
+func TestRememberedLegacyServerWritesNothing(t *testing.T) {
+	url := startSDKServer(t, "2025-11-25")
+	cache := &indentingCache{}
+	var sets []int
+	for start := range 2 {
+		t.Run(fmt.Sprint("start ", start), func(t *testing.T) {
+			h := runRelay(t, &Config{URL: url, EraCache: cache})
+			h.initialize()
+		})
+		cache.mu.Lock()
+		sets = append(sets, cache.sets)
+		cache.mu.Unlock()
+	}
+	if sets[0] == 0 || sets[1] != sets[0] {
+		t.Errorf("era cache writes after each start: %v, want some on the first and none on the second", sets)
 	}
 }

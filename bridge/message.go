@@ -44,7 +44,12 @@ type Message struct {
 	// one), or nil.
 	via []byte
 
+	// trace is the W3C trace context the request's POST carries, or nil
+	// (trace.go).
+	trace *traceContext
+
 	idStart, idEnd int // byte offsets of ID within Raw
+	paramsAt       int // byte offset of params within Raw
 	params         []byte
 	result         []byte
 }
@@ -201,7 +206,7 @@ func parseObject(data []byte) (*Message, error) {
 				return nil, fmt.Errorf("%w: bad method", ErrInvalidMessage)
 			}
 		case bytes.Equal(key, []byte("params")):
-			m.params = val
+			m.params, m.paramsAt = val, i
 		case bytes.Equal(key, []byte("result")):
 			m.result = val
 		case bytes.Equal(key, []byte("error")):

@@ -120,6 +120,12 @@ type Config struct {
 	// server and in reverse order back (tool filtering is one).
 	Stages []Stage
 
+	// Audit, if not nil, is told of each of the host's tools/call,
+	// prompts/get and resources/read requests once it is answered,
+	// refused or cancelled. It is called on the relay's way and must not
+	// block.
+	Audit func(*CallRecord)
+
 	// Logger receives one line per session event at Info, and per message
 	// at Debug. If nil, nothing is logged.
 	Logger *slog.Logger
@@ -170,6 +176,7 @@ type Relay struct {
 	goneOnce sync.Once
 
 	era        *eraStage          // translation between protocol eras; the last stage
+	urls       urlAsks            // sign-in pages the host was asked to show
 	sess       keeper             // what it takes to start a new session for the host
 	life       context.Context    // the relay's own requests; cancelled at shutdown
 	stop       context.CancelFunc // cancels life
@@ -188,6 +195,7 @@ type call struct {
 	req    *Message           // the request
 	cancel context.CancelFunc // aborts the request's HTTP exchange
 	reply  chan<- *Message    // the relay's own request: where its response goes
+	start  time.Time          // when the host sent it, for Config.Audit
 }
 
 // New checks cfg and returns a Relay.
@@ -403,6 +411,7 @@ func (r *Relay) fromHost(data []byte) bool {
 	for _, st := range r.cfg.Stages {
 		fwd, answer := st.ToServer(m)
 		if answer != nil {
+			r.refused(m, answer)
 			r.reply(answer)
 		}
 		if fwd == nil {
@@ -410,6 +419,7 @@ func (r *Relay) fromHost(data []byte) bool {
 		}
 		m = fwd
 	}
+	m = traced(m)
 	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
@@ -431,7 +441,11 @@ func (r *Relay) fromHost(data []byte) bool {
 	send := func() {
 		defer r.calls.Done()
 		defer cancel()
-		if err := r.send(callCtx, m); err != nil {
+		err := r.send(callCtx, m)
+		if err != nil {
+			err = r.signInAtHost(callCtx, m, err)
+		}
+		if err != nil {
 			r.failed(m, err)
 		}
 	}
@@ -460,7 +474,11 @@ func (r *Relay) track(m *Message, cancel context.CancelFunc) bool {
 		return false
 	}
 	for _, c := range requests(m) {
-		r.pending[idKey(c.ID)] = &call{id: c.ID, method: c.Method, req: c, cancel: cancel}
+		p := &call{id: c.ID, method: c.Method, req: c, cancel: cancel}
+		if r.cfg.Audit != nil && audited(c.Method) {
+			p.start = time.Now()
+		}
+		r.pending[idKey(c.ID)] = p
 	}
 	if !hasRequests(m) {
 		r.ordered = cancel
@@ -507,6 +525,7 @@ func (r *Relay) cancelled(m *Message) {
 	if p != nil && p.cancel != nil {
 		p.cancel()
 	}
+	r.audit(p, nil, OutcomeCancelled)
 }
 
 // toHost delivers a message from the server to the host.
@@ -526,18 +545,20 @@ func (r *Relay) toHost(m *Message) {
 		if !bytes.Equal(p.id, m.ID) {
 			m = m.withID(p.id) // the server re-encoded the id
 		}
+		r.audit(p, m, "")
 		if recorded(p.method) {
 			r.sess.answered(p.req, m)
 			if p.method == "initialize" {
 				r.logSession(m)
-				r.era.learnLegacy(m.result)
+				// After the answer: the cache may write a file.
+				defer r.era.learnLegacy(m.result)
 			}
 		}
 		method = p.method
 	}
 	for _, b := range m.Batch {
 		if b.IsResponse() {
-			r.complete(b)
+			r.audit(r.complete(b), b, "")
 		}
 	}
 	for i := len(r.cfg.Stages) - 1; i >= 0 && m != nil; i-- {
@@ -605,8 +626,10 @@ func (r *Relay) reply(m *Message) {
 func (r *Relay) failed(m *Message, err error) {
 	var answers []*Message
 	for _, c := range requests(m) {
-		if r.complete(c) != nil {
-			answers = append(answers, errorFor(c.ID, err))
+		if p := r.complete(c); p != nil {
+			a := errorFor(c.ID, err)
+			r.audit(p, a, "")
+			answers = append(answers, a)
 		}
 	}
 	if len(answers) > 0 || !m.IsRequest() {
@@ -627,7 +650,9 @@ func (r *Relay) lost(err error) {
 			p.reply <- errorFor(p.id, err) // the relay's own request
 			continue
 		}
-		answers = append(answers, errorFor(p.id, err))
+		a := errorFor(p.id, err)
+		r.audit(p, a, "")
+		answers = append(answers, a)
 	}
 	r.signalIdle()
 	r.mu.Unlock()
@@ -728,6 +753,7 @@ func (r *Relay) shutdown(drain <-chan struct{}) error {
 				}
 			}
 		}
+		r.audit(p, nil, OutcomeCancelled)
 		r.reply(errorFor(p.id, context.Canceled))
 	}
 	r.sess.mu.Lock()

@@ -117,7 +117,7 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 // with GET and Last-Event-ID if the connection drops.
 func (s *streamable) Send(ctx context.Context, m *Message) error {
 	isInit := m.Method == "initialize"
-	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m.header))
+	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m.postHeader()))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,11 @@
 //
 // # Hosts
 //
-// Paths are the user (global) scope. ~ is the home directory
+// Paths are the user (global) scope; Claude Code also keeps its local
+// scope (per project, what `claude mcp add` writes without --scope) in
+// the same file, under "projects" → the project's directory →
+// "mcpServers", which [Host.Entries] lists and [Host.Rewrite] edits. ~ is
+// the home directory
 // (%USERPROFILE% on Windows); $XDG_CONFIG_HOME defaults to ~/.config,
 // %APPDATA% to ~\AppData\Roaming, %LOCALAPPDATA% to ~\AppData\Local.
 //
@@ -45,8 +49,9 @@
 //     path is the one the community builds use (Electron's user data
 //     directory, ~/.config/Claude).
 //   - Claude Code: https://code.claude.com/docs/en/mcp (scopes: user scope in
-//     ~/.claude.json "mcpServers", project scope in .mcp.json; `claude mcp
-//     add` writes "type": "stdio"). CLAUDE_CONFIG_DIR moving the file is
+//     ~/.claude.json "mcpServers", local scope in ~/.claude.json under the
+//     project's path, project scope in .mcp.json; `claude mcp add` writes
+//     "type": "stdio"). CLAUDE_CONFIG_DIR moving the file is
 //     seen in third-party tools, not in the official docs.
 //   - Cursor: https://cursor.com/docs/mcp (~/.cursor/mcp.json global,
 //     .cursor/mcp.json per project, "mcpServers").

@@ -146,7 +146,7 @@ var hosts = []*Host{
 	{
 		ID: "claude-desktop", Name: "Claude Desktop", Key: "mcpServers",
 		Reload: "Quit Claude Desktop completely and start it again to load it.",
-		format: jsonFormat{"mcpServers"}, fields: commandArgs,
+		format: jsonFormat{key: "mcpServers"}, fields: commandArgs,
 		path: func(env Env) (string, error) {
 			const file = "claude_desktop_config.json"
 			switch env.GOOS {
@@ -165,7 +165,7 @@ var hosts = []*Host{
 	{
 		ID: "claude-code", Name: "Claude Code", Key: "mcpServers",
 		Reload: "Start a new Claude Code session to load it (/mcp lists the servers).",
-		format: jsonFormat{"mcpServers"}, fields: stdioCommandArgs,
+		format: jsonFormat{key: "mcpServers", projects: true}, fields: stdioCommandArgs,
 		path: func(env Env) (string, error) {
 			return env.join(env.dirVar("CLAUDE_CONFIG_DIR", env.Home), ".claude.json"), nil
 		},
@@ -173,7 +173,7 @@ var hosts = []*Host{
 	{
 		ID: "cursor", Name: "Cursor", Key: "mcpServers",
 		Reload: "Cursor picks up the change; if Settings > MCP does not show the server, restart Cursor.",
-		format: jsonFormat{"mcpServers"}, fields: commandArgs,
+		format: jsonFormat{key: "mcpServers"}, fields: commandArgs,
 		path: func(env Env) (string, error) {
 			return env.join(env.Home, ".cursor", "mcp.json"), nil
 		},
@@ -181,7 +181,7 @@ var hosts = []*Host{
 	{
 		ID: "vscode", Name: "VS Code", Key: "servers",
 		Reload: "VS Code reloads the file; start the server from the MCP: List Servers command.",
-		format: jsonFormat{"servers"}, fields: stdioCommandArgs,
+		format: jsonFormat{key: "servers"}, fields: stdioCommandArgs,
 		path: func(env Env) (string, error) {
 			if p := env.getenv("VSCODE_PORTABLE"); p != "" {
 				return env.join(p, "user-data", "User", "mcp.json"), nil
@@ -201,7 +201,7 @@ var hosts = []*Host{
 	{
 		ID: "windsurf", Name: "Windsurf", Key: "mcpServers",
 		Reload: "Press the refresh button in Windsurf's MCP panel to load it.",
-		format: jsonFormat{"mcpServers"}, fields: commandArgs,
+		format: jsonFormat{key: "mcpServers"}, fields: commandArgs,
 		path: func(env Env) (string, error) {
 			return env.join(env.Home, ".codeium", "windsurf", "mcp_config.json"), nil
 		},
@@ -209,7 +209,7 @@ var hosts = []*Host{
 	{
 		ID: "zed", Name: "Zed", Key: "context_servers",
 		Reload: "Zed reloads its settings; the agent panel's settings show the server's state.",
-		format: jsonFormat{"context_servers"},
+		format: jsonFormat{key: "context_servers"},
 		fields: func(e Entry) []field {
 			return []field{{"source", "custom"}, {"command", e.Command}, {"args", e.Args}}
 		},
@@ -231,6 +231,20 @@ var hosts = []*Host{
 			return env.join(env.dirVar("CODEX_HOME", env.join(env.Home, ".codex")), "config.toml"), nil
 		},
 	},
+}
+
+// formatFor returns the format of the entries of project: the host's own
+// for "" (the user's scope), else the entries Claude Code keeps for that
+// project directory.
+func (h *Host) formatFor(project string) (format, error) {
+	if project == "" {
+		return h.format, nil
+	}
+	if f, ok := h.format.(jsonFormat); ok && f.projects {
+		f.project = project
+		return f, nil
+	}
+	return nil, fmt.Errorf("%s keeps no entries per project", h.Name)
 }
 
 // claudeMSIX returns the directory where an MSIX-packaged Claude Desktop
@@ -283,7 +297,8 @@ func LookupHost(name string) (*Host, error) {
 }
 
 // ConfigPath returns the file the host reads its MCP servers from, in the
-// user's (global) scope.
+// user's (global) scope. (Claude Code keeps its local scope, per project,
+// in the same file: see [Entry].Project.)
 func (h *Host) ConfigPath(env Env) (string, error) {
 	if env.Home == "" {
 		return "", errors.New("no home directory")

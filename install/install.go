@@ -18,6 +18,13 @@ type Entry struct {
 	Name    string
 	Command string
 	Args    []string
+	// Project is the project directory of a Claude Code entry in local
+	// scope (`claude mcp add` without --scope), which Claude Code keeps in
+	// its file under "projects"; "" for the user's scope, the only one
+	// of the other hosts. [Host.Entries] lists both scopes, [Host.Rewrite]
+	// and [Host.EntryEnv] take either; Add, Install, Remove and Uninstall
+	// act on the user's scope.
+	Project string
 }
 
 // Action says what an install or uninstall did (or, with DryRun, would do).
@@ -74,6 +81,9 @@ func (h *Host) Add(src []byte, e Entry, force bool) ([]byte, Action, error) {
 	if err := h.CheckName(e.Name); err != nil {
 		return nil, 0, err
 	}
+	if e.Project != "" {
+		return nil, 0, errors.New("install adds entries to the user's scope, not a project's")
+	}
 	fields := h.fields(e)
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return h.format.fresh(src, e.Name, fields), Added, nil
@@ -109,7 +119,9 @@ func (h *Host) Remove(src []byte, name, self string, force bool) ([]byte, Action
 	return applyEdits(src, edits), a, nil
 }
 
-// Entries parses a config file of this host and returns its MCP servers.
+// Entries parses a config file of this host and returns its MCP servers:
+// the user's scope, then (Claude Code) each project's local scope, with
+// Project set.
 func (h *Host) Entries(src []byte) ([]Entry, error) {
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return nil, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,7 +172,13 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff(append(was, e), now); diff != "" {
+				// The new entry is the user scope's last; Claude Code's
+				// project entries (local scope) follow.
+				user := slices.IndexFunc(was, func(e Entry) bool { return e.Project != "" })
+				if user < 0 {
+					user = len(was)
+				}
+				if diff := cmp.Diff(slices.Concat(was[:user], []Entry{e}, was[user:]), now); diff != "" {
 					t.Errorf("entries after install (-want +got):\n%s", diff)
 				}
 

@@ -11,6 +11,12 @@ import (
 // server names to entries under key: {"mcpServers": {"NAME": {...}}}.
 type jsonFormat struct {
 	key string
+	// projects is set for a file that also keeps entries per project
+	// directory, {"projects": {"PATH": {KEY: {"NAME": {...}}}}}: Claude
+	// Code's local scope, what `claude mcp add` writes without --scope.
+	projects bool
+	// project, if not "", is the project whose entries are edited.
+	project string
 }
 
 // jsonString encodes s as a JSON string, leaving <, > and & as they are.
@@ -108,17 +114,26 @@ func kindName(k byte) string {
 	return "a literal"
 }
 
-// servers returns the object of entries, or nil if the file has none.
+// servers returns the object of entries (the project's, if f names one),
+// or nil if the file has none.
 func (f jsonFormat) servers(d *jsonDoc) (*jvalue, error) {
-	m := d.root.member(f.key)
-	if m == nil {
-		return nil, nil
+	path := []string{f.key}
+	if f.project != "" {
+		path = []string{"projects", f.project, f.key}
 	}
-	if m.value.kind != '{' {
-		line, _ := lineCol(d.src, m.value.start)
-		return nil, fmt.Errorf("line %d: %q holds %s, not an object", line, f.key, kindName(m.value.kind))
+	obj := d.root
+	for _, k := range path {
+		m := obj.member(k)
+		if m == nil {
+			return nil, nil
+		}
+		if m.value.kind != '{' {
+			line, _ := lineCol(d.src, m.value.start)
+			return nil, fmt.Errorf("line %d: %q holds %s, not an object", line, k, kindName(m.value.kind))
+		}
+		obj = m.value
 	}
-	return m.value, nil
+	return obj, nil
 }
 
 // entry returns the member named name of servers, or nil.
@@ -167,7 +182,10 @@ func (f jsonFormat) nextAdd(src []byte, name string, fields []field, self string
 	if err != nil {
 		return nil, 0, err
 	}
-	if servers == nil {
+	switch {
+	case servers == nil && f.project != "":
+		return nil, 0, fmt.Errorf("no entries for the project %s", f.project)
+	case servers == nil:
 		return d.insertMember(d.root, f.key, []field{{name, fields}}), Added, nil
 	}
 	m, err := entryMember(d, servers, name)
@@ -214,6 +232,8 @@ func (f jsonFormat) nextRemove(src []byte, name, self string, force bool) ([]edi
 	return d.removeMember(servers, m), Removed, nil
 }
 
+// list returns the entries of the user's scope, then those of each
+// project (in the file's order) if the file keeps them.
 func (f jsonFormat) list(src []byte) ([]Entry, error) {
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return nil, nil
@@ -222,13 +242,36 @@ func (f jsonFormat) list(src []byte) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, err := f.listOf(d)
+	if err != nil || !f.projects {
+		return out, err
+	}
+	projects := d.root.member("projects")
+	if projects == nil || projects.value.kind != '{' {
+		return out, nil
+	}
+	for _, p := range projects.value.members {
+		if p.value.kind != '{' {
+			continue
+		}
+		es, err := jsonFormat{key: f.key, project: p.key}.listOf(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+// listOf returns the entries of f's scope in d.
+func (f jsonFormat) listOf(d *jsonDoc) ([]Entry, error) {
 	servers, err := f.servers(d)
 	if err != nil || servers == nil {
 		return nil, err
 	}
 	var out []Entry
 	for _, m := range servers.members {
-		e := Entry{Name: m.key, Command: commandOf(m.value)}
+		e := Entry{Name: m.key, Command: commandOf(m.value), Project: f.project}
 		if a := m.value.member("args"); m.value.kind == '{' && a != nil && a.value.kind == '[' {
 			for _, el := range a.value.elems {
 				e.Args = append(e.Args, el.str)

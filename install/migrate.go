@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -21,6 +22,10 @@ func (h *Host) Rewrite(src []byte, es []Entry) ([]byte, Action, error) {
 		if err := h.CheckName(e.Name); err != nil {
 			return nil, 0, err
 		}
+		f, err := h.formatFor(e.Project)
+		if err != nil {
+			return nil, 0, err
+		}
 		fields := h.fields(e)
 		for step := 0; ; step++ {
 			if step == maxSteps {
@@ -33,14 +38,14 @@ func (h *Host) Rewrite(src []byte, es []Entry) ([]byte, Action, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			i := slices.IndexFunc(cur, func(c Entry) bool { return c.Name == e.Name })
+			i := slices.IndexFunc(cur, func(c Entry) bool { return c.Name == e.Name && c.Project == e.Project })
 			if i < 0 {
-				return nil, 0, fmt.Errorf("no entry named %q", e.Name)
+				return nil, 0, fmt.Errorf("no entry named %q%s", e.Name, inProject(e.Project))
 			}
 			if cur[i].Command == "" {
 				return nil, 0, fmt.Errorf("the entry %q names no command", e.Name)
 			}
-			edits, _, err := h.format.nextAdd(src, e.Name, fields, cur[i].Command, false)
+			edits, _, err := f.nextAdd(src, e.Name, fields, cur[i].Command, false)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -66,59 +71,90 @@ func (h *Host) RewriteFile(path string, es []Entry, o Options) (*Result, error) 
 	})
 }
 
-// EntryEnv returns the environment variables the entry named name sets
-// for its command (its "env" member, or Codex's [mcp_servers.NAME.env]),
-// or nil. Values that are not strings are left out.
-func (h *Host) EntryEnv(src []byte, name string) (map[string]string, error) {
+// inProject says which project an entry is in, if any.
+func inProject(project string) string {
+	if project == "" {
+		return ""
+	}
+	return " in the project " + project
+}
+
+// EntryEnv returns the environment variables the entry (by its Name and
+// Project) sets for its command (its "env" member, or Codex's
+// [mcp_servers.NAME.env]), or nil. Values that are not strings are left
+// out.
+func (h *Host) EntryEnv(src []byte, e Entry) (map[string]string, error) {
 	if isBlank(bytes.TrimPrefix(src, utf8BOM)) {
 		return nil, nil
 	}
-	env := map[string]string{}
-	add := func(v any) {
-		if m, ok := v.(map[string]any); ok {
-			for k, v := range m {
-				if s, ok := v.(string); ok {
-					env[k] = s
-				}
-			}
-		}
+	f, err := h.formatFor(e.Project)
+	if err != nil {
+		return nil, err
 	}
-	switch f := h.format.(type) {
+	var raw map[string]any
+	switch f := f.(type) {
 	case jsonFormat:
-		d, err := parseJSONDoc(src)
-		if err != nil {
-			return nil, err
-		}
-		servers, err := f.servers(d)
-		if err != nil || servers == nil {
-			return nil, err
-		}
-		m, err := entryMember(d, servers, name)
-		if err != nil || m == nil || m.value.kind != '{' {
-			return nil, err
-		}
-		if e := m.value.member("env"); e != nil {
-			add(e.value.decode())
-		}
+		raw, err = f.entryEnv(src, e.Name)
 	case tomlFormat:
-		tables, err := parseTOML(src)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range tables {
-			for _, k := range t.keys {
-				full := slices.Concat(t.path, k.path)
-				switch {
-				case slices.Equal(full, []string{f.key, name, "env"}):
-					add(k.value) // env = { ... }
-				case len(full) == 4 && slices.Equal(full[:3], []string{f.key, name, "env"}):
-					add(map[string]any{full[3]: k.value}) // [KEY.NAME.env] A = "1", or env.A = "1"
-				}
-			}
+		raw, err = f.entryEnv(src, e.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			env[k] = s
 		}
 	}
 	if len(env) == 0 {
 		return nil, nil
+	}
+	return env, nil
+}
+
+// entryEnv returns the "env" member of the entry named name, decoded, or
+// nil.
+func (f jsonFormat) entryEnv(src []byte, name string) (map[string]any, error) {
+	d, err := parseJSONDoc(src)
+	if err != nil {
+		return nil, err
+	}
+	servers, err := f.servers(d)
+	if err != nil || servers == nil {
+		return nil, err
+	}
+	m, err := entryMember(d, servers, name)
+	if err != nil || m == nil || m.value.kind != '{' {
+		return nil, err
+	}
+	var env map[string]any
+	if e := m.value.member("env"); e != nil {
+		env, _ = e.value.decode().(map[string]any)
+	}
+	return env, nil
+}
+
+// entryEnv returns the variables the entry named name sets, decoded:
+// env = { ... }, [KEY.NAME.env] A = "1", or env.A = "1".
+func (f tomlFormat) entryEnv(src []byte, name string) (map[string]any, error) {
+	tables, err := parseTOML(src)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]any{}
+	for _, t := range tables {
+		for _, k := range t.keys {
+			full := slices.Concat(t.path, k.path)
+			switch {
+			case slices.Equal(full, []string{f.key, name, "env"}):
+				if m, ok := k.value.(map[string]any); ok {
+					maps.Copy(env, m)
+				}
+			case len(full) == 4 && slices.Equal(full[:3], []string{f.key, name, "env"}):
+				env[full[3]] = k.value
+			}
+		}
 	}
 	return env, nil
 }

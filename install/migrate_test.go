@@ -176,7 +176,7 @@ func TestEntryEnv(t *testing.T) {
 		{"codex", "[mcp_servers.a]\ncommand = \"npx\"\nenv.K = \"v\"\n", "a", map[string]string{"K": "v"}},
 	}
 	for _, tt := range tests {
-		got, err := mustHost(t, tt.host).EntryEnv([]byte(tt.src), tt.name)
+		got, err := mustHost(t, tt.host).EntryEnv([]byte(tt.src), Entry{Name: tt.name})
 		if err != nil {
 			t.Errorf("%s %s: %v", tt.host, tt.src, err)
 			continue
@@ -184,5 +184,67 @@ func TestEntryEnv(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s %s: (-want +got):\n%s", tt.host, tt.src, diff)
 		}
+	}
+}
+
+// TestClaudeCodeLocalScope: `claude mcp add` without --scope keeps the
+// entry in ~/.claude.json under the project's directory. Before, Entries
+// saw only the user's scope, so migrate left such entries running
+// mcp-remote (whose files it then removed for the user-scope entry of the
+// same server). Entries lists them with Project set; Rewrite and
+// EntryEnv find them by Name and Project; the rest stays byte for byte.
+func TestClaudeCodeLocalScope(t *testing.T) {
+	const src = `{
+  "numStartups": 12,
+  "mcpServers": {
+    "r": {"type": "stdio", "command": "npx", "args": ["-y", "mcp-remote", "https://u.example/mcp"]}
+  },
+  "projects": {
+    "/home/u/app": {
+      "allowedTools": [],
+      "mcpServers": {
+        "r": {"type": "stdio", "command": "npx", "args": ["-y", "mcp-remote", "https://p.example/mcp"], "env": {"K": "app"}}
+      }
+    },
+    "/home/u/empty": {"allowedTools": []},
+    "/home/u/lib": {"mcpServers": {"fs": {"command": "node", "args": ["fs.js"]}}}
+  }
+}
+`
+	h := mustHost(t, "claude-code")
+	got, err := h.Entries([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Entry{
+		{Name: "r", Command: "npx", Args: []string{"-y", "mcp-remote", "https://u.example/mcp"}},
+		{Name: "r", Command: "npx", Args: []string{"-y", "mcp-remote", "https://p.example/mcp"}, Project: "/home/u/app"},
+		{Name: "fs", Command: "node", Args: []string{"fs.js"}, Project: "/home/u/lib"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Entries (-want +got):\n%s", d)
+	}
+	if env, err := h.EntryEnv([]byte(src), want[1]); err != nil || !cmp.Equal(env, map[string]string{"K": "app"}) {
+		t.Errorf("EntryEnv of the project's entry: %v, %v", env, err)
+	}
+	if env, _ := h.EntryEnv([]byte(src), want[0]); env != nil {
+		t.Errorf("EntryEnv of the user's entry: %v, want none", env)
+	}
+	out, a, err := h.Rewrite([]byte(src), []Entry{{Name: "r", Command: "/opt/mcp-bridge", Args: []string{"https://p.example/mcp"}, Project: "/home/u/app"}})
+	if err != nil || a != Updated {
+		t.Fatalf("Rewrite: %v, %v", a, err)
+	}
+	wantOut := strings.Replace(src, `"command": "npx", "args": ["-y", "mcp-remote", "https://p.example/mcp"]`, `"command": "/opt/mcp-bridge", "args": ["https://p.example/mcp"]`, 1)
+	if d := cmp.Diff(wantOut, string(out)); d != "" {
+		t.Errorf("Rewrite (-want +got):\n%s", d)
+	}
+	if _, _, err := h.Rewrite([]byte(src), []Entry{{Name: "r", Command: "/b", Project: "/home/u/none"}}); err == nil || !strings.Contains(err.Error(), "/home/u/none") {
+		t.Errorf("Rewrite in a project without the entry: %v", err)
+	}
+	if _, _, err := mustHost(t, "cursor").Rewrite([]byte(`{"mcpServers": {}}`), []Entry{{Name: "r", Command: "/b", Project: "/p"}}); err == nil {
+		t.Error("Rewrite of a project entry for a host that has none: no error")
+	}
+	if _, _, err := h.Add([]byte(src), Entry{Name: "n", Command: "/b", Project: "/home/u/app"}, false); err == nil {
+		t.Error("Add into a project: no error")
 	}
 }

@@ -112,17 +112,18 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	if err != nil {
 		return nil, err
 	}
+	secrets := sentSecrets(req, client, form)
 	if resp.StatusCode != http.StatusOK {
 		te := &TokenError{Status: resp.StatusCode}
 		if json.Unmarshal(body, te) != nil || te.Code == "" {
-			te.Code, te.Description = "server_error", excerpt(redact.String(string(body), client.Secret))
+			te.Code, te.Description = "server_error", excerpt(redact.String(string(body), secrets...))
 		}
-		te.Description = redact.String(te.Description, client.Secret)
+		te.Description = redact.String(te.Description, secrets...)
 		return nil, te
 	}
 	var da deviceAuth
 	if err := json.Unmarshal(body, &da); err != nil {
-		return nil, fmt.Errorf("the answer is not JSON: %s", redact.String(err.Error(), client.Secret))
+		return nil, fmt.Errorf("the answer is not JSON: %s", redact.String(err.Error(), secrets...))
 	}
 	if da.VerificationURI == "" {
 		da.VerificationURI = da.VerificationURL

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
@@ -163,9 +164,11 @@ func (h *Handler) resourceMetadata(ctx context.Context, challenges []oauthex.Cha
 
 // authServerMetadata fetches the authorization server's metadata from the
 // well-known URIs in the order basic/authorization gives ("Authorization
-// Server Metadata Discovery"). The issuer it states must be the one asked
-// for (RFC 8414 section 3.3), except on the legacy path, where it need
-// only be on the MCP server's origin. It returns nil if there is none.
+// Server Metadata Discovery"). The issuer it states must be identical to
+// the one its URL was built from, not even a trailing slash apart (RFC
+// 8414 section 3.3; a MUST of revision 2026-07-28, SEP-2468), except on
+// the legacy path, where it need only be on the MCP server's origin. It
+// returns nil if there is none.
 func (h *Handler) authServerMetadata(ctx context.Context, issuer string, legacy bool) (*asMeta, error) {
 	for _, u := range authServerMetadataURLs(issuer) {
 		var as asMeta
@@ -177,7 +180,7 @@ func (h *Handler) authServerMetadata(ctx context.Context, issuer string, legacy 
 			continue
 		}
 		switch {
-		case sameIssuer(as.Issuer, issuer):
+		case as.Issuer == issuer:
 		case legacy && as.Issuer != "" && origin(as.Issuer) == origin(h.serverURL):
 			// The 2025-03-26 fixtures publish an issuer with a path under
 			// the server's origin. Accepting it is safe: on this path the
@@ -272,6 +275,44 @@ func checkEndpoint(name, raw string) error {
 	default:
 		return fmt.Errorf("%s %s is plain http to a host that is not loopback", name, u.Redacted())
 	}
+}
+
+// guarded returns a copy of c for OAuth requests: each exchange bounded
+// by timeout, body included, and every redirect hop checked as an
+// endpoint taken from a server would be (checkEndpoint: https, or http to
+// loopback). Credentials and cookies do not follow a redirect to another
+// origin (scheme, host or port), and a request with a body (a token,
+// registration or revocation request, which 307 and 308 would resend) is
+// not redirected there at all. Issue 11: metadata fetches followed
+// redirects to plain http on other hosts; doctor sent its bearer across a
+// redirect to another port.
+func guarded(c *http.Client, timeout time.Duration) *http.Client {
+	g := *c
+	if g.Timeout <= 0 || g.Timeout > timeout {
+		g.Timeout = timeout
+	}
+	next := c.CheckRedirect
+	g.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if err := checkEndpoint("redirect target", req.URL.String()); err != nil {
+			return fmt.Errorf("refusing the redirect from %s: %w", via[len(via)-1].URL.Redacted(), err)
+		}
+		from := via[0].URL
+		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+				return fmt.Errorf("refusing to resend a %s to another origin, %s", req.Method, req.URL.Redacted())
+			}
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &g
 }
 
 // isLoopback reports whether host names the local machine.

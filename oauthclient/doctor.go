@@ -122,12 +122,10 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 
 	kind := ""
 	switch {
-	case h.cfg.ClientCredentials || h.cfg.Enterprise != nil:
+	case h.cfg.ClientID != "":
 		kind = "pre-registered client " + h.cfg.ClientID
 	case h.cfg.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported:
 		kind = "client ID metadata document " + h.cfg.ClientMetadataURL
-	case h.cfg.ClientID != "":
-		kind = "pre-registered client " + h.cfg.ClientID
 	case as.RegistrationEndpoint != "":
 		kind = "dynamic registration at " + as.RegistrationEndpoint
 	default:

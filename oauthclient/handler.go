@@ -5,8 +5,13 @@
 //   - discovery: the 401 challenge's resource_metadata, RFC 9728 protected
 //     resource metadata, RFC 8414 or OpenID Connect authorization server
 //     metadata;
-//   - registration: a Client ID Metadata Document, a pre-registered client,
-//     or RFC 7591 dynamic registration, kept for the next login;
+//   - registration: a pre-registered client, a Client ID Metadata
+//     Document, or RFC 7591 dynamic registration (application_type
+//     native), kept for the next login and bound to the authorization
+//     server's issuer: when the server names another one, a dynamic client
+//     registers there anew and a pre-registered one is an error (revision
+//     2026-07-28, basic/authorization/client-registration, "Authorization
+//     Server Binding");
 //   - sign-in: the authorization code grant with PKCE S256 (RFC 7636),
 //     state, the RFC 9207 iss check and the RFC 8707 resource, through a
 //     loopback redirect (RFC 8252) and the user's browser; or the RFC 8628
@@ -82,6 +87,14 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 
+	// ClientIssuer, if set, is the issuer of the authorization server
+	// ClientID is registered at: a server that names another gets no
+	// sign-in with it ([ErrAuthorizationServerChanged]). If empty, the
+	// issuer of the first sign-in is kept with the credentials and holds
+	// from then on (basic/authorization/client-registration,
+	// "Authorization Server Binding").
+	ClientIssuer string
+
 	// AssumePKCE signs in with PKCE S256 at an authorization server whose
 	// metadata lists no code_challenge_methods_supported at all: Entra ID
 	// and Cognito take S256 without saying so. A list without S256 is
@@ -148,6 +161,11 @@ type Config struct {
 
 	// HTTPClient talks to the servers. If nil, http.DefaultClient.
 	HTTPClient *http.Client
+
+	// FetchTimeout bounds each request to the MCP server's or the
+	// authorization server's OAuth endpoints and metadata, body included.
+	// If zero, 30 seconds.
+	FetchTimeout time.Duration
 
 	// Store keeps credentials between runs. If nil, a [MemoryStore].
 	Store Store
@@ -277,6 +295,11 @@ func New(cfg *Config) (*Handler, error) {
 	if h.client == nil {
 		h.client = http.DefaultClient
 	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = 30 * time.Second
+		h.cfg.FetchTimeout = c.FetchTimeout
+	}
+	h.client = guarded(h.client, c.FetchTimeout)
 	if h.store == nil {
 		h.store = &MemoryStore{}
 	}
@@ -486,14 +509,23 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	sent := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
 	h.load(ctx)
 
-	h.mu.Lock()
-	c := h.creds.clone()
-	h.mu.Unlock()
-	if c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken {
+	c, renewed := h.renewedSince(sent)
+	if renewed {
 		return nil // another request has already renewed the token
 	}
 	if resp.StatusCode == http.StatusForbidden {
 		return h.stepUp(ctx, challenges, c)
+	}
+	if sent != "" && sent == c.AccessToken && c.Issuer != "" {
+		// The token may be refused because the server has moved to another
+		// authorization server: a refresh at the old one would only get
+		// another refused token.
+		if named := h.movedTo(ctx, challenges, c.Issuer); named != "" {
+			return h.move(ctx, challenges, c, named)
+		}
+		if c, renewed = h.renewedSince(sent); renewed {
+			return nil // while the metadata was read
+		}
 	}
 	if c.hasToken() && c.RefreshToken != "" {
 		// The server no longer takes the token (revoked, or expired
@@ -512,6 +544,79 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	}
 	return h.signIn(ctx, challenges, nil)
 }
+
+// renewedSince returns the credentials held now, and whether they hold a
+// fresh access token other than sent: another request has renewed it.
+func (h *Handler) renewedSince(sent string) (*Credentials, bool) {
+	h.mu.Lock()
+	c := h.creds.clone()
+	h.mu.Unlock()
+	return c, c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken
+}
+
+// movedTo returns the authorization server the server's protected
+// resource metadata names now, if it no longer lists issuer, or "".
+func (h *Handler) movedTo(ctx context.Context, challenges []oauthex.Challenge, issuer string) string {
+	prm, err := h.resourceMetadata(ctx, challenges)
+	if err != nil {
+		h.log.Debug("reading the protected resource metadata again failed", "err", err)
+		return ""
+	}
+	if prm == nil || len(prm.AuthorizationServers) == 0 || slices.Contains(prm.AuthorizationServers, issuer) {
+		return ""
+	}
+	return prm.AuthorizationServers[0]
+}
+
+// move handles a server that names another authorization server than the
+// one c's tokens and client come from (basic/authorization/client-
+// registration, "Authorization Server Binding", SEP-2352): a
+// pre-registered client is an error, since its credentials belong to the
+// old server; otherwise the tokens are dropped and the sign-in that
+// follows registers at the new server (a dynamic registration is bound to
+// its issuer; a Client ID Metadata Document is portable).
+func (h *Handler) move(ctx context.Context, challenges []oauthex.Challenge, c *Credentials, issuer string) error {
+	if err := h.checkBinding(c, issuer); err != nil {
+		return err
+	}
+	h.log.Info("the server has moved to another authorization server; signing in there", "from", c.Issuer, "to", issuer)
+	dropped := c.clone()
+	dropped.AccessToken, dropped.RefreshToken, dropped.TokenType = "", "", ""
+	dropped.Expiry, dropped.Obtained = time.Time{}, time.Time{}
+	if err := h.save(ctx, dropped); err != nil {
+		return err
+	}
+	return h.signIn(ctx, challenges, nil)
+}
+
+// checkBinding refuses to use the configured pre-registered client at an
+// authorization server other than the one configured for it, or else the
+// one it was first used at, which c records: its credentials belong there.
+func (h *Handler) checkBinding(c *Credentials, issuer string) error {
+	if h.cfg.ClientID == "" {
+		return nil
+	}
+	if h.cfg.ClientIssuer != "" {
+		if issuer == h.cfg.ClientIssuer {
+			return nil
+		}
+		return fmt.Errorf("%w: the client %s is configured for %s, but the server names %s; its credentials are not sent there",
+			ErrAuthorizationServerChanged, h.cfg.ClientID, h.cfg.ClientIssuer, issuer)
+	}
+	if c == nil || c.Issuer == "" || c.Issuer == issuer || c.Client.Kind != KindPreregistered || c.Client.ID != h.cfg.ClientID {
+		return nil
+	}
+	return fmt.Errorf("%w: the client %s is registered at %s, but the server now names %s; its credentials are not sent there. "+
+		"Register a client at %s and configure it, or sign out of this server if the same client is registered there too",
+		ErrAuthorizationServerChanged, h.cfg.ClientID, c.Issuer, issuer, issuer)
+}
+
+// ErrAuthorizationServerChanged is wrapped by the error a sign-in returns
+// when the server now names another authorization server than the one a
+// pre-registered client was registered at: the client's credentials are
+// not sent to the new one (basic/authorization/client-registration,
+// "Authorization Server Binding").
+var ErrAuthorizationServerChanged = errors.New("the server's authorization server changed")
 
 // freshToken is how long a token counts as just issued, for the storm
 // guard.

@@ -1,9 +1,14 @@
 package oauthclient
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,17 +25,13 @@ const callbackPath = "/callback"
 
 // registerWithListener returns the client to sign in with at d's
 // authorization server and, if listen is set, the loopback listener its
-// redirect URI names. basic/authorization, "Client Registration
-// Approaches": a Client ID Metadata Document where the server supports
-// it, else the pre-registered client, else dynamic registration (RFC
-// 7591), whose result is kept and reused until the server forgets it.
+// redirect URI names. basic/authorization/client-registration, in its
+// priority order: the pre-registered client, else a Client ID Metadata
+// Document where the server supports it, else dynamic registration (RFC
+// 7591), whose result is kept and reused until the server forgets it or
+// names another authorization server.
 func (h *Handler) registerWithListener(ctx context.Context, d *discovered, listen bool) (Client, net.Listener, string, error) {
 	switch {
-	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
-		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
-		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
-		h.log.Info("using the client ID metadata document", "client_id", c.ID)
-		return c, ln, redirect, err
 	case h.cfg.ClientID != "":
 		// A registered client with neither secret nor key is public: it
 		// names itself, whatever methods the server lists (Entra refuses
@@ -42,6 +43,11 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered, AuthMethod: method}
 		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
 		h.log.Info("using the pre-registered client", "client_id", c.ID)
+		return c, ln, redirect, err
+	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
+		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		h.log.Info("using the client ID metadata document", "client_id", c.ID)
 		return c, ln, redirect, err
 	case d.as.RegistrationEndpoint == "":
 		return Client{}, nil, "", fmt.Errorf("the authorization server %s offers no dynamic client registration; register a client there and pass --client-id", d.as.Issuer)
@@ -91,12 +97,10 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 	if meta.TokenEndpointAuthMethod != "" {
 		method = meta.TokenEndpointAuthMethod
 	}
-	resp, err := oauthex.RegisterClient(ctx, d.as.RegistrationEndpoint, meta, h.client)
+	resp, err := h.registerClient(ctx, d.as.RegistrationEndpoint, meta)
 	if err != nil {
 		ln.Close()
-		// The SDK's error may quote the whole answer, client_secret and
-		// registration_access_token included.
-		return Client{}, nil, "", fmt.Errorf("register a client at %s: %s", d.as.RegistrationEndpoint, redact.String(err.Error()))
+		return Client{}, nil, "", fmt.Errorf("register a client at %s: %w", d.as.RegistrationEndpoint, err)
 	}
 	if resp.TokenEndpointAuthMethod != "" {
 		method = resp.TokenEndpointAuthMethod
@@ -119,6 +123,67 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		ln = nil
 	}
 	return c, ln, redirect, nil
+}
+
+// registration is what the bridge uses of a registration answer (RFC
+// 7591 section 3.2.1). Only these members are read: the Go SDK's
+// oauthex.ClientRegistrationResponse types jwks as a string, where RFC
+// 7591 section 2 has a JWK Set object, so its RegisterClient cannot read
+// Ory Hydra's "jwks": {} and every sign-in to Hydra failed (issue 11).
+type registration struct {
+	ClientID                string `json:"client_id"`
+	ClientSecret            string `json:"client_secret"`
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
+}
+
+// maxRegistration bounds a registration answer.
+const maxRegistration = 64 << 10
+
+// registerClient posts meta to the registration endpoint (RFC 7591
+// section 3.1) and reads the answer tolerantly: members it does not use
+// may hold any JSON value, or null.
+func (h *Handler) registerClient(ctx context.Context, endpoint string, meta *oauthex.ClientRegistrationMetadata) (*registration, error) {
+	body, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistration+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(answer) > maxRegistration:
+		return nil, fmt.Errorf("the answer is larger than %d bytes", maxRegistration)
+	case resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK:
+		// RFC 7591 section 3.2.2; the answer may quote the request, or
+		// hold a registration_access_token.
+		var e struct {
+			Code        string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(answer, &e) == nil && e.Code != "" {
+			return nil, fmt.Errorf("%s (HTTP %d): %s", e.Code, resp.StatusCode, excerpt(redact.String(e.Description)))
+		}
+		return nil, fmt.Errorf("%s: %s", resp.Status, excerpt(redact.String(string(answer))))
+	}
+	var r registration
+	if err := json.Unmarshal(answer, &r); err != nil {
+		return nil, fmt.Errorf("the answer is not a registration: %s", redact.String(err.Error()))
+	}
+	if r.ClientID == "" {
+		return nil, errors.New("the answer has no client_id")
+	}
+	return &r, nil
 }
 
 // listen binds the loopback redirect listener on port (0: any) and returns

@@ -34,6 +34,8 @@ type LoginRequiredError struct {
 	Command string
 	// Reason says why the bridge could not finish on its own.
 	Reason string
+
+	pending *pendingLogin // the sign-in that waits on the user, if any
 }
 
 func (e *LoginRequiredError) Error() string {
@@ -60,6 +62,34 @@ func (e *LoginRequiredError) Error() string {
 
 func (e *LoginRequiredError) Unwrap() error { return ErrLoginRequired }
 
+// Elsewhere returns, when the sign-in goes on while it waits for the user
+// at a page (a browser that did not open, a device code), that page and a
+// sentence to show with it; else "", "".
+func (e *LoginRequiredError) Elsewhere() (url, message string) {
+	if e.pending == nil || e.URL == "" {
+		return "", ""
+	}
+	message = "Sign in to " + e.Server + " to continue."
+	if e.Code != "" {
+		message = "Sign in to " + e.Server + " with the code " + e.Code + " to continue."
+	}
+	return e.URL, message
+}
+
+// Wait waits for the sign-in that e tells of to end, and returns its
+// outcome: nil once signed in. With none going on it returns e.
+func (e *LoginRequiredError) Wait(ctx context.Context) error {
+	if e.pending == nil {
+		return e
+	}
+	select {
+	case <-e.pending.done:
+		return e.pending.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Storm guard: at most this many interactive sign-ins in this window.
 const (
 	maxSignIns    = 3 + maxStepUps
@@ -85,6 +115,9 @@ func newPendingLogin() *pendingLogin {
 // note publishes what the user must do; waiting callers return it at once
 // while the sign-in goes on in the background.
 func (p *pendingLogin) note(err error) {
+	if e, ok := err.(*LoginRequiredError); ok {
+		e.pending = p
+	}
 	p.once.Do(func() {
 		p.noted = err
 		close(p.notice)
@@ -204,6 +237,9 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 		return fmt.Errorf("discover the authorization server: %w", err)
 	}
 	h.log.Info("authorization server found", "issuer", d.as.Issuer, "legacy", d.legacy)
+	if err := h.checkBinding(h.Credentials(ctx), d.as.Issuer); err != nil {
+		return err
+	}
 	scopes = h.chooseScopes(challenges, d, scopes)
 
 	var c *Credentials

@@ -82,12 +82,7 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", err)
 	}
-	// What the answer quotes of the request (an error page that echoes
-	// it) must not reach a log.
-	secrets := []string{client.Secret}
-	for _, k := range []string{"code", "code_verifier", "refresh_token", "client_assertion", "assertion", "subject_token", "device_code"} {
-		secrets = append(secrets, form.Get(k))
-	}
+	secrets := sentSecrets(req, client, form)
 	var t tokenResponse
 	te := &TokenError{Status: resp.StatusCode}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && resp.StatusCode == http.StatusOK {
@@ -114,6 +109,22 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 		return nil, te
 	}
 	return nil, errors.New("token endpoint: the answer has no access_token")
+}
+
+// sentSecrets lists the secrets a request to an authorization server
+// carries: what the answer quotes of them (an error page that echoes the
+// request) must not reach a log or the host.
+func sentSecrets(req *http.Request, client Client, form url.Values) []string {
+	secrets := []string{client.Secret}
+	if _, basic, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok {
+		// client_secret_basic: quoted as sent, the base64 of id:secret
+		// shows neither the secret nor an Authorization label (issue 11).
+		secrets = append(secrets, basic)
+	}
+	for _, k := range []string{"code", "code_verifier", "refresh_token", "client_assertion", "assertion", "subject_token", "device_code"} {
+		secrets = append(secrets, form.Get(k))
+	}
+	return secrets
 }
 
 // clientRequest builds a form POST to an endpoint of issuer's

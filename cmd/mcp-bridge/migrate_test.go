@@ -16,10 +16,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
+	"github.com/mcp-bridge/mcp-bridge/internal/mcpremote"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
 )
@@ -96,7 +98,13 @@ func mcpRemoteSignIn(t *testing.T, demo *oauthtest.ProtectedDemo, dir, hash stri
 // runMigrateBinary runs the real binary to its end with env and args.
 func runMigrateBinary(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return runMigrateAt(t, os.Args[0], env, args...)
+}
+
+// runMigrateAt runs the real binary, at exe, to its end with env and args.
+func runMigrateAt(t *testing.T, exe string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), "MCP_BRIDGE_TEST_AS_MAIN=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -121,12 +129,14 @@ func envLookup(env []string) func(string) string {
 }
 
 // TestMigrate: mcp-remote entries in Claude Desktop (JSON), Cursor (JSON)
-// and Codex (TOML), two servers signed in to by mcp-remote (one of them
-// used by two hosts), one server it never signed in to. A dry run changes
-// nothing; the migration rewrites the entries (env kept, other entries
-// byte for byte), backs each file up, moves the credentials into the
-// token store and removes mcp-remote's files; and the bridge started from
-// each rewritten entry reaches the protected server with no browser.
+// and Codex (TOML): two sign-ins of mcp-remote's to one server (one
+// without a header, used by two hosts; a newer one with a header), one
+// server it never signed in to. A dry run changes nothing; the migration
+// rewrites the entries (env kept, other entries byte for byte), backs
+// each file up, moves the newer sign-in into the token store (one server,
+// one key: the older one's entries use it), removes its files and keeps
+// the older one's; and the bridge started from each rewritten entry
+// reaches the protected server with no browser.
 func TestMigrate(t *testing.T) {
 	testMigrate(t, tokenstore.KindFile)
 }
@@ -142,24 +152,20 @@ func TestKeychainRealMigrate(t *testing.T) {
 }
 
 func testMigrate(t *testing.T, kind string) {
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
-	home := t.TempDir()
-	env := append(homeEnv(home), "USERPROFILE="+home, "CODEX_HOME="+filepath.Join(home, ".codex"),
-		"CLAUDE_CONFIG_DIR=", "VSCODE_PORTABLE=", "VSCODE_APPDATA=", "MCP_REMOTE_CONFIG_DIR=")
-	ienv := install.Env{GOOS: runtime.GOOS, Home: home, Getenv: envLookup(env)}
+	demo := migrateDemo(t)
+	home, env, ienv := migrateHome(t)
 
-	// mcp-remote's files: server A plain, server B with a header whose
-	// value comes from the entry's env (the hash takes it unexpanded).
-	authDir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+	// mcp-remote's files: sign-in A without a header, sign-in B with one
+	// whose value comes from the entry's env (the hash takes it
+	// unexpanded).
+	authDir := mcpRemoteDir(home)
 	header := "X-Tenant: ${TENANT}"
-	hashA := mcpRemoteHash(demo.URL, "", nil)
-	hashB := mcpRemoteHash(demo.URL, "", []string{header})
+	hashA := mcpRemoteKey(t, demo.URL)
+	hashB := mcpRemoteKey(t, demo.URL, "--header", header)
 	accessA, refreshA := mcpRemoteSignIn(t, demo, authDir, hashA)
 	accessB, refreshB := mcpRemoteSignIn(t, demo, authDir, hashB)
+	then := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(authDir, hashA+"_tokens.json"), then, then) // B's sign-in is the newer
 	secrets := []string{accessA, refreshA, accessB, refreshB}
 	unrelated := filepath.Join(authDir, "0123456789abcdef0123456789abcdef_tokens.json")
 	os.WriteFile(unrelated, []byte(`{"access_token":"other"}`), 0o600)
@@ -192,16 +198,7 @@ func testMigrate(t *testing.T, kind string) {
 	}
 	paths := map[string]string{}
 	for id, text := range files {
-		h, _ := install.LookupHost(id)
-		p, err := h.ConfigPath(ienv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		paths[id] = p
+		paths[id] = writeHostConfig(t, ienv, id, text)
 	}
 	unchanged := func(when string) {
 		t.Helper()
@@ -253,8 +250,11 @@ func testMigrate(t *testing.T, kind string) {
 		t.Fatalf("migrate: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	noSecrets("migrate", out+errOut)
-	if n := strings.Count(out, "moved into the token store"); n != 3 {
-		t.Errorf("%d entries report credentials moved, want 3 (two servers, one in two hosts)", n)
+	if n := strings.Count(out, "moved into the token store"); n != 1 {
+		t.Errorf("%d entries report credentials moved, want 1: the newer sign-in", n)
+	}
+	if n := strings.Count(out, `the newer sign-in of Codex's "tenant"`); n != 2 {
+		t.Errorf("%d entries report the newer sign-in used instead of theirs, want 2", n)
 	}
 	if !strings.Contains(out, "kept none for this server") {
 		t.Errorf("the entry mcp-remote never signed in with is not reported as such")
@@ -295,7 +295,7 @@ func testMigrate(t *testing.T, kind string) {
 			if e.Command != self || !slices.Equal(e.Args, args) {
 				t.Errorf("%s %s: %s %q, want %s %q", id, e.Name, e.Command, e.Args, self, args)
 			}
-			if got, _ := h.EntryEnv(data, e.Name); !cmp.Equal(got, wantEnv[id+"/"+e.Name]) {
+			if got, _ := h.EntryEnv(data, e); !cmp.Equal(got, wantEnv[id+"/"+e.Name]) {
 				t.Errorf("%s %s: env %v, want %v", id, e.Name, got, wantEnv[id+"/"+e.Name])
 			}
 			delete(want, id+"/"+e.Name)
@@ -305,10 +305,14 @@ func testMigrate(t *testing.T, kind string) {
 		t.Errorf("entries not found after migrate: %v", want)
 	}
 
-	// No plaintext left for the servers moved; another server's stays.
+	// No plaintext left for the sign-in moved; the other one's and
+	// another server's stay.
 	left, _ := filepath.Glob(filepath.Join(authDir, "*"))
-	if !slices.Equal(left, []string{unrelated}) {
-		t.Errorf("left in %s: %q, want only %s", authDir, left, filepath.Base(unrelated))
+	keptA, _ := filepath.Glob(filepath.Join(authDir, hashA+"_*"))
+	wantLeft := append([]string{unrelated}, keptA...)
+	slices.Sort(wantLeft)
+	if len(keptA) != 3 || !slices.Equal(left, wantLeft) {
+		t.Errorf("left in %s: %q, want %s and the older sign-in's 3 files", authDir, left, filepath.Base(unrelated))
 	}
 	if kind == tokenstore.KindFile {
 		filepath.WalkDir(filepath.Join(home, "config", "mcp-bridge", "credentials"), func(p string, d os.DirEntry, err error) error {
@@ -356,7 +360,7 @@ func TestMigrateKeepsPlaintextOnFailure(t *testing.T) {
 	server := "http://127.0.0.1:" + freePort(t) + "/mcp" // nothing listens
 	dir := filepath.Join(home, "auth", "mcp-remote-v1")
 	os.MkdirAll(dir, 0o700)
-	hash := mcpRemoteHash(server, "", nil)
+	hash := mcpRemoteKey(t, server)
 	os.WriteFile(filepath.Join(dir, hash+"_tokens.json"), []byte(`{"access_token":"a-secret","refresh_token":"r-secret","expires_in":3600,"token_type":"Bearer"}`), 0o600)
 	os.WriteFile(filepath.Join(dir, hash+"_client_info.json"), []byte(`{"client_id":"c1","redirect_uris":["http://localhost:3999/oauth/callback"]}`), 0o600)
 	p := filepath.Join(home, ".cursor", "mcp.json")
@@ -379,29 +383,123 @@ func TestMigrateKeepsPlaintextOnFailure(t *testing.T) {
 	}
 }
 
-func TestMCPRemoteArgs(t *testing.T) {
-	tests := []struct {
-		command string
-		args    []string
-		want    []string
-		ok      bool
-	}{
-		{"npx", []string{"-y", "mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"/usr/local/bin/npx", []string{"mcp-remote@0.1.29", "https://a/", "9999"}, []string{"https://a/", "9999"}, true},
-		{`C:\Program Files\nodejs\npx.cmd`, []string{"--yes", "mcp-remote@latest", "https://a/"}, []string{"https://a/"}, true},
-		{"cmd", []string{"/c", "npx", "-y", "mcp-remote", "https://a/", "--header", "A: b"}, []string{"https://a/", "--header", "A: b"}, true},
-		{"cmd.exe", []string{"/C", "mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"mcp-remote", []string{"https://a/"}, []string{"https://a/"}, true},
-		{"bunx", []string{"mcp-remote", "https://a/"}, []string{"https://a/"}, true},
-		{"npx", []string{"-y", "@modelcontextprotocol/server-filesystem", "/"}, nil, false},
-		{"npx", []string{"-y", "mcp-remote-fork", "https://a/"}, nil, false},
-		{"node", []string{"mcp-remote", "https://a/"}, nil, false},
-		{"/opt/mcp-bridge", []string{"https://a/"}, nil, false},
+// mcpRemoteKey is mcp-remote's key for the files of the server args
+// (mcp-remote's arguments) reach.
+func mcpRemoteKey(t *testing.T, args ...string) string {
+	t.Helper()
+	k, err := mcpremote.FileKeys(args, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		got, ok := mcpRemoteArgs(tt.command, tt.args)
-		if ok != tt.ok || !slices.Equal(got, tt.want) {
-			t.Errorf("mcpRemoteArgs(%q, %q) = %q, %v; want %q, %v", tt.command, tt.args, got, ok, tt.want, tt.ok)
+	return k.Current
+}
+
+// writeMCPRemoteFiles leaves what mcp-remote leaves after a sign-in, in
+// dir under key: tokens (access token "at-KEY", refresh token "rt-KEY")
+// and the client registration for clientID.
+func writeMCPRemoteFiles(t *testing.T, dir, key, clientID string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o700)
+	files := map[string]string{
+		"tokens.json":      `{"access_token":"at-` + key + `","refresh_token":"rt-` + key + `","expires_in":3600,"token_type":"Bearer"}`,
+		"client_info.json": `{"client_id":"` + clientID + `","redirect_uris":["http://localhost:3999/oauth/callback"],"token_endpoint_auth_method":"none"}`,
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, key+"_"+name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
 		}
+	}
+}
+
+// writeHostConfig writes a host's config file under home and returns
+// its path.
+func writeHostConfig(t *testing.T, ienv install.Env, hostID, text string) string {
+	t.Helper()
+	h, err := install.LookupHost(hostID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.ConfigPath(ienv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// migrateDemo starts the protected demo server (and its authorization
+// server) on 127.0.0.1 for the test.
+func migrateDemo(t *testing.T) *oauthtest.ProtectedDemo {
+	t.Helper()
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	return demo
+}
+
+// mcpRemoteDir is where mcp-remote 0.15.1 keeps its files under home.
+func mcpRemoteDir(home string) string { return filepath.Join(home, ".mcp-auth", "mcp-remote-v1") }
+
+// migrateHome is a home directory for migrate, with the environment
+// that points every host's config and mcp-remote's files into it.
+func migrateHome(t *testing.T) (home string, env []string, ienv install.Env) {
+	home = t.TempDir()
+	env = append(homeEnv(home), "USERPROFILE="+home, "CODEX_HOME="+filepath.Join(home, ".codex"),
+		"CLAUDE_CONFIG_DIR=", "VSCODE_PORTABLE=", "VSCODE_APPDATA=", "MCP_REMOTE_CONFIG_DIR=")
+	return home, env, install.Env{GOOS: runtime.GOOS, Home: home, Getenv: envLookup(env)}
+}
+
+// TestMigrateFileKeyFlags: mcp-remote 0.15.1 keys a server's files by
+// --authorize-param, --header-file and --client-metadata-url too. Before,
+// migrate computed the key without them: it said mcp-remote kept nothing,
+// rewrote the entry, and left the live tokens on disk, unmigrated.
+func TestMigrateFileKeyFlags(t *testing.T) {
+	const docURL = "https://client.example.com/mcp-client.json"
+	demo := migrateDemo(t)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		clientID string
+	}{
+		{"authorize-param", []string{"--authorize-param", "prompt=consent"}, "dyn-1"},
+		{"header-file", []string{"--header-file", "HEADERS"}, "dyn-2"},
+		{"client-metadata-url", []string{"--client-metadata-url", docURL}, docURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home, env, ienv := migrateHome(t)
+			headers := filepath.Join(home, "headers.txt")
+			os.WriteFile(headers, []byte("X-Team: blue\n"), 0o600)
+			args := append([]string{demo.URL}, tc.args...)
+			for i, a := range args {
+				if a == "HEADERS" {
+					args[i] = headers
+				}
+			}
+			keys, err := mcpremote.FileKeys(args, os.ReadFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _ := mcpremote.FileKeys([]string{demo.URL}, os.ReadFile)
+			if keys.Current == plain.Current {
+				t.Fatalf("%s does not enter the key", tc.name)
+			}
+			dir := mcpRemoteDir(home)
+			writeMCPRemoteFiles(t, dir, keys.Current, tc.clientID)
+			quoted, _ := json.Marshal(append([]string{"-y", "mcp-remote"}, args...))
+			writeHostConfig(t, ienv, "cursor", `{"mcpServers": {"r": {"command": "npx", "args": `+string(quoted)+`}}}`)
+
+			out, errOut, code := runMigrateBinary(t, env, "migrate", "--host", "cursor", "--token-store", "file")
+			if code != 0 || !strings.Contains(out, "moved into the token store") {
+				t.Errorf("exit %d, want the credentials moved\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, keys.Current+"_*")); len(left) != 0 {
+				t.Errorf("mcp-remote's files are still there: %q", left)
+			}
+		})
 	}
 }

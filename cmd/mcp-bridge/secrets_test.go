@@ -1149,12 +1149,14 @@ func TestSecretsEchoedByServer(t *testing.T) {
 	})
 
 	t.Run("a registration answer the bridge cannot decode", func(t *testing.T) {
-		// client_id_issued_at as a date, not a number: the Go SDK's
-		// RegisterClient puts the whole answer, client_secret included,
-		// in its error.
+		// token_endpoint_auth_method as a list, not a string: a member
+		// the bridge reads, so the answer cannot be used. The Go SDK's
+		// RegisterClient put the whole answer, client_secret included, in
+		// its error. (Members the bridge does not read may hold anything:
+		// TestHydraRegistration in oauthclient.)
 		w := newLeakWorld(t, confidential, nil)
 		w.editAS("/register", func(b []byte) []byte {
-			return regexp.MustCompile(`"client_id_issued_at":\d+`).ReplaceAll(b, []byte(`"client_id_issued_at":"2026-01-01T00:00:00Z"`))
+			return regexp.MustCompile(`"token_endpoint_auth_method":("[^"]*")`).ReplaceAll(b, []byte(`"token_endpoint_auth_method":[$1]`))
 		})
 		h := w.bridge("bridge", nil, "--browser-command", approver())
 		if m := h.initialize(); m.Error == nil {

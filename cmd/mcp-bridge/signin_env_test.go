@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
 // These tests run `mcp-bridge login` as the real binary in the settings
@@ -104,3 +106,6 @@ func TestLoginNoBrowserPrintsURL(t *testing.T) {
 		t.Errorf("login after the URL was opened by hand: %v", err)
 	}
 }
+
+// The sign-in's notice is one a host can be shown as a URL elicitation.
+var _ bridge.PendingSignIn = (*oauthclient.LoginRequiredError)(nil)

@@ -254,6 +254,24 @@ type ASOptions struct {
 	// OmitIssSupported leaves authorization_response_iss_parameter_supported
 	// out of the metadata.
 	OmitIssSupported bool
+	// RedirectMetadata, if set, answers every metadata request with 302
+	// Found to this URL instead of the document: a hostile or compromised
+	// server sending clients elsewhere (plain http, a link-local address).
+	RedirectMetadata string
+	// BeforeMetadataResponse, if set, is called before a metadata document
+	// is served: a test can hold the answer there, as a stalled server
+	// would.
+	BeforeMetadataResponse func()
+	// HydraRegistrationAnswers answers dynamic registrations as Ory Hydra
+	// v2 does: with "jwks": {} (RFC 7591 §2 allows any JWK Set object),
+	// "contacts": null and Hydra's own members (audience, metadata, owner,
+	// skip_consent, ...) beside the registered metadata.
+	HydraRegistrationAnswers bool
+	// EchoAuthorizationOnTokenError quotes the token request's
+	// Authorization header in the error_description of a refused token
+	// request, as debugging gateways and some identity products do: a
+	// client_secret_basic client's credentials come back in the answer.
+	EchoAuthorizationOnTokenError bool
 }
 
 // A Denial is an answer an endpoint gives instead of serving a request: an
@@ -586,6 +604,13 @@ func (a *AuthServer) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
+	}
+	if a.opts.RedirectMetadata != "" {
+		http.Redirect(w, r, a.opts.RedirectMetadata, http.StatusFound)
+		return
+	}
+	if a.opts.BeforeMetadataResponse != nil {
+		a.opts.BeforeMetadataResponse()
 	}
 	m := a.metadata()
 	if a.opts.EditMetadata != nil {

@@ -88,6 +88,7 @@ type clientMetadata struct {
 	JWKS                    json.RawMessage `json:"jwks"`
 	JWKSURI                 string          `json:"jwks_uri"`
 	ClientSecret            string          `json:"client_secret"`
+	ApplicationType         string          `json:"application_type"`
 }
 
 // newClientFromMetadata validates m and builds the client it describes, with
@@ -228,12 +229,23 @@ func (a *AuthServer) handleRegister(w http.ResponseWriter, r *http.Request) {
 		echo["client_secret"] = c.Secret
 		echo["client_secret_expires_at"] = 0
 	}
+	if a.opts.HydraRegistrationAnswers {
+		for k, v := range map[string]any{
+			"jwks": map[string]any{}, "contacts": nil, "audience": []string{}, "metadata": map[string]any{},
+			"owner": "", "skip_consent": false, "skip_logout_consent": false, "subject_type": "public",
+			"userinfo_signed_response_alg": "none", "request_object_signing_alg": "",
+			"frontchannel_logout_session_required": false, "backchannel_logout_session_required": false,
+			"created_at": now.UTC().Format(time.RFC3339), "updated_at": now.UTC().Format(time.RFC3339),
+		} {
+			echo[k] = v
+		}
+	}
 	a.mu.Lock()
 	a.clients[c.ID] = c
 	a.stats.Registrations++
 	a.mu.Unlock()
 	writeJSON(w, http.StatusCreated, echo)
-	a.emit(Event{Kind: EventRegistered, Endpoint: r.URL.Path, ClientID: c.ID})
+	a.emit(Event{Kind: EventRegistered, Endpoint: r.URL.Path, ClientID: c.ID, ApplicationType: m.ApplicationType})
 }
 
 // maxMetadataDocument bounds Client ID Metadata Documents; the draft

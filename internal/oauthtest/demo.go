@@ -137,7 +137,7 @@ func protectDemo(h http.Handler, opts *ResourceOptions, d *ProtectedDemo, resour
 	default:
 		opts.Resource = d.URL
 	}
-	if opts.AuthorizationServers == nil {
+	if opts.AuthorizationServers == nil && opts.CurrentAuthorizationServers == nil {
 		opts.AuthorizationServers = []string{d.AuthServer.Issuer()}
 	}
 	if opts.Verifier == nil {

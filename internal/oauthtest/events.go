@@ -61,6 +61,9 @@ type Event struct {
 	Error string
 	// Description says more about a rejection.
 	Description string
+	// ApplicationType is the application_type a dynamic registration asked
+	// for (OpenID Connect Dynamic Client Registration 1.0 §2), "" if none.
+	ApplicationType string
 }
 
 // String describes e in one line, e.g. "registered client X".

@@ -24,8 +24,14 @@ type ResourceOptions struct {
 	// resource (RFC 8707). Required.
 	Resource string
 	// AuthorizationServers are the issuers listed in the protected resource
-	// metadata. Required unless Legacy is set.
+	// metadata. Required unless Legacy or CurrentAuthorizationServers is
+	// set.
 	AuthorizationServers []string
+	// CurrentAuthorizationServers, if set, gives the issuers to list each
+	// time the metadata is served, instead of AuthorizationServers: a
+	// server that moves to another authorization server while clients hold
+	// its tokens (SEP-2352).
+	CurrentAuthorizationServers func() []string
 	// Verifier checks bearer tokens; [AuthServer.Verify] fits. It must
 	// reject expired tokens, and put the token's audience in
 	// TokenInfo.Extra["aud"] (a string, or a []string). Required.
@@ -94,7 +100,7 @@ func Protect(next http.Handler, opts *ResourceOptions) (http.Handler, error) {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return nil, fmt.Errorf("protect: resource %q is not an absolute URL", opts.Resource)
 	}
-	if !opts.Legacy && len(opts.AuthorizationServers) == 0 {
+	if !opts.Legacy && len(opts.AuthorizationServers) == 0 && opts.CurrentAuthorizationServers == nil {
 		return nil, errors.New("protect: AuthorizationServers required")
 	}
 	p := &protector{opts: *opts, now: opts.Now}
@@ -107,13 +113,19 @@ func Protect(next http.Handler, opts *ResourceOptions) (http.Handler, error) {
 		if opts.MetadataResource != "" {
 			res = opts.MetadataResource
 		}
-		h := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
-			Resource:               res,
-			AuthorizationServers:   opts.AuthorizationServers,
-			ScopesSupported:        opts.Scopes,
-			BearerMethodsSupported: []string{"header"},
-			ResourceName:           "mcp-bridge test server",
-		})
+		meta := func(servers []string) http.Handler {
+			return auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+				Resource:               res,
+				AuthorizationServers:   servers,
+				ScopesSupported:        opts.Scopes,
+				BearerMethodsSupported: []string{"header"},
+				ResourceName:           "mcp-bridge test server",
+			})
+		}
+		h := meta(opts.AuthorizationServers)
+		if current := opts.CurrentAuthorizationServers; current != nil {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { meta(current()).ServeHTTP(w, r) })
+		}
 		pathURL := ResourceMetadataURL(opts.Resource)
 		rootURL := u.Scheme + "://" + u.Host + "/.well-known/oauth-protected-resource"
 		if !opts.NoPathMetadata {

@@ -59,6 +59,11 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 // tokenFail answers a token request of grant type gt with err: as [fail]
 // does, or, with ASOptions.GitHubTokenErrors, as GitHub does.
 func (a *AuthServer) tokenFail(w http.ResponseWriter, r *http.Request, clientID, gt string, err error) {
+	if h := r.Header.Get("Authorization"); a.opts.EchoAuthorizationOnTokenError && h != "" {
+		e := *asOAuthError(err)
+		e.Description += " (request had credentials " + h + ")"
+		err = &e
+	}
 	if !a.opts.GitHubTokenErrors {
 		a.fail(w, r, clientID, err)
 		return

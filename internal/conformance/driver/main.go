@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -147,15 +148,50 @@ func session(ctx context.Context, log *slog.Logger, cmd *exec.Cmd, p *plan) (err
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
 	}
-	for _, t := range tools.Tools {
-		args := argumentsFor(t.InputSchema)
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: t.Name, Arguments: args})
-		if err != nil {
-			return fmt.Errorf("tools/call %s: %w", t.Name, err)
+	for _, c := range plannedCalls(tools.Tools, p.ToolCalls) {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.Name, Arguments: c.Arguments})
+		if rpcErr, ok := errors.AsType[*jsonrpc.Error](err); ok && rpcErr.Code == jsonrpc.CodeMethodNotFound {
+			// The server itself does not take tools/call (json-schema-ref-
+			// no-deref serves only tools/list): a host shows the error and
+			// goes on. Errors of the bridge's own still end the session.
+			log.Info("the server does not take this call", "name", c.Name, "err", err)
+			continue
 		}
-		log.Info("tool called", "name", t.Name, "arguments", args, "isError", res.IsError, "content", contentText(res.Content))
+		if err != nil {
+			return fmt.Errorf("tools/call %s: %w", c.Name, err)
+		}
+		log.Info("tool called", "name", c.Name, "arguments", c.Arguments, "isError", res.IsError, "content", contentText(res.Content))
 	}
 	return nil
+}
+
+// schemaEchoTool is the tool of the json-schema-2020-12-preservation
+// scenario that asks the host to pass back, as its "schema" argument, the
+// inputSchema it saw for the scenario's other tool: the server then sees
+// whether the schema reached the host intact through the bridge.
+const schemaEchoTool = "json_schema_echo"
+
+// plannedCalls returns the tool calls the host makes: those the suite
+// names, if it names any, else one call of every listed tool with
+// arguments made from its schema.
+func plannedCalls(tools []*mcp.Tool, given []toolCall) []toolCall {
+	if len(given) > 0 {
+		return given
+	}
+	var calls []toolCall
+	for _, t := range tools {
+		args := argumentsFor(t.InputSchema)
+		if t.Name == schemaEchoTool {
+			for _, other := range tools {
+				if other.Name != schemaEchoTool {
+					args = map[string]any{"schema": other.InputSchema}
+					break
+				}
+			}
+		}
+		calls = append(calls, toolCall{Name: t.Name, Arguments: args})
+	}
+	return calls
 }
 
 // bridgeEnv is the bridge's environment: the driver's, without the suite's

@@ -39,6 +39,16 @@ type scenarioContext struct {
 	IdPIDToken       string `json:"idp_id_token"`
 	IdPIssuer        string `json:"idp_issuer"`
 	IdPTokenEndpoint string `json:"idp_token_endpoint"`
+	// ToolCalls, from the 0.2 suites on, are the calls the host should make
+	// with exactly these arguments (http-custom-headers: values that
+	// exercise every Mcp-Param-* encoding rule).
+	ToolCalls []toolCall `json:"toolCalls"`
+}
+
+// toolCall is a tool call the suite asks for.
+type toolCall struct {
+	Name      string         `json:"name"`
+	Arguments map[string]any `json:"arguments"`
 }
 
 func parseContext(raw string) (*scenarioContext, error) {
@@ -59,6 +69,8 @@ type plan struct {
 	Args []string
 	// ProtocolVersion is the revision the host asks for in initialize.
 	ProtocolVersion string
+	// ToolCalls, if not empty, are the only tool calls the host makes.
+	ToolCalls []toolCall
 }
 
 // planConfig is what a plan is made from.
@@ -84,6 +96,9 @@ type planConfig struct {
 // get the flags that carry them.
 func makePlan(cfg *planConfig) (*plan, error) {
 	p := &plan{ProtocolVersion: protocolCurrent}
+	if cfg.Context != nil {
+		p.ToolCalls = cfg.Context.ToolCalls
+	}
 	if cfg.LogLevel != "" {
 		p.Args = append(p.Args, "--log-level", cfg.LogLevel)
 	}

@@ -203,3 +203,38 @@ func TestAnswerElicitation(t *testing.T) {
 		t.Errorf("URL elicitation: action %q, want decline", got.Action)
 	}
 }
+
+// TestPlannedCalls: the suite's own calls when it names some
+// (http-custom-headers), the echo of the other tool's schema for the
+// json-schema-2020-12-preservation scenario, else one call per tool.
+func TestPlannedCalls(t *testing.T) {
+	focal := map[string]any{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+		"$defs": map[string]any{"address": map[string]any{"$anchor": "addr"}}, "additionalProperties": false}
+	tools := []*mcp.Tool{
+		{Name: "json_schema_2020_12_tool", InputSchema: focal},
+		{Name: schemaEchoTool, InputSchema: map[string]any{"type": "object",
+			"properties": map[string]any{"schema": map[string]any{"type": "object"}}, "required": []any{"schema"}}},
+	}
+	got := plannedCalls(tools, nil)
+	want := []toolCall{
+		{Name: "json_schema_2020_12_tool", Arguments: map[string]any{}},
+		{Name: schemaEchoTool, Arguments: map[string]any{"schema": focal}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+
+	sc, err := parseContext(`{"name":"http-custom-headers","toolCalls":[{"name":"test_custom_headers","arguments":{"region":"us-west1","non_ascii_val":"Hello, 世界","verbose":null}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := makePlan(&planConfig{Scenario: "http-custom-headers", Context: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = plannedCalls(tools, p.ToolCalls)
+	want = []toolCall{{Name: "test_custom_headers", Arguments: map[string]any{"region": "us-west1", "non_ascii_val": "Hello, 世界", "verbose": nil}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls from the context (-want +got):\n%s", diff)
+	}
+}

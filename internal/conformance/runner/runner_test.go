@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,10 +54,28 @@ func TestParseExpected(t *testing.T) {
 	}
 }
 
-// TestExpectedFailuresFile keeps the committed list readable.
+// TestExpectedFailuresFile keeps the committed lists readable.
 func TestExpectedFailuresFile(t *testing.T) {
-	if _, err := readExpected(filepath.Join("..", "expected-failures.txt")); err != nil {
+	for _, dir := range []string{"..", filepath.Join("..", "prerelease")} {
+		if _, err := readExpected(filepath.Join(dir, "expected-failures.txt")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPrereleaseExpectedFailures: issue 9 lets the pre-release suite's list
+// hold only the DPoP and workload identity scenarios, which another issue
+// owns; every other scenario must pass.
+func TestPrereleaseExpectedFailures(t *testing.T) {
+	m, err := readExpected(filepath.Join("..", "prerelease", "expected-failures.txt"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	allowed := []string{"auth/dpop", "auth/dpop-nonce", "auth/wif-jwt-bearer"}
+	for name := range m {
+		if !slices.Contains(allowed, name) {
+			t.Errorf("prerelease/expected-failures.txt lists %s; only %q may be listed", name, allowed)
+		}
 	}
 }
 

@@ -1,0 +1,112 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// A host of revision 2025-11-25 that declares URL-mode elicitation
+// (client/elicitation, "URL Mode") can show the user the page where a
+// sign-in waits for them, which the bridge could not open itself: the
+// bridge asks it with elicitation/create, waits for the sign-in, tells the
+// host it is complete (notifications/elicitation/complete) and sends the
+// request that needed it once more. Other hosts get the sign-in's error,
+// with the URL and the login command, as the answer.
+
+// A PendingSignIn is an authorization error that the [auth.OAuthHandler]
+// returns while a sign-in goes on and waits for the user at a page.
+type PendingSignIn interface {
+	error
+	// Elsewhere returns the page and a sentence to show with it, or ""
+	// if the user has nowhere to go.
+	Elsewhere() (url, message string)
+	// Wait waits for the sign-in to end and returns its outcome.
+	Wait(ctx context.Context) error
+}
+
+// urlAsk is one sign-in page shown to the host: every request waiting on
+// that sign-in shares it.
+type urlAsk struct {
+	done     chan struct{} // closed when the host has answered
+	accepted bool
+	id       string // the elicitationId
+}
+
+// urlAsks are the sign-in pages the host has been asked to show, by URL.
+type urlAsks struct {
+	mu sync.Mutex
+	m  map[string]*urlAsk
+}
+
+// signInAtHost handles err, request m's failure: when it is a sign-in
+// waiting at a page and the host takes URL elicitations, it has the host
+// show the page, waits for the sign-in and sends m again. It returns the
+// error that remains: err itself when the host cannot help, or declines.
+func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
+	var p PendingSignIn
+	if !errors.As(err, &p) || !m.IsRequest() || m.Method == "initialize" || !r.era.hostTakesURLs() {
+		return err
+	}
+	url, message := p.Elsewhere()
+	if url == "" {
+		return err
+	}
+	a := r.askURL(url, message)
+	select {
+	case <-a.done:
+		if !a.accepted {
+			return err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if werr := p.Wait(ctx); werr != nil {
+		return fmt.Errorf("the sign-in at %s did not complete: %w", url, werr)
+	}
+	r.urls.mu.Lock()
+	if r.urls.m[url] == a {
+		delete(r.urls.m, url)
+		n, _ := ParseMessage(fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/elicitation/complete","params":{"elicitationId":%s}}`, mustMarshal(a.id)))
+		r.reply(n)
+	}
+	r.urls.mu.Unlock()
+	return r.send(ctx, m)
+}
+
+// askURL asks the host to show the sign-in page url, once for every
+// request that waits on it.
+func (r *Relay) askURL(url, message string) *urlAsk {
+	r.urls.mu.Lock()
+	defer r.urls.mu.Unlock()
+	if a := r.urls.m[url]; a != nil {
+		return a
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	a := &urlAsk{done: make(chan struct{}), id: base64.RawURLEncoding.EncodeToString(id)}
+	if r.urls.m == nil {
+		r.urls.m = map[string]*urlAsk{}
+	}
+	r.urls.m[url] = a
+	params := mustMarshal(map[string]string{"mode": "url", "elicitationId": a.id, "url": url, "message": message})
+	go func() {
+		defer close(a.done)
+		resp, err := r.era.ask(r.life, "elicitation/create", params)
+		if err != nil || resp.result == nil {
+			r.log.Info("the host did not show the sign-in page", "err", err)
+			return
+		}
+		var res struct {
+			Action string `json:"action"`
+		}
+		json.Unmarshal(resp.result, &res)
+		a.accepted = res.Action == "accept"
+		r.log.Info("the host showed the sign-in page", "action", res.Action)
+	}()
+	return a
+}

@@ -1,0 +1,138 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// pageSignIn is a PendingSignIn whose sign-in the test ends.
+type pageSignIn struct {
+	done chan struct{}
+	err  error
+}
+
+func (p *pageSignIn) Error() string { return "sign-in required: open https://as.example/authorize?x=1" }
+func (p *pageSignIn) Elsewhere() (string, string) {
+	return "https://as.example/authorize?x=1", "Sign in to the server to continue."
+}
+func (p *pageSignIn) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pageHandler is an OAuthHandler whose sign-in waits at a page: Authorize
+// returns the pending sign-in until it is over.
+type pageHandler struct {
+	mu      sync.Mutex
+	token   string
+	pending *pageSignIn
+}
+
+func (h *pageHandler) TokenSource(context.Context) (oauth2.TokenSource, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.token == "" {
+		return nil, nil
+	}
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token}), nil
+}
+
+func (h *pageHandler) Authorize(context.Context, *http.Request, *http.Response) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.token != "" {
+		return nil
+	}
+	return h.pending
+}
+
+func (h *pageHandler) finish() {
+	h.mu.Lock()
+	h.token = "t1"
+	h.mu.Unlock()
+	close(h.pending.done)
+}
+
+// TestSignInAtHost: a host that declares URL-mode elicitation is asked to
+// show the page where the sign-in waits; once signed in it is told the
+// elicitation is complete, and its call is answered. A host that declares
+// none gets the sign-in's error.
+func TestSignInAtHost(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		m, err := ParseMessage(body)
+		switch {
+		case err != nil || r.Method != http.MethodPost || m.IsNotification():
+			w.WriteHeader(http.StatusAccepted)
+		case m.Method == "server/discover": // a 2025 server that lets anyone connect
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}`, m.ID)
+		case m.Method == "initialize":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{}}}`, m.ID)
+		case r.Header.Get("Authorization") != "Bearer t1":
+			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"content":[]}}`, m.ID)
+		}
+	}))
+	defer srv.Close()
+	for _, url := range []bool{true, false} {
+		t.Run(fmt.Sprintf("url=%v", url), func(t *testing.T) {
+			oauth := &pageHandler{pending: &pageSignIn{done: make(chan struct{})}}
+			h := runRelay(t, &Config{URL: srv.URL, OAuthHandler: oauth})
+			caps := `{}`
+			if url {
+				caps = `{"elicitation":{"url":{}}}`
+			}
+			h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":` + caps + `,"clientInfo":{"name":"t","version":"1"}}}`)
+			if l := h.recv(); !strings.Contains(l, `"result"`) {
+				t.Fatalf("initialize: %s", l)
+			}
+			h.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+			h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`)
+			l := h.recv()
+			if !url {
+				if !strings.Contains(l, `"id":1`) || !strings.Contains(l, "https://as.example/authorize") || !strings.Contains(l, `"error"`) {
+					t.Errorf("a host without URL elicitation got %s, want the sign-in's error", l)
+				}
+				return
+			}
+			var ask struct {
+				ID     json.RawMessage `json:"id"`
+				Method string          `json:"method"`
+				Params struct {
+					Mode, URL, ElicitationID string
+				} `json:"params"`
+			}
+			json.Unmarshal([]byte(l), &ask)
+			if ask.Method != "elicitation/create" || ask.Params.Mode != "url" || ask.Params.URL != "https://as.example/authorize?x=1" || ask.Params.ElicitationID == "" {
+				t.Fatalf("want the sign-in page as a URL elicitation, got %s", l)
+			}
+			h.send(`{"jsonrpc":"2.0","id":` + string(ask.ID) + `,"result":{"action":"accept"}}`)
+			oauth.finish()
+			if l := h.recv(); !strings.Contains(l, `"notifications/elicitation/complete"`) || !strings.Contains(l, ask.Params.ElicitationID) {
+				t.Errorf("after the sign-in: %s, want the elicitation completed", l)
+			}
+			if l := h.recv(); !strings.Contains(l, `"id":1`) || !strings.Contains(l, `"result"`) {
+				t.Errorf("the call after the sign-in: %s", l)
+			}
+		})
+	}
+}
