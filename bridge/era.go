@@ -438,6 +438,13 @@ func (e *eraStage) settle(server era, discover json.RawMessage) {
 // Compatibility"). On a modern verdict the probe's transport becomes the
 // relay's.
 func (e *eraStage) probe(ctx context.Context, meta []byte, version string, interactive bool) (era, json.RawMessage, error) {
+	return e.probeAt(ctx, meta, version, interactive, false)
+}
+
+// probeAt is probe; retried says it is the one retry a corrective -32022
+// gets, even one that names the version already sent (a refusal the
+// server means as transient).
+func (e *eraStage) probeAt(ctx context.Context, meta []byte, version string, interactive, retried bool) (era, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if !interactive {
@@ -454,10 +461,15 @@ func (e *eraStage) probe(ctx context.Context, meta []byte, version string, inter
 	req.header = modernHeaders("server/discover", version, &reqFields{}, nil)
 	resp, err := e.r.roundTrip(ctx, st, req)
 	verdict, corrective, cerr := classifyDiscover(resp, err)
-	if corrective != "" && corrective != version {
+	switch {
+	case corrective != "" && !retried:
 		st.abandon()
-		e.r.log.Debug("the server asks for another protocol revision", "version", corrective)
-		return e.probe(ctx, meta, corrective, interactive)
+		e.r.log.Debug("the server asks for protocol revision "+corrective+"; asking once more", "sent", version)
+		return e.probeAt(ctx, meta, corrective, interactive, true)
+	case corrective != "":
+		cerr = fmt.Errorf("the server refused protocol revision %s twice, asking for %s", version, corrective)
+	case cerr == nil && verdict == eraModern && (resp == nil || resp.result == nil):
+		cerr = errors.New("the server answered server/discover with no result")
 	}
 	if cerr != nil || verdict != eraModern {
 		if tr == nil {

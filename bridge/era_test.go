@@ -522,3 +522,40 @@ func BenchmarkModernHeaders(b *testing.B) {
 		}
 	}
 }
+
+// TestProbeRetriesOnce: a server that refuses the first request with
+// -32022, naming the very version the bridge sent (a refusal it means as
+// passing), is asked once more, and the host's initialize is answered
+// from the second answer; a server that keeps refusing gets an error to
+// the host, not a crash.
+func TestProbeRetriesOnce(t *testing.T) {
+	for _, refusals := range []int{1, 100} {
+		t.Run(fmt.Sprint(refusals, " refusals"), func(t *testing.T) {
+			srv := newModernServer(t)
+			var mu sync.Mutex
+			n := 0
+			refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				refuse := n <= refusals
+				mu.Unlock()
+				if refuse {
+					writeRPC(w, 400, json.RawMessage(`"x"`), "error", map[string]any{"code": codeUnsupportedVersion, "message": "Unsupported protocol version",
+						"data": map[string]any{"supported": []string{modernVersion}, "requested": modernVersion}})
+					return
+				}
+				srv.Config.Handler.ServeHTTP(w, r)
+			}))
+			defer refusing.Close()
+			h := runRelay(t, &Config{URL: refusing.URL})
+			h.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"9"}}}`)
+			l := h.recv()
+			if refusals == 1 && !strings.Contains(l, `"serverInfo":{"name":"modern"`) {
+				t.Errorf("initialize after one refusal: %s", l)
+			}
+			if refusals > 1 && (!strings.Contains(l, `"error"`) || !strings.Contains(l, `"id":1`)) {
+				t.Errorf("initialize against a server that always refuses: %s, want an error", l)
+			}
+		})
+	}
+}
