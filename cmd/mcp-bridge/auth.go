@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
+	"github.com/mcp-bridge/mcp-bridge/internal/pemkey"
 	"github.com/mcp-bridge/mcp-bridge/internal/preset"
 	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
@@ -88,8 +87,8 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 	}
 	var key crypto.Signer
 	if a.privateKeyFile != "" {
-		if key, err = readPrivateKey(a.privateKeyFile); err != nil {
-			return nil, err
+		if key, err = pemkey.ReadFile(a.privateKeyFile); err != nil {
+			return nil, fmt.Errorf("--private-key-file: %w", err)
 		}
 	}
 	params, err := parseParams(a.authorizeParams)
@@ -231,34 +230,4 @@ func splitCommand(s string) ([]string, error) {
 		return nil, errors.New("empty command")
 	}
 	return words, nil
-}
-
-// readPrivateKey reads a PEM private key: PKCS #8, PKCS #1 (RSA) or SEC 1
-// (EC).
-func readPrivateKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--private-key-file: %w", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("--private-key-file %s: no PEM block", path)
-	}
-	var key any
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--private-key-file %s: %w", path, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, errors.New("--private-key-file: not a signing key")
-	}
-	return signer, nil
 }

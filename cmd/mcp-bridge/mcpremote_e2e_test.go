@@ -33,7 +33,7 @@ func TestMCPRemoteClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridgeEnv(t, []string{"MCP_CLIENT_SECRET=cc-secret"}, "mcp-remote", demo.URL,
 		"--client-credentials", "--static-oauth-client-info", `{"client_id":"my-client","client_secret":"${MCP_CLIENT_SECRET}"}`,
 		"--browser-command", "false", "--token-store", "memory")
@@ -65,7 +65,7 @@ func TestMCPRemoteStaticClientPortHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	port := freePort(t)
 	// The browser records the URL it is given, then approves.
 	dir := t.TempDir()
@@ -127,7 +127,7 @@ func TestMCPRemoteFlagsEffects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer demo.Close()
+		t.Cleanup(demo.Close)
 		home := t.TempDir()
 		// A browser that opens and does nothing: the sign-in waits for
 		// --auth-timeout seconds, then the call fails.

@@ -66,7 +66,7 @@ func TestMCPRemoteResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridge(t, "mcp-remote", demo.URL, "--resource", resource, "--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "for the resource")
 	for _, kind := range []oauthtest.EventKind{oauthtest.EventAuthorizationRequest, oauthtest.EventTokenIssued} {
@@ -89,7 +89,7 @@ func TestMCPRemoteDisableResourceParameter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridge(t, "mcp-remote", demo.URL, "--disable-resource-parameter", "--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "no resource")
 	if got := ev.Of(oauthtest.EventRejected); len(got) != 0 {
@@ -122,7 +122,7 @@ func TestMCPRemoteClientMetadataURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridge(t, "mcp-remote", demo.URL, freePort(t), "--client-metadata-url", docURL, "--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "as a metadata document")
 	st := demo.AuthServer.Stats()
@@ -146,7 +146,7 @@ func TestMCPRemoteAuthorizeParam(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer demo.Close()
+		t.Cleanup(demo.Close)
 		args := []string{"mcp-remote", demo.URL, "--browser-command", approver(), "--token-store", "memory"}
 		if withParams {
 			args = append(args, "--authorize-param", "access_type=offline", "--authorize-param", "prompt=consent")
@@ -171,7 +171,7 @@ func TestMCPRemoteStaticClientMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridge(t, "mcp-remote", demo.URL, "--static-oauth-client-metadata", `{"scope":"read","client_name":"Team MCP"}`,
 		"--browser-command", approver(), "--token-store", "memory")
 	signedInCall(t, h, "scoped")
@@ -204,7 +204,7 @@ func TestMCPRemoteDeviceCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	h := startBridge(t, "mcp-remote", demo.URL, "--device-code", "--browser-command", "false", "--token-store", "memory")
 	h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
 	m := h.recvMsg()

@@ -81,7 +81,7 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	m.log = log
 	env, err := install.CurrentEnv()
 	if err == nil {
-		if m.self, err = executablePath(); err == nil { // as install writes it: not a versioned Cellar path
+		if m.self, err = install.Executable(); err == nil { // as install writes it: not a versioned Cellar path
 			return m.run(ctx, env)
 		}
 	}

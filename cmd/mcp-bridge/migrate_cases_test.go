@@ -67,7 +67,7 @@ func linkOrCopy(t *testing.T, src, dst string) {
 
 // TestMigrateWritesStablePath: installed by Homebrew, the binary lives in
 // PREFIX/Cellar/mcp-bridge/VERSION/bin and is reached through the link
-// PREFIX/bin/mcp-bridge on PATH. install writes the link (stablePath);
+// PREFIX/bin/mcp-bridge on PATH. install writes the link (install.StablePath);
 // migrate wrote the Cellar path, which the next `brew upgrade` removes,
 // and every migrated entry broke with it.
 func TestMigrateWritesStablePath(t *testing.T) {
@@ -367,7 +367,7 @@ func TestMigrateClaudeCodeLocalScope(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	self, _ := executablePath()
+	self, _ := install.Executable()
 	h, _ := install.LookupHost("claude-code")
 	data, _ := os.ReadFile(claude)
 	list, err := h.Entries(data)

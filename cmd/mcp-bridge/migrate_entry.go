@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/install"
-	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/internal/mcpremote"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 	"github.com/mcp-bridge/mcp-bridge/tokenstore"
@@ -139,34 +138,16 @@ func (m *migration) handlerFor(e *mcpRemoteEntry) (*oauthclient.Handler, error) 
 	}
 	o.auth.mcpRemote = remote
 	e.server = o.url
-	client, err := httpclient.New(httpclient.Options{CAFile: o.caFile, Proxy: o.proxy})
+	w, err := wire(o, process{log: m.log, getenv: e.getenv})
 	if err != nil {
 		return nil, err
 	}
-	store, err := o.auth.store(m.log)
-	if err != nil {
-		return nil, err
-	}
-	refs := storeLookups(e.getenv, store)
-	header, err := parseHeaders(o.headers, o.headerFile, refs)
-	if err != nil {
-		return nil, err
-	}
-	headers, err := httpclient.NewHeaders(client.Transport, o.url, header)
-	if err != nil {
-		return nil, err
-	}
-	client.Transport = headers
-	h, err := o.auth.handler(o.url, client, store, refs, m.log, io.Discard, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	secret, _ := o.auth.secret(refs)
+	secret, _ := o.auth.secret(w.refs)
 	if secret == "" && remote != nil {
 		secret = remote.ClientSecret
 	}
 	e.client = mcpremote.Client{ID: o.auth.clientID, Secret: secret, MetadataURL: o.auth.clientMetadataURL}
-	return h, nil
+	return w.handler, nil
 }
 
 // importInto moves e's credentials into the store, through the handler the

@@ -41,7 +41,7 @@ func TestThreeBridgesSignInOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	env := append(homeEnv(t.TempDir()), "MCP_BRIDGE_TEST_AS_MAIN=1")
 	var hosts []*testHost
 	for range 3 {
@@ -66,7 +66,7 @@ func TestSecondStartNeedsNoBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	env := append(homeEnv(t.TempDir()), "MCP_BRIDGE_TEST_AS_MAIN=1")
 	first := startBridgeEnv(t, env, demo.URL, "--browser-command", approver())
 	signedInCall(t, first, "first")
@@ -120,7 +120,7 @@ func TestKilledDuringRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer demo.Close()
+			t.Cleanup(demo.Close)
 			defer close(release)
 			env := append(homeEnv(t.TempDir()), "MCP_BRIDGE_TEST_AS_MAIN=1")
 			h := startBridgeEnv(t, env, demo.URL, "--browser-command", approver())
@@ -170,7 +170,7 @@ func TestPicksUpOtherProcessesCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	home := t.TempDir()
 	env := append(homeEnv(home), "MCP_BRIDGE_TEST_AS_MAIN=1")
 	for _, kv := range env {

@@ -1186,7 +1186,7 @@ func TestLeakCheckSeesTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer demo.Close()
+	t.Cleanup(demo.Close)
 	home := t.TempDir()
 	secretFile := filepath.Join(home, "secret")
 	os.WriteFile(secretFile, []byte("cc-secret\n"), 0o600)

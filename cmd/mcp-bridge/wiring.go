@@ -16,8 +16,8 @@ import (
 
 // A wiring is what a command that talks to a server builds from its
 // options. [wire] is the one place that builds it, for the bridge, login,
-// logout, doctor, status and secret alike, so that a flag means the same
-// to each of them.
+// logout, doctor, status, secret and migrate alike, so that a flag means
+// the same to each of them.
 type wiring struct {
 	// client sends every request: through --proxy, trusting --ca-file,
 	// and with the static headers on requests to the server's origin.
@@ -43,7 +43,7 @@ type process struct {
 	// launched; a sign-in that needs one says so in its error.
 	prompt io.Writer
 	input  io.Reader
-	getenv func(string) (string, bool) // nil: os.LookupEnv
+	getenv func(string) (string, bool) // resolves ${VAR} (migrate: the entry's env first); nil: os.LookupEnv
 	store  *credstore.Store            // nil: open the one o names
 }
 

@@ -2,6 +2,10 @@
 // with: proxies from the environment (HTTPS_PROXY, NO_PROXY) or one named, the operating
 // system's trust store plus an optional CA file, TLS 1.2 or later, HTTP/2,
 // and a connection pool sized for many requests in flight to one server.
+// It also owns the static headers (an API key, say): [ParseHeaders] reads
+// them from "Name: value" lines (RFC 9110 field names; none the bridge
+// sets itself), and [Headers] adds them to requests to the server's
+// origin and no other.
 package httpclient
 
 import (
