@@ -44,6 +44,9 @@ type Message struct {
 	// one), or nil.
 	via []byte
 
+	// standalone is set on a message from the server's standalone stream.
+	standalone bool
+
 	// trace is the W3C trace context the request's POST carries, or nil
 	// (trace.go).
 	trace *traceContext

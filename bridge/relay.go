@@ -196,6 +196,7 @@ type call struct {
 	cancel context.CancelFunc // aborts the request's HTTP exchange
 	reply  chan<- *Message    // the relay's own request: where its response goes
 	start  time.Time          // when the host sent it, for Config.Audit
+	shared bool               // one of a batch, whose requests share cancel
 }
 
 // New checks cfg and returns a Relay.
@@ -475,7 +476,7 @@ func (r *Relay) track(m *Message, cancel context.CancelFunc) bool {
 		return false
 	}
 	for _, c := range requests(m) {
-		p := &call{id: c.ID, method: c.Method, req: c, cancel: cancel}
+		p := &call{id: c.ID, method: c.Method, req: c, cancel: cancel, shared: m.Batch != nil}
 		if r.cfg.Audit != nil && audited(c.Method) {
 			p.start = time.Now()
 		}
@@ -542,6 +543,9 @@ func (r *Relay) toHost(m *Message) {
 		if p.reply != nil {
 			p.reply <- m // the relay's own request
 			return
+		}
+		if m.standalone && p.cancel != nil && !p.shared {
+			p.cancel() // the request's own stream has nothing more to bring
 		}
 		if !bytes.Equal(p.id, m.ID) {
 			m = m.withID(p.id) // the server re-encoded the id

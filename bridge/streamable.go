@@ -446,7 +446,11 @@ func (s *streamable) listenLoop() {
 			er.reset(resp.Body)
 		}
 		before := er.lastID
-		err = readEvents(er, func(m *Message) bool { s.deliver(m); return true })
+		err = readEvents(er, func(m *Message) bool {
+			m.standalone = true
+			s.deliver(m)
+			return true
+		})
 		resp.Body.Close()
 		if s.ctx.Err() != nil {
 			return
