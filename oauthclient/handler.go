@@ -189,6 +189,10 @@ type Config struct {
 	// nothing is logged.
 	Logger *slog.Logger
 
+	// OnEvent, if not nil, is told of each sign-in, step-up, refresh and
+	// logout once it is over, for an audit log. It must not block.
+	OnEvent func(Event)
+
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 }
@@ -685,4 +689,36 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// An Event is a sign-in, step-up, refresh or logout, once it is over: what
+// it was and how it ended, never a token, code or secret.
+type Event struct {
+	Kind     string // one of the Event constants
+	Issuer   string // the authorization server's, if known
+	Start    time.Time
+	Duration time.Duration
+	Err      error // nil: it succeeded
+}
+
+// Kinds of [Event].
+const (
+	EventSignIn  = "sign_in"
+	EventStepUp  = "step_up"
+	EventRefresh = "refresh"
+	EventLogout  = "logout"
+)
+
+// event tells Config.OnEvent of a kind of event that began at start.
+func (h *Handler) event(kind string, start time.Time, err error) {
+	if h.cfg.OnEvent == nil {
+		return
+	}
+	issuer := ""
+	h.mu.Lock()
+	if h.creds != nil {
+		issuer = h.creds.Issuer
+	}
+	h.mu.Unlock()
+	h.cfg.OnEvent(Event{Kind: kind, Issuer: issuer, Start: start, Duration: h.now().Sub(start), Err: err})
 }

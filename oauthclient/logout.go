@@ -25,6 +25,7 @@ type LogoutResult struct {
 // tokens there first (RFC 7009): the refresh token, which revokes the
 // access token too at most servers, then the access token.
 func (h *Handler) Logout(ctx context.Context) (*LogoutResult, error) {
+	start := h.now()
 	h.load(ctx)
 	// A bridge may hold the lock for minutes while its user signs in:
 	// removing credentials needs no lock, so do not wait long for it.
@@ -52,8 +53,11 @@ func (h *Handler) Logout(ctx context.Context) (*LogoutResult, error) {
 		}
 	}
 	if err := h.store.Save(ctx, h.key, nil); err != nil {
-		return res, fmt.Errorf("remove the credentials: %w", err)
+		err = fmt.Errorf("remove the credentials: %w", err)
+		h.event(EventLogout, start, err)
+		return res, err
 	}
+	h.event(EventLogout, start, res.RevokeError)
 	h.mu.Lock()
 	h.creds = nil
 	h.mu.Unlock()

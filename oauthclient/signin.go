@@ -202,10 +202,16 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.LoginTimeout)
 	go func() {
 		defer cancel()
+		start := h.now()
 		err := h.runSignIn(bg, p, challenges, scopes)
 		if err != nil {
 			h.log.Warn("sign-in failed", "err", err)
 		}
+		kind := EventSignIn
+		if scopes != nil {
+			kind = EventStepUp
+		}
+		h.event(kind, start, err)
 		h.mu.Lock()
 		h.login = nil
 		h.mu.Unlock()

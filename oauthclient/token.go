@@ -228,6 +228,7 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			// is the grant unchanged (RFC 6749 section 6).
 			form.Set("scope", strings.Join(c.Scopes, " "))
 		}
+		start := h.now()
 		t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
 		// GitHub says bad_refresh_token for invalid_grant.
 		if isTokenError(err, "invalid_grant") || isTokenError(err, "bad_refresh_token") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
@@ -240,10 +241,13 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			if err := h.save(ctx, kept); err != nil {
 				return nil, err
 			}
+			h.event(EventRefresh, start, errRefreshRefused)
 			return nil, errRefreshRefused
 		}
 		if err != nil {
-			return nil, fmt.Errorf("refresh the token: %w", err)
+			err = fmt.Errorf("refresh the token: %w", err)
+			h.event(EventRefresh, start, err)
+			return nil, err
 		}
 		fresh := c.clone()
 		now := h.now()
@@ -259,6 +263,7 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			return nil, err
 		}
 		h.log.Info("token refreshed", "expires_in", expiresIn(fresh, now), "rotated", t.RefreshToken != "")
+		h.event(EventRefresh, start, nil)
 		return fresh, nil
 	})
 	if err != nil {

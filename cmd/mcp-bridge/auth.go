@@ -80,7 +80,7 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 // in store; refs resolve the client secret's reference. stderr receives
 // the browser command's output; in a terminal (the login command), prompt
 // and input are the user's, else nil.
-func (a *authOptions) handler(serverURL string, client *http.Client, store *credstore.Store, refs secretref.Lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader) (*oauthclient.Handler, error) {
+func (a *authOptions) handler(serverURL string, client *http.Client, store *credstore.Store, refs secretref.Lookups, log *slog.Logger, stderr, prompt io.Writer, input io.Reader, events func(oauthclient.Event)) (*oauthclient.Handler, error) {
 	secret, err := a.secret(refs)
 	if err != nil {
 		return nil, err
@@ -133,6 +133,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		Prompt:            prompt,
 		Input:             input,
 		Logger:            log,
+		OnEvent:           events,
 	})
 	if a.preset != "" {
 		// After everything the user set: a preset fills only the rest.

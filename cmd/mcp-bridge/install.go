@@ -76,7 +76,7 @@ var installOnlyFlags = map[string]bool{"host": true, "file": true, "dry-run": tr
 // as an absolute path, since a host starts servers in a directory of its
 // choosing.
 var pathFlags = map[string]bool{
-	"config": true, "header-file": true, "ca-file": true, "log-file": true,
+	"config": true, "header-file": true, "ca-file": true, "log-file": true, "audit-log": true,
 	"client-secret-file": true, "private-key-file": true, "id-token-file": true,
 }
 

@@ -44,13 +44,23 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
-	w, err := wire(o, process{log: log, stderr: stderr, prompt: stderr, input: stdin})
+	au, err := openAudit(context.Background(), o)
 	if err != nil {
+		closeLog()
+		fmt.Fprintf(stderr, "mcp-bridge %s: --audit-log: %v\n", name, err)
+		return nil, exitUsage
+	}
+	w, err := wire(o, process{log: log, stderr: stderr, prompt: stderr, input: stdin, events: au.events()})
+	if err != nil {
+		au.close()
 		closeLog()
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
-	return &serverCommand{wiring: w, url: o.url, log: log, close: closeLog}, exitOK
+	if au != nil {
+		au.handler = w.handler
+	}
+	return &serverCommand{wiring: w, url: o.url, log: log, close: func() { au.close(); closeLog() }}, exitOK
 }
 
 // runLogin signs in to a server from a terminal: in the browser, with a

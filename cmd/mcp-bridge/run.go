@@ -132,6 +132,7 @@ type bridgeOptions struct {
 	denyTools  listFlag
 	logLevel   string
 	logFile    string
+	auditLog   string
 	maxMessage int
 	keepAlive  time.Duration
 	auth       authOptions
@@ -157,6 +158,7 @@ func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
 	fs.Var(&o.denyTools, "deny-tool", "hide the tools whose names match this `glob`, and refuse calls to them (repeatable)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "`level` of logs on stderr: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "also append logs, as plain text, to `file`")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per tool call, prompt, resource read, sign-in, refresh and logout to `file` (never arguments, results or secrets)")
 	fs.IntVar(&o.maxMessage, "max-message-size", bridge.DefaultMaxMessageSize, "largest message accepted in either direction, in `bytes`")
 	fs.DurationVar(&o.keepAlive, "keepalive", 0, "ping the server after this long without traffic (e.g. 60s), to keep an idle session and find a dead connection before the host's next request; 0: never")
 	o.auth.register(fs)
@@ -202,8 +204,14 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return exitUsage
 	}
 	defer closeLog()
+	au, err := openAudit(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-bridge: --audit-log: %v\n", err)
+		return exitUsage
+	}
+	defer au.close()
 
-	b, err := o.build(log, stderr)
+	b, err := o.build(log, stderr, au)
 	var r *bridge.Relay
 	if err == nil {
 		r, err = bridge.New(b.cfg)
@@ -255,12 +263,12 @@ type built struct {
 // build turns the options into the relay's configuration. Launched by a
 // host, the bridge has no terminal to prompt on: sign-ins that need one
 // say so in the error the host shows.
-func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer) (*built, error) {
+func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer, au *auditor) (*built, error) {
 	tools, err := bridge.NewToolFilter(o.allowTools, o.denyTools)
 	if err != nil {
 		return nil, err
 	}
-	w, err := wire(o, process{log: log, stderr: stderr})
+	w, err := wire(o, process{log: log, stderr: stderr, events: au.events()})
 	if err != nil {
 		return nil, err
 	}
@@ -279,6 +287,10 @@ func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer) (*built, error
 		KeepAlive:      o.keepAlive,
 		UserAgent:      "mcp-bridge/" + versionString(),
 		Logger:         log,
+	}
+	if au != nil {
+		au.handler = w.handler
+		b.cfg.Audit = au.call
 	}
 	// The filter costs nothing to a message that is not about tools, but
 	// is left out unless it may have rules.

@@ -45,6 +45,7 @@ type process struct {
 	input  io.Reader
 	getenv func(string) (string, bool) // resolves ${VAR} (migrate: the entry's env first); nil: os.LookupEnv
 	store  *credstore.Store            // nil: open the one o names
+	events func(oauthclient.Event)     // told of sign-ins, refreshes, step-ups and logouts (--audit-log); nil: none
 }
 
 // wire builds the wiring for the server at o.url, or, if o.url is empty,
@@ -82,7 +83,7 @@ func wire(o *bridgeOptions, p process) (*wiring, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	if w.handler, err = o.auth.handler(o.url, client, w.store, w.refs, p.log, stderr, p.prompt, p.input); err != nil {
+	if w.handler, err = o.auth.handler(o.url, client, w.store, w.refs, p.log, stderr, p.prompt, p.input, p.events); err != nil {
 		return nil, err
 	}
 	return w, nil

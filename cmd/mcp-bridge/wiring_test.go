@@ -132,7 +132,7 @@ func TestWiringAuthContext(t *testing.T) {
 			t.Fatalf("parse %v: %s", args, stderr.String())
 		}
 		before := *o
-		b, err := o.build(slog.New(slog.DiscardHandler), io.Discard)
+		b, err := o.build(slog.New(slog.DiscardHandler), io.Discard, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,6 +53,7 @@ type Server struct {
 	Tools          Tools             `json:"tools,omitzero"`
 	LogLevel       string            `json:"log_level,omitempty"`
 	LogFile        string            `json:"log_file,omitempty"`
+	AuditLog       string            `json:"audit_log,omitempty"`
 	MaxMessageSize int               `json:"max_message_size,omitempty"`
 	KeepAlive      string            `json:"keepalive,omitempty"`
 	Auth           Auth              `json:"auth,omitzero"`
@@ -261,6 +262,7 @@ func (s *Server) Args() []string {
 	}
 	str("log-level", s.LogLevel)
 	str("log-file", s.LogFile)
+	str("audit-log", s.AuditLog)
 	num("max-message-size", s.MaxMessageSize)
 	str("keepalive", s.KeepAlive)
 	a := s.Auth
