@@ -8,18 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/mcp-bridge/mcp-bridge/internal/audit"
 )
 
 // BenchmarkRelayCall measures one call through a Relay in this process, to
 // a server that answers at once, for a 2025 host and session and for a
 // 2026-07-28 host whose headers the era stage derives: the difference is
-// the era stage's cost per call; and for a 2025 host with an audit log.
+// the era stage's cost per call.
 func BenchmarkRelayCall(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -52,30 +48,16 @@ func BenchmarkRelayCall(b *testing.B) {
 	}))
 	defer srv.Close()
 	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"b","version":"1"}}`
-	init2025 := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`
-	call2025 := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"}}}`
 	for _, tt := range []struct {
 		name, first, call string
 	}{
-		{"2025", init2025, call2025},
-		{"2025-audit", init2025, call2025}, // with an audit log, as --audit-log writes it
+		{"2025", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`,
+			`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"}}}`},
 		{"2026", `{"jsonrpc":"2.0","id":0,"method":"tools/list","params":{` + meta + `}}`,
 			`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"},` + meta + `}}`},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			cfg := &Config{URL: srv.URL + "/" + strings.TrimSuffix(tt.name, "-audit")}
-			if strings.HasSuffix(tt.name, "-audit") {
-				l, err := audit.Open(filepath.Join(b.TempDir(), "audit.jsonl"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer l.Close()
-				cfg.Audit = func(r *CallRecord) {
-					l.Write(&audit.Line{Time: r.Start, Event: audit.EventCall, URL: cfg.URL, Method: r.Method, Name: r.Name,
-						Outcome: r.Outcome, Code: r.Code, DurationMS: float64(r.Duration.Microseconds()) / 1000, RequestID: r.ID, TraceID: r.TraceID})
-				}
-			}
-			r, err := New(cfg)
+			r, err := New(&Config{URL: srv.URL + "/" + tt.name})
 			if err != nil {
 				b.Fatal(err)
 			}

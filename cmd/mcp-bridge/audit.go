@@ -4,26 +4,17 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/audit"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
-// An auditor writes the --audit-log lines of one command: the calls the
-// relay reports and the handler's sign-in events, each with who it ran as.
+// An auditor is the --audit-log of one command: the log, reopened on
+// SIGHUP, and what writes its lines.
 type auditor struct {
-	log         *audit.Log
-	server, url string
-	handler     *oauthclient.Handler // set once wired
-
-	mu      sync.Mutex // guards the last token decoded
-	token   string
-	subject string
-	scopes  []string
+	*audit.Recorder
+	log *audit.Log
 }
 
 // openAudit opens o's audit log, if it names one (nil if not), and
@@ -36,7 +27,6 @@ func openAudit(ctx context.Context, o *bridgeOptions) (*auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &auditor{log: l, server: o.name, url: o.url}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -50,7 +40,7 @@ func openAudit(ctx context.Context, o *bridgeOptions) (*auditor, error) {
 			}
 		}
 	}()
-	return a, nil
+	return &auditor{Recorder: audit.NewRecorder(l, o.name, o.url), log: l}, nil
 }
 
 // events returns the handler's event callback, or nil without a log.
@@ -58,52 +48,21 @@ func (a *auditor) events() func(oauthclient.Event) {
 	if a == nil {
 		return nil
 	}
-	return a.event
+	return a.Event
 }
 
-// call writes the line of a call the relay reports.
-func (a *auditor) call(r *bridge.CallRecord) {
-	line := &audit.Line{
-		Time: r.Start, Event: audit.EventCall, Server: a.server, URL: a.url,
-		Method: r.Method, Name: r.Name, Outcome: r.Outcome, Code: r.Code,
-		DurationMS: ms(r.Duration), RequestID: r.ID, TraceID: r.TraceID,
-	}
-	a.identify(line)
-	a.log.Write(line)
-}
-
-// event writes the line of a sign-in, step-up, refresh or logout.
-func (a *auditor) event(e oauthclient.Event) {
-	line := &audit.Line{Time: e.Start, Event: e.Kind, Server: a.server, URL: a.url, Outcome: "ok", DurationMS: ms(e.Duration), Issuer: e.Issuer}
-	if e.Err != nil {
-		line.Outcome, line.Error = "error", e.Err.Error()
-	}
-	if e.Kind != oauthclient.EventLogout {
-		a.identify(line)
-	}
-	a.log.Write(line)
-}
-
-// identify adds who the line ran as: the issuer, and the subject and
-// scopes the access token states if it is a JWT.
-func (a *auditor) identify(l *audit.Line) {
-	if a.handler == nil {
+// identify has the lines name who h signs in as.
+func (a *auditor) identify(h *oauthclient.Handler) {
+	if a == nil || h == nil {
 		return
 	}
-	c := a.handler.Credentials(context.Background())
-	if c == nil {
-		return
+	a.Identity = func() (string, string) {
+		c := h.Credentials(context.Background())
+		if c == nil {
+			return "", ""
+		}
+		return c.Issuer, c.AccessToken
 	}
-	if l.Issuer == "" {
-		l.Issuer = c.Issuer
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if c.AccessToken != a.token {
-		a.token = c.AccessToken
-		a.subject, a.scopes = audit.TokenClaims(c.AccessToken)
-	}
-	l.Subject, l.Scopes = a.subject, a.scopes
 }
 
 // close writes what is queued and closes the log.
@@ -112,5 +71,3 @@ func (a *auditor) close() {
 		a.log.Close()
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -57,9 +57,7 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
 		return nil, exitUsage
 	}
-	if au != nil {
-		au.handler = w.handler
-	}
+	au.identify(w.handler)
 	return &serverCommand{wiring: w, url: o.url, log: log, close: func() { au.close(); closeLog() }}, exitOK
 }
 

@@ -289,8 +289,8 @@ func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer, au *auditor) (
 		Logger:         log,
 	}
 	if au != nil {
-		au.handler = w.handler
-		b.cfg.Audit = au.call
+		au.identify(w.handler)
+		b.cfg.Audit = au.Call
 	}
 	// The filter costs nothing to a message that is not about tools, but
 	// is left out unless it may have rules.
