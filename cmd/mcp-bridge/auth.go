@@ -27,6 +27,7 @@ import (
 type authOptions struct {
 	preset            string
 	clientID          string
+	issuer            string
 	clientSecret      string
 	clientSecretFile  string
 	clientMetadataURL string
@@ -55,6 +56,7 @@ const clientSecretEnv = "MCP_BRIDGE_CLIENT_SECRET"
 
 func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.clientID, "client-id", "", "use this pre-registered OAuth client `id` instead of registering dynamically")
+	fs.StringVar(&a.issuer, "issuer", "", "the authorization server `issuer` the --client-id (and its secret or key) belong to: no other gets them, whatever the server names (default: the first one it names, kept)")
 	fs.StringVar(&a.preset, "preset", "", "apply what this identity provider is known to need: `name` is "+strings.Join(config.Presets, ", "))
 	fs.StringVar(&a.clientSecret, "client-secret", "", "the client secret as a `reference`, ${VAR} or ${keychain:NAME}, never the secret itself (ps shows command lines)")
 	fs.StringVar(&a.clientSecretFile, "client-secret-file", "", "read the client secret from `file` (or set "+clientSecretEnv+")")
@@ -115,6 +117,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		NoResource:        a.noResource,
 		Scopes:            scopes,
 		ClientID:          a.clientID,
+		ClientIssuer:      a.issuer,
 		ClientSecret:      secret,
 		ClientMetadataURL: a.clientMetadataURL,
 		ClientCredentials: a.clientCredentials,

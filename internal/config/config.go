@@ -72,6 +72,7 @@ type Tools struct {
 type Auth struct {
 	Preset            string            `json:"preset,omitempty"`
 	ClientID          string            `json:"client_id,omitempty"`
+	Issuer            string            `json:"issuer,omitempty"`
 	ClientSecret      string            `json:"client_secret,omitempty"`
 	ClientSecretFile  string            `json:"client_secret_file,omitempty"`
 	ClientMetadataURL string            `json:"client_metadata_url,omitempty"`
@@ -268,6 +269,7 @@ func (s *Server) Args() []string {
 	a := s.Auth
 	str("preset", a.Preset)
 	str("client-id", a.ClientID)
+	str("issuer", a.Issuer)
 	str("client-secret", a.ClientSecret)
 	str("client-secret-file", a.ClientSecretFile)
 	str("client-metadata-url", a.ClientMetadataURL)
