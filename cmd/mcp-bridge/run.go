@@ -149,7 +149,7 @@ func bridgeFlags(o *bridgeOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("mcp-bridge", flag.ContinueOnError)
 	fs.StringVar(&o.configPath, "config", "", "read named servers from this configuration `file` (default: the user config directory's mcp-bridge/config.json)")
 	fs.StringVar(&o.transport, "transport", bridge.TransportAuto, "`auto`, streamable or sse: auto tries Streamable HTTP, falls back to HTTP+SSE, and remembers which worked")
-	fs.Var(&o.headers, "header", "add the header 'Name: value' to every request to the server; ${VAR} is taken from the environment, ${keychain:NAME} from `mcp-bridge secret set NAME` (repeatable)")
+	fs.Var(&o.headers, "header", "add the header `'Name: value'` to every request to the server; ${VAR} is taken from the environment, ${keychain:NAME} from 'mcp-bridge secret set NAME' (repeatable)")
 	fs.StringVar(&o.headerFile, "header-file", "", "read headers, one 'Name: value' per line, from `file` (keeps secrets out of ps)")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "allow plain http to hosts other than loopback (tokens then travel unencrypted)")
 	fs.StringVar(&o.caFile, "ca-file", "", "trust the certificate authorities in this PEM `file` as well as the system's")
