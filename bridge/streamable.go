@@ -375,20 +375,39 @@ func (s *streamable) resume(ctx context.Context, lastID string, delay time.Durat
 // listen starts the standalone GET stream for messages the server sends
 // outside any request (basic/transports, "Listening for Messages from the
 // Server"), once per session.
+//
+// It waits, listenWait at most, for the server's answer to the first GET:
+// the host's next request goes out once the stream is there, so that a
+// server never sees that request before the stream (one that then answers
+// it on the stream, as a conformance scenario does, had the bridge wait for
+// a resumption it had no reason to make).
 func (s *streamable) listen() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.listening {
+		s.mu.Unlock()
 		return
 	}
 	s.listening = true
-	s.wg.Go(s.listenLoop)
+	opened := make(chan struct{})
+	s.wg.Go(func() { s.listenLoop(opened) })
+	s.mu.Unlock()
+	t := time.NewTimer(listenWait)
+	defer t.Stop()
+	select {
+	case <-opened:
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
 }
+
+// listenWait bounds how long listen waits for the first GET's answer.
+const listenWait = time.Second
 
 // listenLoop keeps the standalone stream open: it reconnects with
 // Last-Event-ID when the stream ends, after the server's retry delay or a
-// capped exponential backoff with jitter while reconnections fail.
-func (s *streamable) listenLoop() {
+// capped exponential backoff with jitter while reconnections fail. It
+// closes opened once the first GET has its answer.
+func (s *streamable) listenLoop(opened chan struct{}) {
 	var er *eventReader
 	defer func() {
 		if er != nil {
@@ -402,6 +421,10 @@ func (s *streamable) listenLoop() {
 			lastID = er.lastID
 		}
 		resp, err := s.openStream(lastID)
+		if opened != nil {
+			close(opened)
+			opened = nil
+		}
 		if s.ctx.Err() != nil {
 			return
 		}
