@@ -259,7 +259,6 @@ func New(cfg *Config) (*Relay, error) {
 			deliver:  r.toHost,
 			lost:     r.lost,
 			expired:  r.expired,
-			awaited:  r.awaited,
 		},
 		mode:  c.Transport,
 		cache: c.TransportCache,
@@ -572,15 +571,6 @@ func (r *Relay) toHost(m *Message) {
 	if m != nil {
 		r.reply(m)
 	}
-}
-
-// awaited reports whether the request with the id key k awaits its
-// response.
-func (r *Relay) awaited(k string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.pending[k]
-	return ok
 }
 
 // complete takes the call m answers off the pending book.

@@ -54,11 +54,6 @@ type httpLeg struct {
 	deliver func(*Message)
 	lost    func(error)
 	expired func(remote)
-
-	// awaited reports whether a response with the id key k is still
-	// awaited; a stream that carried the request need not be resumed for
-	// one that came another way (the standalone stream). Nil: all are.
-	awaited func(k string) bool
 }
 
 // do sends req with the static headers and the bearer token. On 401 or 403

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -304,12 +303,6 @@ func (s *streamable) readStream(ctx context.Context, body io.ReadCloser, wanted 
 		}
 		if failures > maxResumes {
 			return fmt.Errorf("the event stream broke %d times without progress", failures)
-		}
-		if s.awaited != nil {
-			maps.DeleteFunc(wanted, func(k string, _ bool) bool { return !s.awaited(k) })
-			if len(wanted) == 0 {
-				return nil // answered on another stream meanwhile
-			}
 		}
 		resp, err := s.resume(ctx, er.lastID, retryDelay(er.retry, failures))
 		if errors.Is(err, ErrSessionExpired) {
