@@ -15,12 +15,18 @@
 //     item of the Windows Credential Manager holds at most 2560 bytes.
 //   - the index entry KEY: what status shows, plus the registration
 //     without its secret, so that a start with a public client reads one
-//     keychain item, not two.
+//     keychain item, not two. The index is a plain file, so the tokens
+//     item holds a digest of that registration: an index that names
+//     another token or revocation endpoint (whoever can write the file
+//     could redirect the refresh token there) does not match, and the
+//     registration is read from KEY.client instead.
 //   - secret.NAME: a secret set with `mcp-bridge secret set NAME`.
 package credstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,6 +89,20 @@ type tokensItem struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Obtained     time.Time `json:"obtained,omitzero"`
+
+	// Registration is the digest of the registration the index holds
+	// (see [registrationDigest]); empty in what versions before it wrote.
+	Registration string `json:"registration,omitempty"`
+}
+
+// registrationDigest is the digest the tokens item keeps of the index's
+// copy of the registration, ci without its secret.
+func registrationDigest(ci *clientItem) string {
+	public := *ci
+	public.Client.Secret = ""
+	data, _ := json.Marshal(public)
+	sum := sha256.Sum256(data)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // indexEntry is a server's line in the index: no secrets.
@@ -130,18 +150,31 @@ func (s *Store) Load(ctx context.Context, key string) (*oauthclient.Credentials,
 			return nil, err
 		}
 	}
-	c := &oauthclient.Credentials{Server: ci.Server, Client: ci.Client, Issuer: ci.Issuer,
-		TokenEndpoint: ci.TokenEndpoint, RevocationEndpoint: ci.RevocationEndpoint, Resource: ci.Resource}
 	t := <-tokens
+	var ti tokensItem
 	switch {
 	case errors.Is(t.err, tokenstore.ErrNotFound):
-		return c, nil // registered, not signed in
+		// Registered, not signed in: nothing secret goes to the stored
+		// endpoints (a sign-in uses the discovered ones).
 	case t.err != nil:
 		return nil, t.err
+	default:
+		if err := json.Unmarshal(t.data, &ti); err != nil {
+			return nil, fmt.Errorf("the stored tokens are damaged: %w", err)
+		}
+		if ci == entry.Registered && registrationDigest(ci) != ti.Registration {
+			// The index does not say what the tokens were saved with (or
+			// predates the digest): the keychain's copy decides.
+			var err error
+			if ci, err = s.loadClient(ctx, key); err != nil {
+				return nil, err
+			}
+		}
 	}
-	var ti tokensItem
-	if err := json.Unmarshal(t.data, &ti); err != nil {
-		return nil, fmt.Errorf("the stored tokens are damaged: %w", err)
+	c := &oauthclient.Credentials{Server: ci.Server, Client: ci.Client, Issuer: ci.Issuer,
+		TokenEndpoint: ci.TokenEndpoint, RevocationEndpoint: ci.RevocationEndpoint, Resource: ci.Resource}
+	if t.err != nil {
+		return c, nil
 	}
 	c.Scopes, c.AccessToken, c.RefreshToken, c.TokenType, c.Expiry, c.Obtained =
 		ti.Scopes, ti.AccessToken, ti.RefreshToken, ti.TokenType, ti.Expiry, ti.Obtained
@@ -184,7 +217,7 @@ func (s *Store) Save(ctx context.Context, key string, c *oauthclient.Credentials
 		}
 	} else {
 		ti, _ := json.Marshal(tokensItem{Scopes: c.Scopes, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken,
-			TokenType: c.TokenType, Expiry: c.Expiry, Obtained: c.Obtained})
+			TokenType: c.TokenType, Expiry: c.Expiry, Obtained: c.Obtained, Registration: registrationDigest(&reg)})
 		if err := s.s.Set(ctx, tokensKey(key), ti); err != nil {
 			return err
 		}

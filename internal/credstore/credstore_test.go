@@ -171,6 +171,85 @@ func TestPublicClientReadsOneItem(t *testing.T) {
 	}
 }
 
+// TestIndexCannotRedirectTokens checks that the plain index file cannot
+// say where the refresh token goes: an index whose registration names
+// another token endpoint than the one the tokens were saved with loses to
+// the keychain's client item.
+func TestIndexCannotRedirectTokens(t *testing.T) {
+	s := memory(t)
+	c := credentials()
+	c.Client.Secret = ""
+	if err := s.Save(t.Context(), key, c); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := s.s.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]any
+	if err := json.Unmarshal(idx[key], &entry); err != nil {
+		t.Fatal(err)
+	}
+	reg := entry["registered"].(map[string]any)
+	reg["token_endpoint"], reg["revocation_endpoint"], reg["issuer"] = "https://evil.example/token", "https://evil.example/revoke", "https://evil.example"
+	forged, _ := json.Marshal(entry)
+	if err := s.s.SetIndex(t.Context(), key, forged); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TokenEndpoint != c.TokenEndpoint || got.RevocationEndpoint != c.RevocationEndpoint || got.Issuer != c.Issuer {
+		t.Errorf("Load with a forged index = token %s, revocation %s, issuer %s; want the saved %s, %s, %s",
+			got.TokenEndpoint, got.RevocationEndpoint, got.Issuer, c.TokenEndpoint, c.RevocationEndpoint, c.Issuer)
+	}
+	if got.RefreshToken != "refresh-1" {
+		t.Errorf("refresh token = %q, want the stored one", got.RefreshToken)
+	}
+
+	// With the client item gone too, the forged index is not believed.
+	if err := s.s.Delete(t.Context(), key+".client"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Load(t.Context(), key); err == nil && got.TokenEndpoint != c.TokenEndpoint {
+		t.Errorf("Load with a forged index and no client item sends tokens to %s", got.TokenEndpoint)
+	}
+}
+
+// TestLoadBeforeDigest reads a public client saved before the tokens
+// item held the registration's digest: the client item is read as well.
+func TestLoadBeforeDigest(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "public-before-digest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		t.Fatal(err)
+	}
+	s := memory(t)
+	for k, v := range items {
+		if k == "index" {
+			err = s.s.SetIndex(t.Context(), key, v)
+		} else {
+			err = s.s.Set(t.Context(), k, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := credentials()
+	want.Client.Secret, want.Client.AuthMethod = "", "none"
+	got, err := s.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load (-want +got):\n%s", diff)
+	}
+}
+
 func TestLoadMissingAndRemoved(t *testing.T) {
 	s := memory(t)
 	if _, err := s.Load(t.Context(), key); !errors.Is(err, oauthclient.ErrNotFound) {
