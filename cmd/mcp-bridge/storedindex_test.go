@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+)
+
+// TestForgedIndexGetsNoToken: whoever can write the plain index file
+// cannot redirect the refresh token. After a sign-in, index.json is made
+// to name another token and revocation endpoint; logout (which sends the
+// refresh token to be revoked) sends it to the authorization server it
+// came from, and the forged endpoint hears nothing.
+func TestForgedIndexGetsNoToken(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	var stolen atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Add(1)
+	}))
+	defer thief.Close()
+
+	home := t.TempDir()
+	env := headlessEnv(t, append(homeEnv(home), "BROWSER="+os.Args[0]+" demo approve %s")...)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	bridge := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, os.Args[0], append(args, "--token-store", "file")...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	bridge("login", demo.URL, "--login-timeout", "20s")
+
+	path := filepath.Join(home, "config", "mcp-bridge", "credentials", "index.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index struct {
+		Version int                       `json:"version"`
+		Entries map[string]map[string]any `json:"entries"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatalf("index.json: %v\n%s", err, data)
+	}
+	forged := 0
+	for _, entry := range index.Entries {
+		if reg, ok := entry["registered"].(map[string]any); ok {
+			reg["token_endpoint"], reg["revocation_endpoint"] = thief.URL+"/token", thief.URL+"/revoke"
+			forged++
+		}
+	}
+	if forged != 1 {
+		t.Fatalf("index.json has %d registrations, want 1:\n%s", forged, data)
+	}
+	data, _ = json.Marshal(index)
+	if !bytes.Contains(data, []byte(thief.URL)) {
+		t.Fatal("the forged index does not name the other server")
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	bridge("logout", demo.URL)
+	if n := stolen.Load(); n != 0 {
+		t.Errorf("the endpoint the forged index named got %d requests", n)
+	}
+	if n := demo.AuthServer.Stats().Revocations; n == 0 {
+		t.Error("logout revoked nothing at the authorization server the tokens came from")
+	}
+}
