@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/privfile"
 )
 
 // indexFile is the content of DIR/index.json.
@@ -109,6 +111,9 @@ func (s *Store) Index() (map[string][]byte, error) {
 func (s *Store) indexPath() string { return filepath.Join(s.dir, reservedKey+".json") }
 
 func (s *Store) readIndex() (map[string][]byte, error) {
+	if err := privfile.CheckFile(s.indexPath(), "the credentials index"); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(s.indexPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string][]byte{}, nil

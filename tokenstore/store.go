@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/privfile"
 )
 
 // Store kinds, for [Open] and [Store.Kind].
@@ -72,6 +74,13 @@ func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain)
 	}
 	if kind != KindMemory && dir == "" {
 		return nil, fmt.Errorf("token store %q: no directory", kind)
+	}
+	if kind != KindMemory {
+		// The directory holds the index, the locks and (for file) the
+		// tokens: whoever else can write it could redirect them.
+		if err := privfile.CheckDir(dir, "the credentials directory"); err != nil {
+			return nil, err
+		}
 	}
 	s := &Store{kind: kind, dir: dir, log: log, locks: map[string]chan struct{}{}}
 	switch kind {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
+	"github.com/mcp-bridge/mcp-bridge/internal/privfile"
 	"github.com/mcp-bridge/mcp-bridge/internal/transportcache"
 )
 
@@ -298,7 +300,14 @@ func (o *bridgeOptions) build(log *slog.Logger, stderr io.Writer, au *auditor) (
 		b.cfg.Stages = append(b.cfg.Stages, b.tools)
 	}
 	if dir, err := os.UserCacheDir(); err == nil && o.transport == bridge.TransportAuto {
-		b.cfg.TransportCache = transportcache.Open(filepath.Join(dir, "mcp-bridge", "transports.json"))
+		// The cache steers the transport and the era: another user's
+		// (or a world-writable) one is not read.
+		dir = filepath.Join(dir, "mcp-bridge")
+		if err := errors.Join(privfile.CheckDir(dir, "the cache directory"), privfile.CheckFile(filepath.Join(dir, "transports.json"), "the transport cache")); err != nil {
+			log.Warn("not using the cache", tint.Err(err))
+		} else {
+			b.cfg.TransportCache = transportcache.Open(filepath.Join(dir, "transports.json"))
+		}
 	}
 	return b, nil
 }
@@ -353,9 +362,9 @@ func newLogger(stderr io.Writer, level *slog.LevelVar, name, logFile string) (*s
 	h := slog.Handler(tint.NewTextHandler(stderr, &tint.Options{Level: level, NoColor: noColor, TimeFormat: "15:04:05.000"}))
 	closeLog := func() {}
 	if logFile != "" {
-		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		f, err := privfile.OpenAppend(logFile, "--log-file")
 		if err != nil {
-			return nil, nil, fmt.Errorf("--log-file: %w", err)
+			return nil, nil, err
 		}
 		h = slog.NewMultiHandler(h, slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
 		closeLog = func() { f.Close() }

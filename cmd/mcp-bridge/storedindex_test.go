@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,5 +85,52 @@ func TestForgedIndexGetsNoToken(t *testing.T) {
 	}
 	if n := demo.AuthServer.Stats().Revocations; n == 0 {
 		t.Error("logout revoked nothing at the authorization server the tokens came from")
+	}
+}
+
+// TestPlainFilesChecked: a log file that is a symbolic link, and a
+// credentials directory other users can write, are refused with a message
+// that says what to do; nothing is written through the link.
+func TestPlainFilesChecked(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := t.TempDir()
+	env := headlessEnv(t, homeEnv(home)...)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	bridge := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, os.Args[0], append(args, "--token-store", "file")...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	victim := filepath.Join(home, "victim")
+	os.WriteFile(victim, []byte("keep\n"), 0o600)
+	link := filepath.Join(home, "bridge.log")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := bridge("login", demo.URL, "--login=device", "--login-timeout", "5s", "--log-file", link); err == nil || !strings.Contains(out, "symbolic link") {
+		t.Errorf("--log-file through a symbolic link: %v\n%s\nwant a refusal", err, out)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep\n" {
+		t.Errorf("the link's target was written: %q", data)
+	}
+
+	if runtime.GOOS == "windows" {
+		return
+	}
+	creds := filepath.Join(home, "config", "mcp-bridge", "credentials")
+	if err := os.MkdirAll(creds, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(creds, 0o777)
+	out, err := bridge("status")
+	if err == nil || !strings.Contains(out, "chmod go-w "+creds) {
+		t.Errorf("status with a world-writable credentials directory: %v\n%s\nwant a refusal with the fix", err, out)
 	}
 }

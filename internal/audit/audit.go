@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/privfile"
 )
 
 // A Line is one entry of the audit log.
@@ -94,18 +96,7 @@ func Open(path string) (*Log, error) {
 }
 
 func openFile(path string) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("open the audit log: %s is a symbolic link", path)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open the audit log: %w", err)
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open the audit log: %s is not a regular file", path)
-	}
-	return f, nil
+	return privfile.OpenAppend(path, "the audit log")
 }
 
 // Write queues line, stamped with the time if it has none, without
