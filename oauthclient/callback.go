@@ -11,17 +11,21 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
-// redirectURI returns the loopback redirect URI for port:
-// http://HOST:PORT/PATH with [Config.CallbackHost] and
-// [Config.CallbackPath], or 127.0.0.1 and /callback. The listener binds
-// 127.0.0.1 whatever the host says: a host other than a loopback name is
-// for a redirect that some proxy brings back here, as mcp-remote's --host
-// allows.
-func (h *Handler) redirectURI(port int) string {
-	host, path := h.cfg.CallbackHost, h.cfg.CallbackPath
-	if host == "" {
-		host = "127.0.0.1"
+// callbackHost is [Config.CallbackHost], or 127.0.0.1.
+func (h *Handler) callbackHost() string {
+	if h.cfg.CallbackHost == "" {
+		return "127.0.0.1"
 	}
+	return h.cfg.CallbackHost
+}
+
+// redirectURI returns the loopback redirect URI http://HOST:PORT/PATH,
+// with [Config.CallbackPath] or /callback. The listener binds loopback
+// whatever the host says (see [listenLoopback]): a host other than a
+// loopback name is for a redirect that some proxy brings back here, as
+// mcp-remote's --host allows.
+func (h *Handler) redirectURI(host string, port int) string {
+	path := h.cfg.CallbackPath
 	if path == "" {
 		path = callbackPath
 	}

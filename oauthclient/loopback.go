@@ -1,9 +1,15 @@
 package oauthclient
 
 import (
+	"errors"
+	"fmt"
 	"html/template"
+	"net"
 	"net/http"
+	"strconv"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // callbackResult is what the loopback redirect brings: a code, or why not.
@@ -81,4 +87,96 @@ func page(w http.ResponseWriter, status int, title, message string) {
 		Title, Message string
 		OK             bool
 	}{title, message, status == http.StatusOK})
+}
+
+// listenLoopback binds the redirect listener on 127.0.0.1:port (0: any).
+// With localhost set, the redirect URI names localhost, which a browser
+// may resolve to ::1 first (RFC 8252 section 8.3): then [::1] at the same
+// port is bound too, so that whatever the browser tries reaches this
+// process and nothing else. Where ::1 cannot be bound and nobody answers
+// there (no IPv6), 127.0.0.1 alone serves; where another program holds
+// it, another port is tried if any will do, else the sign-in is refused.
+func listenLoopback(port int, localhost bool) (net.Listener, error) {
+	for try := 0; ; try++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("listen for the sign-in redirect on 127.0.0.1:%d: %w", port, err)
+		}
+		if !localhost {
+			return ln, nil
+		}
+		bound := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		v6, err := net.Listen("tcp6", net.JoinHostPort("::1", bound))
+		if err == nil {
+			return newPairListener(ln, v6), nil
+		}
+		c, dialErr := net.DialTimeout("tcp6", net.JoinHostPort("::1", bound), time.Second)
+		if dialErr != nil {
+			return ln, nil // no IPv6 loopback: nobody else has it either
+		}
+		c.Close()
+		ln.Close()
+		if port != 0 || try == 4 {
+			return nil, fmt.Errorf("listen for the sign-in redirect on localhost:%s: another program listens on [::1]:%s, where the browser may go instead", bound, bound)
+		}
+	}
+}
+
+// A pairListener accepts on two listeners: 127.0.0.1, whose address it
+// reports, and [::1] at the same port.
+type pairListener struct {
+	net.Listener
+	v6       net.Listener
+	accepted chan acceptResult
+	done     chan struct{}
+	close    sync.Once
+}
+
+type acceptResult struct {
+	c   net.Conn
+	err error
+}
+
+func newPairListener(v4, v6 net.Listener) *pairListener {
+	l := &pairListener{Listener: v4, v6: v6, accepted: make(chan acceptResult), done: make(chan struct{})}
+	go l.pump(v4)
+	go l.pump(v6)
+	return l
+}
+
+func (l *pairListener) pump(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		select {
+		case l.accepted <- acceptResult{c, err}:
+		case <-l.done:
+			if c != nil {
+				c.Close()
+			}
+			return
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// Accept returns the next connection to either address.
+func (l *pairListener) Accept() (net.Conn, error) {
+	select {
+	case r := <-l.accepted:
+		return r.c, r.err
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close closes both listeners.
+func (l *pairListener) Close() error {
+	var err error
+	l.close.Do(func() {
+		close(l.done)
+		err = errors.Join(l.Listener.Close(), l.v6.Close())
+	})
+	return err
 }

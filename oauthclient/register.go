@@ -41,12 +41,12 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 			method = authMethod(d.as.TokenEndpointAuthMethodsSupported, h.cfg.ClientSecret != "", h.cfg.PrivateKey != nil)
 		}
 		c := Client{ID: h.cfg.ClientID, Secret: h.cfg.ClientSecret, Kind: KindPreregistered, AuthMethod: method}
-		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, "", listen)
 		h.log.Info("using the pre-registered client", "client_id", c.ID)
 		return c, ln, redirect, err
 	case h.cfg.ClientMetadataURL != "" && d.as.ClientIDMetadataDocumentSupported:
 		c := Client{ID: h.cfg.ClientMetadataURL, Kind: KindMetadataDocument, AuthMethod: "none"}
-		ln, redirect, err := h.listen(h.cfg.CallbackPort, listen)
+		ln, redirect, err := h.listen(h.cfg.CallbackPort, "", listen)
 		h.log.Info("using the client ID metadata document", "client_id", c.ID)
 		return c, ln, redirect, err
 	case d.as.RegistrationEndpoint == "":
@@ -61,9 +61,9 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 	if prev != nil && prev.Client.Kind == KindDynamic && sameIssuer(prev.Issuer, d.as.Issuer) && prev.Client.RedirectURI != "" {
 		if ru, err := url.Parse(prev.Client.RedirectURI); err == nil {
 			port, _ := strconv.Atoi(ru.Port())
-			if ln, redirect, err := h.listen(port, listen); err == nil {
+			if ln, redirect, err := h.listen(port, ru.Hostname(), listen); err == nil {
 				if kept := keptRedirect(prev.Client.RedirectURI, port); kept != "" {
-					redirect = kept // as registered: host and path may differ from ours
+					redirect = kept // as registered: the path may differ from ours
 				}
 				h.log.Info("using the client registered before", "client_id", prev.Client.ID)
 				return prev.Client, ln, redirect, nil
@@ -72,7 +72,7 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		}
 	}
 
-	ln, redirect, err := h.listen(h.cfg.CallbackPort, true)
+	ln, redirect, err := h.listen(h.cfg.CallbackPort, "", true)
 	if err != nil {
 		return Client{}, nil, "", err
 	}
@@ -187,17 +187,21 @@ func (h *Handler) registerClient(ctx context.Context, endpoint string, meta *oau
 }
 
 // listen binds the loopback redirect listener on port (0: any) and returns
-// it with its redirect URI. If listen is false, it only checks the port
-// can be named and returns no listener.
-func (h *Handler) listen(port int, listen bool) (net.Listener, string, error) {
+// it with its redirect URI, whose host is host, or the configured one if
+// empty. If listen is false, it only checks the port can be named and
+// returns no listener.
+func (h *Handler) listen(port int, host string, listen bool) (net.Listener, string, error) {
+	if host == "" {
+		host = h.callbackHost()
+	}
 	if !listen && port != 0 {
-		return nil, h.redirectURI(port), nil
+		return nil, h.redirectURI(host, port), nil
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	ln, err := listenLoopback(port, host == "localhost")
 	if err != nil {
-		return nil, "", fmt.Errorf("listen for the sign-in redirect on 127.0.0.1:%d: %w", port, err)
+		return nil, "", err
 	}
-	redirect := h.redirectURI(ln.Addr().(*net.TCPAddr).Port)
+	redirect := h.redirectURI(host, ln.Addr().(*net.TCPAddr).Port)
 	if !listen {
 		ln.Close()
 		ln = nil
