@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/jwtclaims"
 )
 
 // A Check is one step of [Handler.Doctor]: what was checked, what was
@@ -123,11 +126,16 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 	kind := ""
 	switch {
 	case h.cfg.ClientID != "":
-		kind = "pre-registered client " + h.cfg.ClientID
+		if err := h.checkBinding(h.Credentials(ctx), as.Issuer); err != nil {
+			add(Check{Step: "client registration", Detail: err.Error(),
+				Fix: "check --issuer and the server's authorization server with its operator"})
+			return checks
+		}
+		kind = "pre-registered client " + h.cfg.ClientID + ", " + h.binding(ctx, as.Issuer)
 	case h.cfg.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported:
 		kind = "client ID metadata document " + h.cfg.ClientMetadataURL
 	case as.RegistrationEndpoint != "":
-		kind = "dynamic registration at " + as.RegistrationEndpoint
+		kind = "dynamic registration at " + as.RegistrationEndpoint + ", bound to its issuer"
 	default:
 		add(Check{Step: "client registration", Detail: "the authorization server offers no dynamic registration and no client is configured",
 			Fix: "register a client with the server's operator, then pass --client-id (and --client-secret-file)"})
@@ -187,8 +195,44 @@ func (h *Handler) localChecks(ctx context.Context, registration string) []Check 
 			Fix: "run `" + h.cfg.LoginCommand + "` to sign in again"})
 	default:
 		checks = append(checks, Check{Step: "stored token", OK: true, Detail: detail + ", accepted by the server"})
+		var claims struct {
+			Aud jwtclaims.Audience `json:"aud"`
+		}
+		if jwtclaims.Decode(tok.AccessToken, &claims) {
+			checks = append(checks, audienceCheck(claims.Aud, c.Resource))
+		}
 	}
 	return checks
+}
+
+// binding says which issuer the configured client's credentials are
+// bound to, and why; checkBinding has passed.
+func (h *Handler) binding(ctx context.Context, issuer string) string {
+	if h.cfg.ClientIssuer != "" {
+		return "bound to " + h.cfg.ClientIssuer + " (--issuer)"
+	}
+	if c := h.Credentials(ctx); c != nil && c.Issuer != "" && c.Client.Kind == KindPreregistered && c.Client.ID == h.cfg.ClientID {
+		return "bound to " + c.Issuer + ", where it was first used"
+	}
+	return "to be bound to " + issuer + " at the first sign-in (pin it with --issuer)"
+}
+
+// audienceCheck looks at the audience a JWT access token names. A token
+// with none was issued without regard to RFC 8707's resource parameter
+// (Ory Hydra does that unless its consent app grants an audience): any
+// server that trusts the authorization server would take it.
+func audienceCheck(aud []string, resource string) Check {
+	c := Check{Step: "token audience"}
+	switch {
+	case len(aud) == 0:
+		c.Detail = "the access token names no audience: the authorization server ignored the resource parameter (RFC 8707), so the token is good at any server that trusts it"
+		c.Fix = "ask the authorization server's operator to grant the audience " + resource + " (Ory Hydra: the consent app's grant_access_token_audience)"
+	case slices.Contains(aud, resource):
+		c.OK, c.Detail = true, "the access token is for "+resource
+	default:
+		c.OK, c.Detail = true, "the access token is for "+strings.Join(aud, ", ")+", not "+resource+" by name; the server accepts it"
+	}
+	return c
 }
 
 // probeResponse sends the server a ping, with bearer if not empty, and

@@ -307,3 +307,18 @@ func TestClientAssertion(t *testing.T) {
 		}
 	}
 }
+
+// TestAudienceCheck: doctor says when a token names no audience, as Ory
+// Hydra's do unless its consent app grants one (issue 11).
+func TestAudienceCheck(t *testing.T) {
+	const resource = "https://mcp.example.com/mcp"
+	if c := audienceCheck(nil, resource); c.OK || !strings.Contains(c.Detail, "no audience") || !strings.Contains(c.Fix, resource) {
+		t.Errorf("no audience: %+v, want a failure naming the resource to grant", c)
+	}
+	if c := audienceCheck([]string{"other", resource}, resource); !c.OK {
+		t.Errorf("the resource among the audiences: %+v", c)
+	}
+	if c := audienceCheck([]string{"api://mcp"}, resource); !c.OK || !strings.Contains(c.Detail, "api://mcp") {
+		t.Errorf("another audience: %+v, want it named", c)
+	}
+}

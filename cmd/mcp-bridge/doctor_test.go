@@ -69,6 +69,9 @@ func TestDoctorGolden(t *testing.T) {
 		{name: "javascript-endpoint", as: &oauthtest.ASOptions{EndpointBase: "javascript:alert(1)//"}, code: exitError},
 		{name: "no-registration", as: &oauthtest.ASOptions{NoDCR: true}, code: exitError},
 		{name: "no-metadata-at-all", as: &oauthtest.ASOptions{NoOAuthMetadata: true, NoOpenIDConfiguration: true}, code: exitError},
+		// The issuer binding of a configured client (issue 11).
+		{name: "client-pinned-elsewhere", args: []string{"--client-id", "app", "--issuer", "https://login.example.com"}, code: exitError},
+		{name: "client-pinned", args: []string{"--client-id", "app", "--issuer", "ISSUER"}, code: exitError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +84,11 @@ func TestDoctorGolden(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
 			args := append([]string{"doctor", demo.URL, "--token-store", "memory"}, tt.args...)
+			for i, a := range args {
+				if a == "ISSUER" {
+					args[i] = demo.AuthServer.Issuer()
+				}
+			}
 			code := run(ctx, args, strings.NewReader(""), &stdout, &stderr)
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.code, stderr.String())

@@ -1,9 +1,10 @@
 package audit
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strings"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/jwtclaims"
 )
 
 // TokenClaims returns the subject and scopes an access token states, if
@@ -12,22 +13,12 @@ import (
 // is not checked: the claims only label the audit line, and the server
 // checks the token.
 func TokenClaims(token string) (subject string, scopes []string) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", nil
-	}
-	var header struct {
-		Alg string `json:"alg"`
-	}
-	if !decodePart(parts[0], &header) || header.Alg == "" {
-		return "", nil
-	}
 	var claims struct {
 		Sub   string          `json:"sub"`
 		Scope string          `json:"scope"` // RFC 8693 and RFC 9068: space-separated
 		Scp   json.RawMessage `json:"scp"`   // Entra ID and others: a string or a list
 	}
-	if !decodePart(parts[1], &claims) {
+	if !jwtclaims.Decode(token, &claims) {
 		return "", nil
 	}
 	scopes = strings.Fields(claims.Scope)
@@ -41,9 +32,4 @@ func TokenClaims(token string) (subject string, scopes []string) {
 		}
 	}
 	return claims.Sub, scopes
-}
-
-func decodePart(part string, v any) bool {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(part, "="))
-	return err == nil && json.Unmarshal(b, v) == nil
 }
