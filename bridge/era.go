@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,6 +110,7 @@ type eraStage struct {
 	stamp      map[string]json.RawMessage // _meta members for a legacy host's requests to a modern server
 	hostCaps   hostCapabilities
 	logLevel   json.RawMessage            // from the host's logging/setLevel
+	metaCache  []byte                     // meta()'s answer, until stamp or logLevel changes
 	subs       map[string]bool            // resources the host subscribed to
 	asks       map[string]chan<- *Message // requests to the host awaiting its answer, by idKey
 	listening  bool                       // the listen loop runs
@@ -176,7 +178,7 @@ func (e *eraStage) ToServer(m *Message) (forward, answer *Message) {
 			return nil, errorResponse(m.ID, -32602, "logging/setLevel needs a level")
 		}
 		e.mu.Lock()
-		e.logLevel = p.Level
+		e.logLevel, e.metaCache = p.Level, nil
 		e.mu.Unlock()
 	case "resources/subscribe", "resources/unsubscribe":
 		var p struct {
@@ -294,6 +296,7 @@ func (e *eraStage) initialize(ctx context.Context, m *Message) error {
 	}
 	e.host = eraLegacy
 	e.hostCaps, e.stamp = parseHostInit(m.params)
+	e.metaCache = nil
 	meta := mustMarshal(e.stamp)
 	e.mu.Unlock()
 
@@ -716,6 +719,9 @@ func metaOf(params []byte) []byte {
 // paramsWithMeta returns params (an object, or nil for none) with the
 // members of meta (an object) set in its _meta, keeping the others.
 func paramsWithMeta(params, meta []byte) []byte {
+	if out, ok := spliceMeta(params, meta); ok {
+		return out
+	}
 	var m map[string]json.RawMessage
 	json.Unmarshal(params, &m)
 	var fields map[string]json.RawMessage
@@ -729,6 +735,42 @@ func paramsWithMeta(params, meta []byte) []byte {
 		cur[k] = v
 	}
 	return setMember(params, "_meta", mustMarshal(cur))
+}
+
+// spliceMeta is paramsWithMeta without decoding: meta's members written
+// into params, every other byte as it came. It declines (false) where
+// params' _meta may hold one of them already (a member of the reserved
+// prefix, or an escaped name), which paramsWithMeta then replaces.
+func spliceMeta(params, meta []byte) ([]byte, bool) {
+	meta = bytes.TrimSpace(meta)
+	if len(meta) < 2 || meta[0] != '{' || meta[skipSpace(meta, 1)] == '}' {
+		return nil, false
+	}
+	p := bytes.TrimSpace(params)
+	if len(p) == 0 || string(p) == "null" {
+		return slices.Concat([]byte(`{"_meta":`), meta, []byte(`}`)), true
+	}
+	if p[0] != '{' {
+		return nil, false
+	}
+	var cur []byte
+	eachMember(p, func(key, val []byte) {
+		if string(key) == "_meta" {
+			cur = val
+		}
+	})
+	insert, at := slices.Concat([]byte(`"_meta":`), meta), 1
+	if cur != nil {
+		if cur[0] != '{' || bytes.IndexByte(cur, '\\') >= 0 || bytes.Contains(cur, []byte(`"`+metaPrefix)) {
+			return nil, false
+		}
+		// cur is a slice of p: its offset is the difference of their caps.
+		insert, at = meta[1:len(meta)-1], cap(p)-cap(cur)+1
+	}
+	if p[skipSpace(p, at)] != '}' {
+		insert = append(slices.Clip(insert), ',')
+	}
+	return slices.Concat(p[:at], insert, p[at:]), true
 }
 
 // setMember returns the object obj (nil for an empty one) with member

@@ -48,16 +48,19 @@ func BenchmarkRelayCall(b *testing.B) {
 	}))
 	defer srv.Close()
 	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"b","version":"1"}}`
+	init2025 := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`
+	call2025 := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"}}}`
 	for _, tt := range []struct {
-		name, first, call string
+		name, server, first, call string
 	}{
-		{"2025", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`,
-			`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"}}}`},
-		{"2026", `{"jsonrpc":"2.0","id":0,"method":"tools/list","params":{` + meta + `}}`,
+		{"2025", "2025", init2025, call2025},
+		{"2026", "2026", `{"jsonrpc":"2.0","id":0,"method":"tools/list","params":{` + meta + `}}`,
 			`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":"eu","q":"x"},` + meta + `}}`},
+		// A 2025 host of a 2026 server: the bridge stamps each call.
+		{"2025-host-2026-server", "2026", init2025, call2025},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			r, err := New(&Config{URL: srv.URL + "/" + tt.name})
+			r, err := New(&Config{URL: srv.URL + "/" + tt.server})
 			if err != nil {
 				b.Fatal(err)
 			}

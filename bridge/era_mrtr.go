@@ -81,19 +81,23 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 	}
 }
 
-// meta returns the _meta members of a legacy host's requests.
+// meta returns the _meta members of a legacy host's requests, as a JSON
+// object its callers must not modify.
 func (e *eraStage) meta() []byte {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.logLevel == nil {
-		return mustMarshal(e.stamp)
+	if e.metaCache != nil {
+		return e.metaCache
 	}
 	m := make(map[string]json.RawMessage, len(e.stamp)+1)
 	for k, v := range e.stamp {
 		m[k] = v
 	}
-	m[metaLogLevel] = e.logLevel
-	return mustMarshal(m)
+	if e.logLevel != nil {
+		m[metaLogLevel] = e.logLevel
+	}
+	e.metaCache = mustMarshal(m)
+	return e.metaCache
 }
 
 // fulfil asks the host for each input an input_required result asks for,

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -557,5 +558,57 @@ func TestProbeRetriesOnce(t *testing.T) {
 				t.Errorf("initialize against a server that always refuses: %s, want an error", l)
 			}
 		})
+	}
+}
+
+// TestParamsWithMeta: the _meta a 2025 host's requests are stamped with
+// is spliced into the bytes of params where it can be (every other byte
+// as it came), and means the same as the decoding path's answer in every
+// case.
+func TestParamsWithMeta(t *testing.T) {
+	const meta = `{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"h","version":"1"}}`
+	for _, tt := range []struct {
+		params string
+		splice bool // the bytes of params are kept
+	}{
+		{"", true},
+		{"null", true},
+		{"{}", true},
+		{` { } `, true},
+		{`{"name":"echo","arguments":{"_meta":"not this one"}}`, true},
+		{`{"name":"echo","_meta":{"progressToken":7}}`, true},
+		{`{"_meta":{}, "name":"echo"}`, true},
+		{`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-25"},"name":"echo"}`, false},
+		{`{"_meta":{"\u0069o.modelcontextprotocol/protocolVersion":"x"}}`, false},
+		{`{"_meta":"text"}`, false},
+	} {
+		got := paramsWithMeta([]byte(tt.params), []byte(meta))
+		var gotV, wantV map[string]any
+		if err := json.Unmarshal(got, &gotV); err != nil {
+			t.Errorf("%s: not JSON: %s", tt.params, got)
+			continue
+		}
+		json.Unmarshal([]byte(tt.params), &wantV)
+		if wantV == nil {
+			wantV = map[string]any{}
+		}
+		cur, _ := wantV["_meta"].(map[string]any)
+		if cur == nil {
+			cur = map[string]any{}
+		}
+		var add map[string]any
+		json.Unmarshal([]byte(meta), &add)
+		maps.Copy(cur, add)
+		wantV["_meta"] = cur
+		if diff := cmp.Diff(wantV, gotV); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", tt.params, diff)
+		}
+		_, spliced := spliceMeta([]byte(tt.params), []byte(meta))
+		if spliced != tt.splice {
+			t.Errorf("%s: spliced %v, want %v", tt.params, spliced, tt.splice)
+		}
+		if spliced && strings.Contains(tt.params, "progressToken") && !strings.Contains(string(got), `"progressToken":7`) {
+			t.Errorf("%s: the host's own members changed: %s", tt.params, got)
+		}
 	}
 }
