@@ -73,6 +73,28 @@ func stored(t *testing.T, s *Store) map[string]json.RawMessage {
 	return out
 }
 
+// restore returns a store holding the items of a testdata file.
+func restore(t *testing.T, data []byte) *Store {
+	t.Helper()
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		t.Fatal(err)
+	}
+	s := memory(t)
+	for k, v := range items {
+		var err error
+		if k == "index" {
+			err = s.s.SetIndex(t.Context(), key, v)
+		} else {
+			err = s.s.Set(t.Context(), k, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 // TestStoredFormat pins the JSON in users' keychains: what Save writes, and
 // that Load reads it back. A change here must still read what earlier
 // versions wrote (the files in testdata/ are what they wrote).
@@ -114,22 +136,7 @@ func TestStoredFormat(t *testing.T) {
 			}
 
 			// What earlier versions wrote reads back as it was saved.
-			var items map[string]json.RawMessage
-			if err := json.Unmarshal(want, &items); err != nil {
-				t.Fatal(err)
-			}
-			old := memory(t)
-			for k, v := range items {
-				if k == "index" {
-					err = old.s.SetIndex(t.Context(), key, v)
-				} else {
-					err = old.s.Set(t.Context(), k, v)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			back, err := old.Load(t.Context(), key)
+			back, err := restore(t, want).Load(t.Context(), key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,24 +231,9 @@ func TestLoadBeforeDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items map[string]json.RawMessage
-	if err := json.Unmarshal(data, &items); err != nil {
-		t.Fatal(err)
-	}
-	s := memory(t)
-	for k, v := range items {
-		if k == "index" {
-			err = s.s.SetIndex(t.Context(), key, v)
-		} else {
-			err = s.s.Set(t.Context(), k, v)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	want := credentials()
 	want.Client.Secret, want.Client.AuthMethod = "", "none"
-	got, err := s.Load(t.Context(), key)
+	got, err := restore(t, data).Load(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
