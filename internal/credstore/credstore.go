@@ -193,7 +193,7 @@ func (s *Store) Save(ctx context.Context, key string, c *oauthclient.Credentials
 	public.Client.Secret = ""
 	entry, _ := json.Marshal(indexEntry{Registered: &public, HasSecret: c.Client.Secret != "", Entry: Entry{
 		Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
-		Registration: c.Client.Kind, Scopes: c.Scopes, Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
+		Registration: c.Client.Kind, Scopes: c.Scopes, AccessToken: new(c.AccessToken != ""), Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
 		LastRefresh: c.Obtained, Store: s.s.Kind(), Location: s.s.Location(tokensKey(key))}})
 	return s.s.SetIndex(ctx, key, entry)
 }

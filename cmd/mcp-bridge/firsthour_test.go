@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+)
+
+// These tests run the real binary as a new user would in the first hour:
+// status, doctor, install, login and the subcommands' help.
+
+// runBinary runs mcp-bridge (this test binary) with args, its user
+// directories in home, stdin empty and no browser, and returns what it
+// printed and its exit code.
+func runBinary(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), append(homeEnv(home), "MCP_BRIDGE_TEST_AS_MAIN=1", "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER=")...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("mcp-bridge %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+}
+
+// TestStatusRegisteredNotSignedIn: a sign-in that registered a client and
+// then failed leaves a client but no token; status says there is none
+// rather than "no expiry".
+func TestStatusRegisteredNotSignedIn(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := t.TempDir()
+	// --login paste with nothing pasted fails right after registering.
+	if _, stderr, code := runBinary(t, home, "login", demo.URL, "--token-store", "file", "--login", "paste"); code != exitError {
+		t.Fatalf("login with nothing pasted: exit %d, want %d\n%s", code, exitError, stderr)
+	}
+	stdout, stderr, code := runBinary(t, home, "status", "--token-store", "file")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\n%s", code, stderr)
+	}
+	s := regexp.MustCompile(`dcr-[A-Z0-9]+`).ReplaceAllString(stdout, "CLIENT")
+	s = regexp.MustCompile(`  +`).ReplaceAllString(normalize(s, nil), "  ")
+	golden(t, "commands/status-registered.txt", s)
+}
+
+// TestTokenText: a row says "none" only when the index says there is no
+// token; a line from before the index recorded it keeps the expiry text.
+func TestTokenText(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		e    credstore.Entry
+		want string
+	}{
+		{credstore.Entry{AccessToken: new(false)}, "none (not signed in)"},
+		{credstore.Entry{AccessToken: new(true)}, "no expiry"},
+		{credstore.Entry{AccessToken: new(true), Expiry: now.Add(time.Minute)}, "expires in 1m0s"},
+		{credstore.Entry{}, "no expiry"},
+	} {
+		if got := tokenText(tt.e, now); got != tt.want {
+			t.Errorf("tokenText(%+v) = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
