@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
@@ -47,7 +48,7 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 	}
 	if strings.Contains(pos[0], "://") {
 		o.url = pos[0]
-		return o, exitOK
+		return checkURL(cmd, o, stderr)
 	}
 	name, path := pos[0], o.configPath
 	if path == "" {
@@ -76,6 +77,17 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 		return nil, exitUsage
 	}
 	o.url, o.configPath, o.name, o.server, o.userArgs = pos[0], path, name, s, args
+	return checkURL(cmd, o, stderr)
+}
+
+// checkURL applies the bridge's rule for server URLs (https, or http to
+// loopback or with --allow-http) to o.url, so that install does not write,
+// login does not probe and doctor does not pass a URL the bridge refuses.
+func checkURL(cmd string, o *bridgeOptions, stderr io.Writer) (*bridgeOptions, int) {
+	if err := bridge.CheckServerURL(o.url, o.allowHTTP); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, exitUsage
+	}
 	return o, exitOK
 }
 

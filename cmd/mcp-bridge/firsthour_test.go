@@ -76,3 +76,29 @@ func TestTokenText(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainHTTPOneRule: every command that takes a server URL applies the
+// bridge's rule for plain http, and each refusal names --allow-http.
+// (Before, login probed such a URL, doctor marked it ok and install wrote
+// it; only the bridge refused it.)
+func TestPlainHTTPOneRule(t *testing.T) {
+	const url = "http://mcp.example.com/mcp"
+	for _, args := range [][]string{
+		{url},
+		{"run", url},
+		{"login", url},
+		{"logout", url},
+		{"doctor", url},
+		{"install", "--host", "cursor", "--dry-run", url},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, t.TempDir(), append(args, "--token-store", "memory")...)
+			if code != exitUsage || !strings.Contains(stderr, "plain http is only allowed to loopback addresses") || !strings.Contains(stderr, "--allow-http") {
+				t.Errorf("exit %d, want %d with the --allow-http hint; stderr:\n%s", code, exitUsage, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+		})
+	}
+}
