@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
+	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
 
@@ -98,6 +102,55 @@ func TestPlainHTTPOneRule(t *testing.T) {
 			}
 			if stdout != "" {
 				t.Errorf("stdout: %q", stdout)
+			}
+		})
+	}
+}
+
+// TestDoctorNotMCP: a plain web page (a static file server: 200 text/html
+// to the ping, no 401 challenge) fails doctor at the endpoint check, which
+// says the URL does not answer as an MCP server. Before, every step was
+// "ok" but the sign-in.
+func TestDoctorNotMCP(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>Example</title><p>Welcome</p>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer web.Close()
+	stdout, stderr, code := runBinary(t, t.TempDir(), "doctor", web.URL+"/", "--token-store", "memory")
+	if code != exitError {
+		t.Errorf("doctor against a web page: exit %d, want %d; stderr:\n%s", code, exitError, stderr)
+	}
+	golden(t, "doctor/web-page.txt", normalize(stdout, nil))
+}
+
+// TestDoctorOpenMCP: an MCP server that needs no sign-in (the demo's, over
+// Streamable HTTP with SSE or JSON answers, or its HTTP+SSE endpoint)
+// passes the endpoint check, and doctor finds nothing wrong.
+func TestDoctorOpenMCP(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		opts   *demoserver.Options
+		legacy bool
+	}{
+		{"sse", &demoserver.Options{}, false},
+		{"json", &demoserver.Options{JSONResponse: true}, false},
+		{"legacy-sse", &demoserver.Options{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := demo(t, tt.opts)
+			url := srv.MCPURL()
+			if tt.legacy {
+				url = srv.SSEURL()
+			}
+			stdout, stderr, code := runBinary(t, t.TempDir(), "doctor", url, "--token-store", "memory")
+			if code != exitOK {
+				t.Errorf("doctor against an MCP server that needs no sign-in: exit %d, want 0", code)
+			}
+			golden(t, "doctor/open-mcp-"+tt.name+".txt", normalize(stdout, nil))
+			if t.Failed() {
+				t.Logf("stderr:\n%s", stderr)
 			}
 		})
 	}
