@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,64 @@ func TestDoctorOpenMCP(t *testing.T) {
 				t.Logf("stderr:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestOwnWriteIsNoReload: a bridge that signs in itself is told of its own
+// write to the store; it does not log that the stored credentials changed
+// (it did, at info level, in every single-process run).
+func TestOwnWriteIsNoReload(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	h := startBridge(t, demo.URL, "--browser-command", approver(), "--token-store", "file")
+	h.initialize("2025-11-25", `{}`)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	if m := h.recvMsg(); m.Error != nil {
+		t.Fatalf("tools/list after the sign-in: %s", m.Error.Message)
+	}
+	h.waitStderr("the stored credentials", 1) // changed (before), or were written (now)
+	if strings.Contains(h.stderr.String(), "the stored credentials changed") {
+		t.Errorf("the bridge logged its own write as a change:\n%s", h.stderr.String())
+	}
+}
+
+// TestKeychainWarningOnce: where no keychain answers, migrating two
+// entries (a store each) warns once, briefly, and points at doctor, which
+// says what to do. Before, the 330-character warning came once per entry.
+func TestKeychainWarningOnce(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only on Linux can the test make the keychain (Secret Service) unreachable")
+	}
+	a, b := migrateDemo(t), migrateDemo(t)
+	home, env, ienv := migrateHome(t)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-bus"))
+	dir := mcpRemoteDir(home)
+	writeMCPRemoteFiles(t, dir, mcpRemoteKey(t, a.URL), "dyn-a")
+	writeMCPRemoteFiles(t, dir, mcpRemoteKey(t, b.URL), "dyn-b")
+	writeHostConfig(t, ienv, "cursor", `{"mcpServers": {
+  "a": {"command": "npx", "args": ["-y", "mcp-remote", "`+a.URL+`"]},
+  "b": {"command": "npx", "args": ["-y", "mcp-remote", "`+b.URL+`"]}
+}}`)
+	out, errOut, code := runMigrateBinary(t, env, "migrate")
+	if code != 0 || strings.Count(out, "moved into the token store") != 2 {
+		t.Fatalf("migrate: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var warnings []string
+	for line := range strings.Lines(errOut) {
+		if strings.Contains(line, "keychain") {
+			warnings = append(warnings, line)
+		}
+	}
+	// Short: the message itself, without the time and the directory.
+	if msg, _, _ := strings.Cut(strings.Join(warnings, ""), " dir="); len(warnings) != 1 || !strings.Contains(msg, "`mcp-bridge doctor` explains") || len(msg) > 140 {
+		t.Errorf("keychain warnings: %q, want one short one that points at doctor", warnings)
+	}
+
+	stdout, _, _ := runMigrateBinary(t, append(env, "MCP_BRIDGE_TEST_AS_MAIN=1"), "doctor", a.URL)
+	if !strings.Contains(stdout, "no OS keychain reachable") || !strings.Contains(stdout, "--token-store file") {
+		t.Errorf("doctor does not explain the missing keychain:\n%s", stdout)
 	}
 }

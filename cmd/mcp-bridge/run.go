@@ -224,10 +224,15 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	oauth := b.handler
 	oauth.Preload(ctx)
 	// Pick up credentials another process writes (a bridge beside this
-	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
+	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`). The
+	// notice of this process's own write changes nothing, and says so
+	// only at debug level.
 	reload := func() {
-		oauth.Reload(ctx)
-		log.Info("the stored credentials changed; reloaded them")
+		if oauth.Reload(ctx) {
+			log.Info("the stored credentials changed; reloaded them")
+		} else {
+			log.Debug("the stored credentials were written; they are those in use")
+		}
 	}
 	if stop, err := b.store.Watch(ctx, oauth.Key(), reload); err != nil {
 		log.Debug("not watching the token store", "err", err)
