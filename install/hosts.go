@@ -3,6 +3,7 @@ package install
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -322,6 +323,22 @@ func (h *Host) CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// EntryName is the entry name install gives the server at u when no name
+// is asked for: its host, with the port if the URL has one, and its path
+// without a last segment "mcp" or "sse" (what most endpoints end in), as
+// [DeriveName] writes them. https://mcp.example.com/mcp is
+// "mcp-example-com"; http://127.0.0.1:8080/mcp is "127-0-0-1-8080";
+// https://example.com/tools/a/mcp is "example-com-tools-a". Two servers
+// get the same name only if their URLs differ in scheme, query, or that
+// last segment.
+func EntryName(u *url.URL) string {
+	p := strings.TrimRight(u.EscapedPath(), "/")
+	if dir, last := path.Split(p); last == "mcp" || last == "sse" {
+		p = dir
+	}
+	return DeriveName(u.Host + p)
 }
 
 // DeriveName turns a server's name or URL host into an entry name every
