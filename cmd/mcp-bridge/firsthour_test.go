@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-bridge/mcp-bridge/install"
 	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
 	"github.com/mcp-bridge/mcp-bridge/internal/demoserver"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
@@ -213,5 +214,61 @@ func TestKeychainWarningOnce(t *testing.T) {
 	stdout, _, _ := runMigrateBinary(t, append(env, "MCP_BRIDGE_TEST_AS_MAIN=1"), "doctor", a.URL)
 	if !strings.Contains(stdout, "no OS keychain reachable") || !strings.Contains(stdout, "--token-store file") {
 		t.Errorf("doctor does not explain the missing keychain:\n%s", stdout)
+	}
+}
+
+// loginHintRE finds the sign-in command in an error a host is shown.
+var loginHintRE = regexp.MustCompile("run `mcp-bridge login ([^`]*)` in a terminal")
+
+// TestLoginHintHasNoURL: where no browser opens, the host's error names
+// the sign-in command with the server's name, not its URL (Claude Code
+// shows `mcp-bridge login [redacted]` for a URL), and that command signs
+// in: by the name install would give, found in the token store or in a
+// host's config, or by the host entry's own name.
+func TestLoginHintHasNoURL(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	for _, tt := range []struct {
+		name  string
+		entry bool // a host's config has an mcp-bridge entry "work" for the server
+		login func(hint string) string
+	}{
+		{"hint, from the token store", false, func(hint string) string { return hint }},
+		{"hint, from a host entry", true, func(hint string) string { return hint }},
+		{"host entry name", true, func(string) string { return "work" }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			if tt.entry {
+				// The entry says which store, so the login needs no flag.
+				writeHostConfig(t, install.Env{GOOS: runtime.GOOS, Home: home, Getenv: envLookup(homeEnv(home))}, "cursor",
+					`{"mcpServers": {"work": {"command": "`+os.Args[0]+`", "args": ["`+demo.URL+`", "--token-store", "file"]}}}`)
+			}
+			// With an entry, the bridge keeps nothing: the login can find
+			// the server only in the host's config.
+			store := map[bool]string{false: "file", true: "memory"}[tt.entry]
+			h := startBridgeEnv(t, append(homeEnv(home), "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER="),
+				demo.URL, "--token-store", store, "--login-timeout", "2s")
+			h.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+			m := h.recvMsg()
+			if m.Error == nil {
+				t.Fatalf("initialize without a browser: %+v, want the sign-in error", m)
+			}
+			found := loginHintRE.FindStringSubmatch(m.Error.Message)
+			if found == nil || strings.Contains(found[1], "://") || strings.Contains(found[1], "127.0.0.1") {
+				t.Fatalf("the error's login command: %q, want one with no URL in\n%s", found, m.Error.Message)
+			}
+			args := []string{"login", tt.login(found[1]), "--browser-command", approver()}
+			if !tt.entry {
+				args = append(args, "--token-store", "file")
+			}
+			stdout, stderr, code := runBinary(t, home, args...)
+			if code != exitOK || !strings.Contains(stdout, "Signed in to "+demo.URL) {
+				t.Errorf("mcp-bridge %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+			}
+		})
 	}
 }

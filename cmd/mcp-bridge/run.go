@@ -197,6 +197,9 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return code
 	}
 	o.auth.mcpRemote = remote // mcp-remote drop-in
+	// The host shows the sign-in command: without a URL, which hosts
+	// redact (loginname.go).
+	o.auth.loginHint = loginHint(o)
 	level := new(slog.LevelVar)
 	log, closeLog, err := newLogger(stderr, level, o.logLevel, o.logFile)
 	if err != nil {
