@@ -202,11 +202,8 @@ type call struct {
 // New checks cfg and returns a Relay.
 func New(cfg *Config) (*Relay, error) {
 	c := *cfg
-	u, err := url.Parse(c.URL)
+	u, err := parseServerURL(c.URL, c.AllowHTTP)
 	if err != nil {
-		return nil, fmt.Errorf("server URL: %w", err)
-	}
-	if err := checkServerURL(u, c.AllowHTTP); err != nil {
 		return nil, err
 	}
 	switch c.Transport {
@@ -265,6 +262,28 @@ func New(cfg *Config) (*Relay, error) {
 		log:   log,
 	}
 	return r, nil
+}
+
+// CheckServerURL says whether the bridge accepts raw as a server URL: an
+// absolute https URL, or http to a loopback address, or to any host when
+// allowHTTP is set ([Config].AllowHTTP); no credentials, no fragment. It
+// is the rule [New] applies, for commands that use a server URL without a
+// relay (install, login, doctor) to apply before they do.
+func CheckServerURL(raw string, allowHTTP bool) error {
+	_, err := parseServerURL(raw, allowHTTP)
+	return err
+}
+
+// parseServerURL parses raw and checks it with checkServerURL.
+func parseServerURL(raw string, allowHTTP bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("server URL: %w", err)
+	}
+	if err := checkServerURL(u, allowHTTP); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // checkServerURL enforces https, except to loopback or when allowHTTP is set.

@@ -38,7 +38,17 @@
 //	                Windows: %APPDATA%\Zed\settings.json
 //	                Linux:   $FLATPAK_XDG_CONFIG_HOME or $XDG_CONFIG_HOME, /zed/settings.json
 //	                                                                            JSONC   context_servers  {"source": "custom", "command", "args"}
-//	codex           $CODEX_HOME/config.toml, else ~/.codex/config.toml          TOML    [mcp_servers.NAME] command = "...", args = [...]
+//	codex           $CODEX_HOME/config.toml, else ~/.codex/config.toml          TOML    [mcp_servers.NAME] command = "...", args = [...],
+//	                                                                                    startup_timeout_sec = 60, env_vars = [...]
+//	gemini          ~/.gemini/settings.json                                     JSON    mcpServers       {"command", "args"}
+//	opencode        $XDG_CONFIG_HOME/opencode/opencode.json (or .jsonc)          JSONC   mcp              {"type": "local", "command": [...], "enabled": true}
+//
+// Codex's two settings are defaults: written when the entry lacks them,
+// kept as the user set them otherwise. Codex waits 10 s for a server's
+// start unless startup_timeout_sec says otherwise, and passes a server
+// only a few variables (HOME, PATH, ...); env_vars names the ones the
+// bridge needs ([SessionVariables]: the browser's, the keychain's D-Bus
+// session, the proxy's). opencode's "enabled" is a default too.
 //
 // Sources (read in 2026):
 //
@@ -70,9 +80,19 @@
 //   - Codex: https://developers.openai.com/codex/mcp ([mcp_servers.NAME]
 //     with command and args in ~/.codex/config.toml) and openai/codex
 //     codex-rs/utils/home-dir/src/lib.rs (CODEX_HOME); `codex mcp add`
-//     accepts names of letters, digits, - and _ only.
+//     accepts names of letters, digits, - and _ only; startup_timeout_sec
+//     and env_vars (the variables passed through) from the same page.
+//   - Gemini CLI: https://geminicli.com/docs/tools/mcp-server/ and
+//     https://geminicli.com/docs/cli/configuration ("mcpServers" with
+//     command, args, env in ~/.gemini/settings.json, .gemini/settings.json
+//     per project).
+//   - opencode: https://opencode.ai/docs/mcp-servers/ ("mcp" with "type":
+//     "local", "command" as an array, "enabled", "environment") and
+//     https://opencode.ai/docs/config/ (~/.config/opencode/opencode.json
+//     or opencode.jsonc, opencode.json per project).
 //
 // Hosts also read project files (.mcp.json, .cursor/mcp.json,
-// .vscode/mcp.json, .zed/settings.json, .codex/config.toml): their format is
+// .vscode/mcp.json, .zed/settings.json, .codex/config.toml,
+// .gemini/settings.json, opencode.json): their format is
 // the host's, so the command's --file can point there.
 package install

@@ -31,6 +31,11 @@ type field struct {
 	value any
 }
 
+// byDefault marks a field's value as a default: written when the entry
+// lacks the field, and left as the user set it otherwise (a longer
+// Codex startup timeout, opencode's "enabled": false).
+type byDefault struct{ value any }
+
 // newline returns the line ending the file uses: "\r\n" if any line ends
 // so, else "\n".
 func newline(src []byte) string {
@@ -125,6 +130,8 @@ func isBridgeCommand(command, self string) bool {
 // equals what install would write.
 func sameValue(have, want any) bool {
 	switch w := want.(type) {
+	case byDefault:
+		return have != nil
 	case string:
 		h, ok := have.(string)
 		return ok && h == w

@@ -194,8 +194,39 @@ func TestJSONErrors(t *testing.T) {
 	}
 }
 
+// tomlHost is Codex with entries of command and args alone, so that the
+// edit cases show the TOML edits (TestCodexDefaults covers the rest).
+func tomlHost(t *testing.T) *Host {
+	h := *mustHost(t, "codex")
+	h.fields = commandArgs
+	return &h
+}
+
+// TestCodexDefaults: a Codex entry gets a startup timeout and the session
+// variables to pass when it lacks them, and keeps the user's when it has
+// them.
+func TestCodexDefaults(t *testing.T) {
+	h := mustHost(t, "codex")
+	got, _, err := h.Add(nil, bridge, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[mcp_servers.x]\ncommand = \"/b/mcp-bridge\"\nargs = [\"u\"]\nstartup_timeout_sec = 60\nenv_vars = " + renderTOML(SessionVariables) + "\n"
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("new entry (-want +got):\n%s", diff)
+	}
+	mine := "[mcp_servers.x]\ncommand = \"/b/mcp-bridge\"\nargs = [\"old\"]\nstartup_timeout_sec = 120\nenv_vars = [\"DISPLAY\"]\n"
+	got, action, err := h.Add([]byte(mine), bridge, false)
+	if err != nil || action != Updated {
+		t.Fatalf("update: %v, %v", action, err)
+	}
+	if want := strings.Replace(mine, `"old"`, `"u"`, 1); string(got) != want {
+		t.Errorf("update changed the user's settings:\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestTOMLEdits(t *testing.T) {
-	runEditCases(t, mustHost(t, "codex"), []editCase{
+	runEditCases(t, tomlHost(t), []editCase{
 		{
 			name:   "no newline at the end",
 			before: `model = "o3"`,
@@ -242,7 +273,7 @@ func TestTOMLEdits(t *testing.T) {
 }
 
 func TestTOMLRemoveSubtables(t *testing.T) {
-	h := mustHost(t, "codex")
+	h := tomlHost(t)
 	src := "model = \"o3\"\n\n[mcp_servers.x]\ncommand = \"/b/mcp-bridge\"\n\n[mcp_servers.a]\ncommand = \"npx\"\n\n# the bridge's environment\n[mcp_servers.x.env]\nA = \"1\"\n"
 	got, a, err := h.Remove([]byte(src), "x", "", false)
 	if err != nil || a != Removed {
@@ -255,7 +286,7 @@ func TestTOMLRemoveSubtables(t *testing.T) {
 }
 
 func TestTOMLErrors(t *testing.T) {
-	h := mustHost(t, "codex")
+	h := tomlHost(t)
 	for _, tt := range []struct {
 		name, src, want string
 	}{

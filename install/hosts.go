@@ -3,6 +3,7 @@ package install
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -102,12 +103,12 @@ func (env Env) xdgConfig() string {
 // A Host is a desktop MCP host whose config install knows.
 type Host struct {
 	// ID names the host on the command line: claude-desktop, claude-code,
-	// cursor, vscode, windsurf, zed, codex.
+	// cursor, vscode, windsurf, zed, codex, gemini, opencode.
 	ID string
 	// Name is how people write it: Claude Desktop, VS Code, ...
 	Name string
 	// Key is where the entries are: "mcpServers", "servers",
-	// "context_servers" or the TOML table "mcp_servers".
+	// "context_servers", "mcp" or the TOML table "mcp_servers".
 	Key string
 	// TOML is set for a TOML file, else the file is JSON (with comments
 	// where the host allows them).
@@ -226,11 +227,60 @@ var hosts = []*Host{
 	{
 		ID: "codex", Name: "Codex", Key: "mcp_servers", TOML: true,
 		Reload: "Start a new Codex session to load it (/mcp lists the servers).",
-		format: tomlFormat{"mcp_servers"}, fields: commandArgs,
+		format: tomlFormat{"mcp_servers"},
+		fields: func(e Entry) []field {
+			// Codex waits 10 s for a server's initialize unless told
+			// otherwise, and passes it only a few variables (HOME, PATH,
+			// ...): not those a browser, the keychain or a proxy needs.
+			return append(commandArgs(e),
+				field{"startup_timeout_sec", byDefault{60}},
+				field{"env_vars", byDefault{SessionVariables}})
+		},
 		path: func(env Env) (string, error) {
 			return env.join(env.dirVar("CODEX_HOME", env.join(env.Home, ".codex")), "config.toml"), nil
 		},
 	},
+	{
+		ID: "gemini", Name: "Gemini CLI", Key: "mcpServers",
+		Reload: "Start Gemini CLI again to load it (/mcp lists the servers).",
+		format: jsonFormat{key: "mcpServers"}, fields: commandArgs,
+		path: func(env Env) (string, error) {
+			return env.join(env.Home, ".gemini", "settings.json"), nil
+		},
+	},
+	{
+		ID: "opencode", Name: "opencode", Key: "mcp",
+		Reload: "Start opencode again to load it (opencode mcp list shows the servers).",
+		format: jsonFormat{key: "mcp"},
+		fields: func(e Entry) []field {
+			return []field{{"type", "local"}, {"command", append([]string{e.Command}, e.Args...)}, {"enabled", byDefault{true}}}
+		},
+		path: func(env Env) (string, error) {
+			// opencode reads opencode.json or opencode.jsonc, under
+			// ~/.config on every system.
+			dir := env.join(env.xdgConfig(), "opencode")
+			glob := env.Glob
+			if glob == nil {
+				glob = filepath.Glob
+			}
+			if json, _ := glob(env.join(dir, "opencode.json")); len(json) == 0 {
+				if jsonc, _ := glob(env.join(dir, "opencode.jsonc")); len(jsonc) == 1 {
+					return jsonc[0], nil
+				}
+			}
+			return env.join(dir, "opencode.json"), nil
+		},
+	},
+}
+
+// SessionVariables are the environment variables the bridge needs from
+// the user's session to open a browser (DISPLAY, WAYLAND_DISPLAY,
+// BROWSER, WSL's), reach the keychain (the Secret Service's D-Bus
+// session) and a proxy. A host that passes a server only some variables
+// (Codex) must be told to pass these.
+var SessionVariables = []string{
+	"DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "BROWSER",
+	"WSL_DISTRO_NAME", "WSL_INTEROP", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY",
 }
 
 // formatFor returns the format of the entries of project: the host's own
@@ -322,6 +372,22 @@ func (h *Host) CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// EntryName is the entry name install gives the server at u when no name
+// is asked for: its host, with the port if the URL has one, and its path
+// without a last segment "mcp" or "sse" (what most endpoints end in), as
+// [DeriveName] writes them. https://mcp.example.com/mcp is
+// "mcp-example-com"; http://127.0.0.1:8080/mcp is "127-0-0-1-8080";
+// https://example.com/tools/a/mcp is "example-com-tools-a". Two servers
+// get the same name only if their URLs differ in scheme, query, or that
+// last segment.
+func EntryName(u *url.URL) string {
+	p := strings.TrimRight(u.EscapedPath(), "/")
+	if dir, last := path.Split(p); last == "mcp" || last == "sse" {
+		p = dir
+	}
+	return DeriveName(u.Host + p)
 }
 
 // DeriveName turns a server's name or URL host into an entry name every

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -300,6 +301,32 @@ func TestCheckName(t *testing.T) {
 	for in, want := range map[string]string{"mcp.example.com": "mcp-example-com", "bücher.example": "b-cher-example", "[::1]": "1", "work_2": "work_2"} {
 		if got := DeriveName(in); got != want {
 			t.Errorf("DeriveName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEntryName: servers on one host get names of their own (the port,
+// the path), and the common endpoint of a host keeps the host's name.
+func TestEntryName(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://mcp.example.com/mcp":         "mcp-example-com",
+		"https://mcp.example.com/mcp/":        "mcp-example-com",
+		"https://mcp.example.com":             "mcp-example-com",
+		"https://mcp.example.com/sse":         "mcp-example-com",
+		"http://127.0.0.1:8080/mcp":           "127-0-0-1-8080",
+		"http://127.0.0.1:9090/mcp":           "127-0-0-1-9090",
+		"https://example.com/tools/a/mcp":     "example-com-tools-a",
+		"https://example.com/tools/b/mcp":     "example-com-tools-b",
+		"https://example.com/v1/mcp-server":   "example-com-v1-mcp-server",
+		"http://[::1]:3000/mcp":               "1-3000",
+		"https://mcp.example.com/mcp?tenant=": "mcp-example-com",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := EntryName(u); got != want {
+			t.Errorf("EntryName(%s) = %q, want %q", raw, got, want)
 		}
 	}
 }

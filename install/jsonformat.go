@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +33,12 @@ func jsonString(s string) string {
 // over lines unless inline is set; arrays always stay on one line.
 func renderJSON(v any, indent, unit, nl string, inline bool) string {
 	switch v := v.(type) {
+	case byDefault:
+		return renderJSON(v.value, indent, unit, nl, inline)
+	case bool:
+		return strconv.FormatBool(v)
+	case int:
+		return strconv.Itoa(v)
 	case string:
 		return jsonString(v)
 	case []string:
@@ -152,15 +159,42 @@ func entryMember(d *jsonDoc, servers *jvalue, name string) (*jmember, error) {
 	return found, nil
 }
 
-// commandOf returns an entry's command, or "" if it has none.
+// commandOf returns an entry's command, or "" if it has none: "command"
+// as a string, or the first word of "command" as an array (opencode's
+// command line).
 func commandOf(v *jvalue) string {
 	if v.kind != '{' {
 		return ""
 	}
-	if c := v.member("command"); c != nil && c.value.kind == '"' {
+	c := v.member("command")
+	switch {
+	case c == nil:
+		return ""
+	case c.value.kind == '"':
 		return c.value.str
+	case c.value.kind == '[' && len(c.value.elems) > 0 && c.value.elems[0].kind == '"':
+		return c.value.elems[0].str
 	}
 	return ""
+}
+
+// argsOf returns an entry's arguments: "args", or the words after the
+// first of "command" as an array.
+func argsOf(v *jvalue) []string {
+	var args []string
+	if v.kind != '{' {
+		return nil
+	}
+	if a := v.member("args"); a != nil && a.value.kind == '[' {
+		for _, el := range a.value.elems {
+			args = append(args, el.str)
+		}
+	} else if c := v.member("command"); c != nil && c.value.kind == '[' && len(c.value.elems) > 1 {
+		for _, el := range c.value.elems[1:] {
+			args = append(args, el.str)
+		}
+	}
+	return args
 }
 
 func (f jsonFormat) fresh(src []byte, name string, fields []field) []byte {
@@ -271,13 +305,7 @@ func (f jsonFormat) listOf(d *jsonDoc) ([]Entry, error) {
 	}
 	var out []Entry
 	for _, m := range servers.members {
-		e := Entry{Name: m.key, Command: commandOf(m.value), Project: f.project}
-		if a := m.value.member("args"); m.value.kind == '{' && a != nil && a.value.kind == '[' {
-			for _, el := range a.value.elems {
-				e.Args = append(e.Args, el.str)
-			}
-		}
-		out = append(out, e)
+		out = append(out, Entry{Name: m.key, Command: commandOf(m.value), Args: argsOf(m.value), Project: f.project})
 	}
 	return out, nil
 }

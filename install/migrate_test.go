@@ -96,6 +96,7 @@ command = "uvx"
 command = "/opt/mcp-bridge"
 args = ["https://t.example/mcp"]
 startup_timeout_sec = 20
+env_vars = ["DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "BROWSER", "WSL_DISTRO_NAME", "WSL_INTEROP", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"]
 
 [mcp_servers.remote.env]
 TOKEN = "x"

@@ -498,6 +498,10 @@ func tomlKey(k string) string {
 
 func renderTOML(v any) string {
 	switch v := v.(type) {
+	case byDefault:
+		return renderTOML(v.value)
+	case int:
+		return strconv.Itoa(v)
 	case string:
 		return tomlString(v)
 	case []string:

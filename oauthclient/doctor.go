@@ -1,11 +1,16 @@
 package oauthclient
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -38,6 +43,10 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 
 	resp, err := h.probeResponse(ctx, "")
 	if !add(reachCheck(h.cfg.ServerURL, resp, err)) {
+		return checks
+	}
+	endpoint, open := h.endpointCheck(ctx, resp)
+	if !add(endpoint) {
 		return checks
 	}
 	var challenges []oauthex.Challenge
@@ -96,7 +105,7 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 		return checks
 	case as == nil:
 		add(Check{Step: "authorization server metadata", OK: true, Detail: "none: the default endpoints /authorize, /token, /register of " + issuer + " will be used (MCP 2025-03-26)"})
-		return append(checks, h.localChecks(ctx, "dynamic")...)
+		return append(checks, h.localChecks(ctx, "dynamic", open)...)
 	}
 	for _, e := range []struct{ name, url string }{
 		{"authorization_endpoint", as.AuthorizationEndpoint}, {"token_endpoint", as.TokenEndpoint},
@@ -142,12 +151,13 @@ func (h *Handler) Doctor(ctx context.Context) []Check {
 		return checks
 	}
 	add(Check{Step: "client registration", OK: true, Detail: kind})
-	return append(checks, h.localChecks(ctx, kind)...)
+	return append(checks, h.localChecks(ctx, kind, open)...)
 }
 
 // localChecks checks what is on this machine: the callback port and the
-// stored token.
-func (h *Handler) localChecks(ctx context.Context, registration string) []Check {
+// stored token. open says the server answered without a token, so that
+// being signed out is no failure.
+func (h *Handler) localChecks(ctx context.Context, registration string, open bool) []Check {
 	var checks []Check
 	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Login != LoginDevice {
 		if h.cfg.CallbackPort == 0 {
@@ -162,6 +172,10 @@ func (h *Handler) localChecks(ctx context.Context, registration string) []Check 
 		}
 	}
 	c := h.Credentials(ctx)
+	if (c == nil || !c.hasToken()) && open {
+		return append(checks, Check{Step: "stored token", OK: true,
+			Detail: "not signed in, and the server answered without a token: it needs none, unless a later request asks for one"})
+	}
 	if c == nil || !c.hasToken() {
 		return append(checks, Check{Step: "stored token", Detail: "not signed in",
 			Fix: "run `" + h.cfg.LoginCommand + "`, or let the host's first request open the browser"})
@@ -235,8 +249,77 @@ func audienceCheck(aud []string, resource string) Check {
 	return c
 }
 
+// maxProbeBody bounds what doctor reads of the answer to its ping.
+const maxProbeBody = 64 << 10
+
+// endpointCheck says whether the server answered the ping as an MCP
+// server does (MCP 2025-11-25, basic/transports, "Streamable HTTP"): a
+// JSON-RPC message, as JSON or an SSE stream, or a 401 challenge to sign
+// in; else whether a GET opens an event stream (an HTTP+SSE endpoint). A
+// web page answers neither way. open says the server answered as MCP
+// without a token.
+func (h *Handler) endpointCheck(ctx context.Context, resp *http.Response) (c Check, open bool) {
+	c = Check{Step: "MCP endpoint", OK: true}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	ok := resp.StatusCode/100 == 2
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		c.Detail = "it asks for a sign-in (401)"
+		return c, false
+	case resp.StatusCode == http.StatusForbidden:
+		c.Detail = "it refuses the request without a token (403)"
+		return c, false
+	case ct == "text/event-stream":
+		c.Detail = "it answers the ping with an event stream (Streamable HTTP)"
+		return c, ok
+	case ct == "application/json" && isJSONRPC(resp.Body):
+		c.Detail = "it answers the ping with JSON-RPC"
+		return c, ok
+	}
+	if h.opensEventStream(ctx) {
+		c.Detail = "a GET opens an event stream (HTTP+SSE)"
+		return c, true
+	}
+	c.OK = false
+	c.Detail = fmt.Sprintf("this URL does not answer as an MCP server: it answered a JSON-RPC ping with %d %s, neither JSON-RPC nor a 401 challenge", resp.StatusCode, cmp.Or(ct, "and no content type"))
+	c.Fix = "check the URL: it must be the server's MCP endpoint (often ending in /mcp, or /sse for the older transport), not a web page; its documentation names it"
+	return c, false
+}
+
+// isJSONRPC reports whether body holds a JSON-RPC message or batch.
+func isJSONRPC(body io.Reader) bool {
+	type message struct {
+		JSONRPC string `json:"jsonrpc"`
+	}
+	data, _ := io.ReadAll(body)
+	var msg message
+	if json.Unmarshal(data, &msg) == nil && msg.JSONRPC == "2.0" {
+		return true
+	}
+	var batch []message
+	return json.Unmarshal(data, &batch) == nil && len(batch) > 0 && batch[0].JSONRPC == "2.0"
+}
+
+// opensEventStream reports whether a GET of the server URL answers 200
+// with an event stream, which it then closes.
+func (h *Handler) opensEventStream(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.cfg.ServerURL, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return resp.StatusCode == http.StatusOK && ct == "text/event-stream"
+}
+
 // probeResponse sends the server a ping, with bearer if not empty, and
-// returns the response with its body closed.
+// returns the response with its body closed: Body then holds what was read
+// of it (at most maxProbeBody bytes, nothing of an event stream).
 func (h *Handler) probeResponse(ctx context.Context, bearer string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.ServerURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
 	if err != nil {
@@ -251,7 +334,12 @@ func (h *Handler) probeResponse(ctx context.Context, bearer string) (*http.Respo
 	if err != nil {
 		return nil, err
 	}
+	var body []byte
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
+	}
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
 

@@ -412,9 +412,15 @@ func (h *Handler) reread(ctx context.Context) *Credentials {
 
 // Reload reads the stored credentials again: another process has written
 // them (a bridge beside this one, or the login command), or removed them
-// (logout). Safe to call at any time.
-func (h *Handler) Reload(ctx context.Context) {
-	h.reread(ctx)
+// (logout). It reports whether they differ from those the handler held:
+// a change notice for the handler's own write changes nothing. Safe to
+// call at any time.
+func (h *Handler) Reload(ctx context.Context) (changed bool) {
+	h.mu.Lock()
+	before := h.creds.clone()
+	h.mu.Unlock()
+	after := h.reread(ctx)
+	return (before != nil || after != nil) && !sameCredentials(before, after)
 }
 
 // TokenSource implements [auth.OAuthHandler]. It returns nil until there

@@ -46,8 +46,12 @@ type Store struct {
 	decideMu sync.Mutex  // guards the decision: kind, b and fallback
 	decided  atomic.Bool // set once kind and b are final
 	fallback error
-	warnOnce sync.Once
 }
+
+// fallbackWarning is the warning that credentials go to files where no
+// keychain answers: said once per process, however many Stores fall back
+// (migrate opens one per host entry) and however often they write.
+var fallbackWarning sync.Once
 
 // Open returns a Store of the given kind:
 //
@@ -57,8 +61,9 @@ type Store struct {
 //   - "memory": this process's memory ([Memory]); dir is not used, and
 //     locks, changes and the index stay in this process too.
 //   - "auto": the keychain if it answers (the first read, within
-//     [DefaultTimeout]), otherwise files under dir, with one warning on
-//     log, at the first write, that names dir and says why.
+//     [DefaultTimeout]), otherwise files under dir, with one short warning
+//     on log, at the first write of the process, that names dir
+//     ([Store.FellBack] says why, [KeychainAdvice] what to do).
 //
 // Except for "memory", dir is also where the lock files, change markers
 // and the index go (see the package documentation); it is created with
@@ -91,7 +96,7 @@ func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain)
 		s.b = &File{Dir: dir}
 	case KindKeychain:
 		if err := kc.Probe(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %s", err, keychainAdvice())
+			return nil, fmt.Errorf("%w: %s", err, KeychainAdvice())
 		}
 		s.b = kc
 	case KindAuto:
@@ -105,8 +110,8 @@ func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain)
 	return s, nil
 }
 
-// keychainAdvice says what to do when the OS keychain cannot be reached.
-func keychainAdvice() string {
+// KeychainAdvice says what to do when the OS keychain cannot be reached.
+func KeychainAdvice() string {
 	switch keychainName() {
 	case "Secret Service":
 		return "no Secret Service on this machine: install (and unlock) gnome-keyring or another Secret Service, or use --token-store file"
@@ -189,8 +194,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	}
 	s.resolve(ctx, "")
 	if s.fallback != nil {
-		s.warnOnce.Do(func() {
-			s.log.Warn(fmt.Sprintf("%v; keeping credentials in plaintext files under %s (mode 0600); %s", s.fallback, s.dir, keychainAdvice()))
+		fallbackWarning.Do(func() {
+			s.log.Warn("no OS keychain ("+keychainName()+"): credentials go to plaintext files (mode 0600); `mcp-bridge doctor` explains", "dir", s.dir)
 		})
 	}
 	if err := s.b.Set(ctx, key, value); err != nil {

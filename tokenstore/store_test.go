@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -94,9 +95,11 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // TestOpenAuto: with no keychain, "auto" keeps credentials in files and
-// says so once, when it first writes one, naming the directory and the
-// reason; "keychain" fails and says what to do.
+// says so once per process, briefly, when it first writes one, naming the
+// directory (FellBack gives the reason); "keychain" fails and says what
+// to do.
 func TestOpenAuto(t *testing.T) {
+	fallbackWarning = sync.Once{} // as in a new process
 	dir := t.TempDir()
 	noBus := errors.New("dbus: couldn't determine address of session bus")
 	s, logs, err := openMock(t, KindAuto, dir, noBus)
@@ -120,10 +123,25 @@ func TestOpenAuto(t *testing.T) {
 	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || strings.Count(logs.String(), "\n") != 1 {
 		t.Errorf("logged %q, want one warning", logs)
 	}
-	for _, want := range []string{dir, "plaintext", "0600", noBus.Error(), keychainName()} {
+	for _, want := range []string{dir, "plaintext", "0600", keychainName(), "`mcp-bridge doctor` explains"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("warning %q does not say %q", logs, want)
 		}
+	}
+	if !errors.Is(s.FellBack(), noBus) {
+		t.Errorf("FellBack = %v, want the reason, %v", s.FellBack(), noBus)
+	}
+	// Another store of the process (migrate opens one per entry) does not
+	// say it again.
+	other, otherLogs, err := openMock(t, KindAuto, t.TempDir(), noBus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Set(t.Context(), "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if otherLogs.Len() != 0 {
+		t.Errorf("a second store logged %q, want nothing", otherLogs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "k.json")); err != nil {
 		t.Errorf("value not in a file: %v", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -47,6 +48,7 @@ type authOptions struct {
 	idpIssuer         string
 	idpClientID       string
 	storeKey          string     // not a flag: the key of stored credentials to act on (logout --all); "": the one the settings give
+	loginHint         string     // not a flag: the sign-in command errors name; "": mcp-bridge login URL
 	mcpRemote         *mcpRemote // mcp-remote drop-in: what its command line says that no flag does (mcpremote.go)
 }
 
@@ -128,7 +130,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		CallbackPort:      a.callbackPort,
 		LoginTimeout:      a.loginTimeout,
 		AuthorizeParams:   params,
-		LoginCommand:      "mcp-bridge login " + serverURL,
+		LoginCommand:      cmp.Or(a.loginHint, "mcp-bridge login "+serverURL),
 		HTTPClient:        client,
 		Store:             store,
 		StoreKey:          a.storeKey,

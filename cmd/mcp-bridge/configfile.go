@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
 )
@@ -47,7 +48,7 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 	}
 	if strings.Contains(pos[0], "://") {
 		o.url = pos[0]
-		return o, exitOK
+		return checkURL(cmd, o, stderr)
 	}
 	name, path := pos[0], o.configPath
 	if path == "" {
@@ -57,16 +58,34 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 		}
 	}
 	f, err := config.Load(path)
-	if errors.Is(err, config.ErrNoConfig) {
-		fmt.Fprintf(stderr, "%s: %q is not a URL, and there is no configuration file %s to look it up in\n", cmd, name, path)
-		return nil, exitUsage
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, config.ErrNoConfig) {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return nil, exitUsage
 	}
-	s := f.Servers[name]
-	if s == nil {
+	var s *config.Server
+	if f != nil {
+		s = f.Servers[name]
+	}
+	if s == nil && resolvesNames[cmd] {
+		// The name a sign-in hint gives (loginname.go).
+		found, err := serverNamed(name, func() []string { return storedServers(o) })
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+			return nil, exitUsage
+		}
+		if found != nil {
+			if o, pos, err = parse(append(found, args...), stderr); err != nil {
+				return nil, exitUsage
+			}
+			o.url = pos[0]
+			return checkURL(cmd, o, stderr)
+		}
+	}
+	switch {
+	case s == nil && f == nil:
+		fmt.Fprintf(stderr, "%s: %q is not a URL, and there is no configuration file %s to look it up in\n", cmd, name, path)
+		return nil, exitUsage
+	case s == nil:
 		fmt.Fprintf(stderr, "%s: no server %q in %s; it has: %s\n", cmd, name, path, strings.Join(slices.Sorted(maps.Keys(f.Servers)), ", "))
 		return nil, exitUsage
 	}
@@ -76,6 +95,17 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 		return nil, exitUsage
 	}
 	o.url, o.configPath, o.name, o.server, o.userArgs = pos[0], path, name, s, args
+	return checkURL(cmd, o, stderr)
+}
+
+// checkURL applies the bridge's rule for server URLs (https, or http to
+// loopback or with --allow-http) to o.url, so that install does not write,
+// login does not probe and doctor does not pass a URL the bridge refuses.
+func checkURL(cmd string, o *bridgeOptions, stderr io.Writer) (*bridgeOptions, int) {
+	if err := bridge.CheckServerURL(o.url, o.allowHTTP); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, exitUsage
+	}
 	return o, exitOK
 }
 

@@ -126,10 +126,15 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 		return code
 	}
 
+	named := entryName != ""
 	entryName, entryArgs, loginArgs, err := installedEntry(o, args, entryName)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return exitUsage
+	}
+	if entryName, err = checkCollision(h, path, entryName, named, entryArgs, f.force); err != nil {
+		fmt.Fprintf(stderr, "%s: %s: %v\n", cmd, path, err)
+		return exitError
 	}
 	if err := h.CheckName(entryName); err != nil {
 		fmt.Fprintf(stderr, "%s: %v (choose another with --name)\n", cmd, err)
@@ -197,7 +202,59 @@ func installedEntry(o *bridgeOptions, args []string, entryName string) (name str
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", nil, nil, fmt.Errorf("%q is not an http or https URL", o.url)
 	}
-	return cmp.Or(entryName, install.DeriveName(u.Hostname())), append([]string{o.url}, pass...), append([]string{o.url}, pass...), nil
+	return cmp.Or(entryName, install.EntryName(u)), append([]string{o.url}, pass...), append([]string{o.url}, pass...), nil
+}
+
+// checkCollision keeps install from replacing one server's entry with
+// another's. The host's entry that already runs mcp-bridge for this server
+// is updated whatever its name, unless a name was asked for (named); an
+// mcp-bridge entry of the name for another server is refused unless
+// force is set. It returns the name to write.
+func checkCollision(h *install.Host, path, name string, named bool, args []string, force bool) (string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return name, nil // no file yet, or one Install will report
+	}
+	entries, err := h.Entries(src)
+	if err != nil {
+		return name, nil // Install reports it
+	}
+	server := serverOf(args)
+	for _, e := range entries {
+		if e.Project == "" && !named && isBridgeEntry(e) && serverOf(e.Args) == server {
+			return e.Name, nil
+		}
+	}
+	for _, e := range entries {
+		if e.Project == "" && e.Name == name && isBridgeEntry(e) && serverOf(e.Args) != server && !force {
+			return "", fmt.Errorf("the entry %q runs mcp-bridge for another server, %s; choose another name with --name, or replace it with --force", name, serverOf(e.Args))
+		}
+	}
+	return name, nil
+}
+
+// isBridgeEntry reports whether a host entry runs mcp-bridge.
+func isBridgeEntry(e install.Entry) bool {
+	return strings.Contains(strings.ToLower(filepath.Base(e.Command)), "mcp-bridge")
+}
+
+// serverOf returns the server an mcp-bridge entry's arguments name: its
+// URL, or "run NAME"; "" if they name none.
+func serverOf(args []string) string {
+	run := len(args) > 0 && args[0] == "run"
+	if run {
+		args = args[1:]
+	}
+	fs := bridgeFlags(&bridgeOptions{})
+	fs.SetOutput(io.Discard)
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case err != nil || len(pos) == 0:
+		return ""
+	case run && !strings.Contains(pos[0], "://"):
+		return "run " + pos[0]
+	}
+	return pos[0]
 }
 
 // offerLogin signs in now with --yes, asks on a terminal, and otherwise

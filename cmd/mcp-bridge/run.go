@@ -199,6 +199,9 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return code
 	}
 	o.auth.mcpRemote = remote // mcp-remote drop-in
+	// The host shows the sign-in command: without a URL, which hosts
+	// redact (loginname.go).
+	o.auth.loginHint = loginHint(o)
 	level := new(slog.LevelVar)
 	log, closeLog, err := newLogger(stderr, level, o.logLevel, o.logFile)
 	if err != nil {
@@ -226,10 +229,15 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	oauth := b.handler
 	oauth.Preload(ctx)
 	// Pick up credentials another process writes (a bridge beside this
-	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`).
+	// one, `mcp-bridge login`) or removes (`mcp-bridge logout`). The
+	// notice of this process's own write changes nothing, and says so
+	// only at debug level.
 	reload := func() {
-		oauth.Reload(ctx)
-		log.Info("the stored credentials changed; reloaded them")
+		if oauth.Reload(ctx) {
+			log.Info("the stored credentials changed; reloaded them")
+		} else {
+			log.Debug("the stored credentials were written; they are those in use")
+		}
 	}
 	if stop, err := b.store.Watch(ctx, oauth.Key(), reload); err != nil {
 		log.Debug("not watching the token store", "err", err)

@@ -94,7 +94,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			scopes = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%s\t%s\t%s\t%s\n", e.Server, e.Issuer, e.ClientID, e.Registration,
-			scopes, expiryText(e.Expiry, now), yesNo(e.RefreshToken), timeText(e.LastRefresh), e.Store)
+			scopes, tokenText(e, now), yesNo(e.RefreshToken), timeText(e.LastRefresh), e.Store)
 	}
 	tw.Flush()
 	return exitOK
@@ -127,6 +127,15 @@ func runLogoutAll(ctx context.Context, o *bridgeOptions, stdout, stderr io.Write
 		code = exitError
 	}
 	return code
+}
+
+// tokenText describes the access token of a status row: none, or when it
+// expires.
+func tokenText(e credstore.Entry, now time.Time) string {
+	if e.AccessToken != nil && !*e.AccessToken {
+		return "none (not signed in)"
+	}
+	return expiryText(e.Expiry, now)
 }
 
 func expiryText(t, now time.Time) string {

@@ -226,7 +226,7 @@ func (s *Store) Save(ctx context.Context, key string, c *oauthclient.Credentials
 	public.Client.Secret = ""
 	entry, _ := json.Marshal(indexEntry{Registered: &public, HasSecret: c.Client.Secret != "", Entry: Entry{
 		Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
-		Registration: c.Client.Kind, Scopes: c.Scopes, Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
+		Registration: c.Client.Kind, Scopes: c.Scopes, AccessToken: new(c.AccessToken != ""), Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
 		LastRefresh: c.Obtained, Store: s.s.Kind(), Location: s.s.Location(tokensKey(key))}})
 	return s.s.SetIndex(ctx, key, entry)
 }
@@ -249,6 +249,7 @@ func (s *Store) Check(key string) oauthclient.Check {
 	switch kind := s.s.Kind(); {
 	case s.s.FellBack() != nil:
 		c.Detail = fmt.Sprintf("%v: credentials go to plaintext files (mode 0600) under %s", s.s.FellBack(), s.s.Dir())
+		c.Fix = tokenstore.KeychainAdvice() + " (which also silences the warning)"
 	case kind == tokenstore.KindKeychain:
 		c.Detail = "the OS keychain answers: " + s.s.Location(tokensKey(key))
 	case kind == tokenstore.KindMemory:

@@ -278,9 +278,9 @@ func TestList(t *testing.T) {
 	}
 	want := []Entry{
 		{Key: "k-a", Server: "https://a.example.com/mcp", Issuer: "https://auth.example.com", ClientID: "client-1", Registration: "dynamic",
-			Scopes: []string{"read", "write"}, Expiry: a.Expiry, RefreshToken: false, LastRefresh: a.Obtained, Store: "memory", Location: s.s.Location("k-a.tokens")},
+			Scopes: []string{"read", "write"}, Expiry: a.Expiry, RefreshToken: false, LastRefresh: a.Obtained, Store: "memory", Location: s.s.Location("k-a.tokens"), AccessToken: new(true)},
 		{Key: "k-b", Server: "https://b.example.com/mcp", Issuer: "https://auth.example.com", ClientID: "client-1", Registration: "dynamic",
-			Scopes: []string{"read", "write"}, Expiry: b.Expiry, RefreshToken: true, LastRefresh: b.Obtained, Store: "memory", Location: s.s.Location("k-b.tokens")},
+			Scopes: []string{"read", "write"}, Expiry: b.Expiry, RefreshToken: true, LastRefresh: b.Obtained, Store: "memory", Location: s.s.Location("k-b.tokens"), AccessToken: new(true)},
 	}
 	if diff := cmp.Diff(want, list); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)

@@ -24,6 +24,11 @@ type Entry struct {
 	LastRefresh  time.Time `json:"last_refresh,omitzero"`
 	Store        string    `json:"store"`    // the store's kind
 	Location     string    `json:"location"` // where the tokens are, for a person to find
+
+	// AccessToken says whether there is an access token (a registered
+	// client that never signed in has none); nil on an index line written
+	// before it was recorded.
+	AccessToken *bool `json:"access_token,omitempty"`
 }
 
 // List returns an entry per server with stored credentials, sorted by
