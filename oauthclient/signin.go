@@ -170,7 +170,8 @@ func (h *Handler) signIn(ctx context.Context, challenges []oauthex.Challenge, sc
 
 // Login signs in now, in the foreground, whether or not a token is held:
 // the login command's sign-in. With the paste mode it reads the redirected
-// URL from [Config.Input].
+// URL from [Config.Input]. It does not log its failure: the caller reports
+// the error it returns.
 func (h *Handler) Login(ctx context.Context) error {
 	h.load(ctx)
 	challenges, err := h.probe(ctx)
@@ -204,7 +205,9 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 		defer cancel()
 		start := h.now()
 		err := h.runSignIn(bg, p, challenges, scopes)
-		if err != nil {
+		// A foreground sign-in's caller (Login) has the error and
+		// reports it: said here too, it was said twice (issue 12).
+		if err != nil && !foreground {
 			h.log.Warn("sign-in failed", "err", err)
 		}
 		kind := EventSignIn

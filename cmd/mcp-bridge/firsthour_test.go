@@ -272,3 +272,26 @@ func TestLoginHintHasNoURL(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginFailureSaidOnce: a failed sign-in from `mcp-bridge login` is
+// reported once, with its cause. It was logged twice: by the sign-in
+// itself (oauthclient, for the bridge's background sign-ins) and by the
+// login command that received the same error.
+func TestLoginFailureSaidOnce(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	// --login paste with nothing pasted fails right after registering.
+	_, stderr, code := runBinary(t, t.TempDir(), "login", demo.URL, "--token-store", "file", "--login", "paste")
+	if code != exitError {
+		t.Fatalf("login with nothing pasted: exit %d, want %d\n%s", code, exitError, stderr)
+	}
+	if n := strings.Count(stderr, "sign-in failed"); n != 1 {
+		t.Errorf("stderr says %q %d times, want once:\n%s", "sign-in failed", n, stderr)
+	}
+	if !regexp.MustCompile(`sign-in failed.*err=.*\S`).MatchString(stderr) {
+		t.Errorf("stderr does not give the cause with %q:\n%s", "sign-in failed", stderr)
+	}
+}
