@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,7 +32,7 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 			extra(fs)
 		}
 		fs.SetOutput(output)
-		fs.Usage = func() { fmt.Fprintf(output, "usage: %s [flags] URL|NAME (see mcp-bridge help)\n", cmd) }
+		fs.Usage = func() { printShortUsage(output, cmp.Or(strings.TrimPrefix(cmd, "mcp-bridge "), "run")) }
 		pos, err := parseInterspersed(fs, args)
 		return o, pos, err
 	}

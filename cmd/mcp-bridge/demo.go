@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,15 +20,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 2 && args[0] == "approve" {
 		return demoApprove(ctx, args[1], stderr)
 	}
-	fs := flag.NewFlagSet("mcp-bridge demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	serve := fs.Bool("serve", false, "keep the demo servers running and print the host config entry that uses them")
-	autoApprove := fs.Bool("auto-approve", false, "approve the sign-in without a browser, even where one could open")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	serve, autoApprove := new(bool), new(bool)
+	if _, code, ok := parseFlags("demo", demoFlags(serve, autoApprove), args, stderr); !ok {
+		return code
 	}
 	exe, err := os.Executable()
 	if err == nil {
@@ -57,4 +50,12 @@ func demoApprove(ctx context.Context, authURL string, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// demoFlags are demo's flags.
+func demoFlags(serve, autoApprove *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("mcp-bridge demo", flag.ContinueOnError)
+	fs.BoolVar(serve, "serve", false, "keep the demo servers running and print the host config entry that uses them")
+	fs.BoolVar(autoApprove, "auto-approve", false, "approve the sign-in without a browser, even where one could open")
+	return fs
 }

@@ -61,6 +61,22 @@ func (f *hostFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.force, "force", false, "replace (or remove) an entry of that name even if it does not run mcp-bridge")
 }
 
+// installFlags adds install's own flags to the bridge's.
+func installFlags(f *hostFlags, entryName *string, yes *bool) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		f.register(fs)
+		fs.StringVar(entryName, "name", "", "the entry's `name` in the host's config (default: the server's name, or its URL's host)")
+		fs.BoolVar(yes, "yes", false, "sign in right after installing, without asking")
+	}
+}
+
+// uninstallFlags are uninstall's flags.
+func uninstallFlags(f *hostFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("mcp-bridge uninstall", flag.ContinueOnError)
+	f.register(fs)
+	return fs
+}
+
 func hostIDs() string {
 	var ids []string
 	for _, h := range install.Hosts() {
@@ -113,11 +129,7 @@ func installCommand(ctx context.Context, d installDeps, args []string, stdin io.
 	var f hostFlags
 	var entryName string
 	var yes bool
-	o, code := parseBridgeArgs(cmd, args, func(fs *flag.FlagSet) {
-		f.register(fs)
-		fs.StringVar(&entryName, "name", "", "the entry's `name` in the host's config (default: the server's name, or its URL's host)")
-		fs.BoolVar(&yes, "yes", false, "sign in right after installing, without asking")
-	}, stderr)
+	o, code := parseBridgeArgs(cmd, args, installFlags(&f, &entryName, &yes), stderr)
 	if o == nil {
 		return code
 	}
@@ -280,19 +292,9 @@ func offerLogin(ctx context.Context, d installDeps, loginArgs []string, yes bool
 func uninstallCommand(d installDeps, args []string, stdout, stderr io.Writer) int {
 	const cmd = "mcp-bridge uninstall"
 	var f hostFlags
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	f.register(fs)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s --host HOST [--dry-run] [--force] [--file PATH] ENTRY\n", cmd)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseFlags("uninstall", uninstallFlags(&f), args, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "%s: want exactly one entry name (what install printed, or the --name it was given)\n", cmd)

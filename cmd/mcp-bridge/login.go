@@ -93,9 +93,7 @@ func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if slices.Contains(args, "--all") || slices.Contains(args, "-all") {
 		var all bool
-		o, pos, code := parseStoreFlags("logout", args, func(fs *flag.FlagSet) {
-			fs.BoolVar(&all, "all", false, "sign out of every server")
-		}, stderr)
+		o, pos, code := parseStoreFlags("logout", args, logoutFlags(&all), stderr)
 		if o == nil {
 			return code
 		}
@@ -119,6 +117,20 @@ func runLogout(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return exitOK
 }
 
+// logoutFlags adds logout's own flag to the bridge's.
+func logoutFlags(all *bool) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.BoolVar(all, "all", false, "sign out of every server with stored credentials (takes no URL)")
+	}
+}
+
+// doctorFlags adds doctor's own flag to the bridge's.
+func doctorFlags(asJSON *bool) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.BoolVar(asJSON, "json", false, "print the checks as JSON")
+	}
+}
+
 // printLogout says what a logout did.
 func printLogout(stdout io.Writer, url string, res *oauthclient.LogoutResult) {
 	switch {
@@ -137,9 +149,7 @@ func printLogout(stdout io.Writer, url string, res *oauthclient.LogoutResult) {
 // and what to do.
 func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var asJSON bool
-	c, code := parseServerCommand("doctor", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "print the checks as JSON")
-	}, stdin, stderr)
+	c, code := parseServerCommand("doctor", args, doctorFlags(&asJSON), stdin, stderr)
 	if c == nil {
 		return code
 	}

@@ -46,17 +46,11 @@ import (
 // mcp-bridge, moving mcp-remote's plaintext credentials into the token
 // store first.
 func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mcp-bridge migrate", flag.ContinueOnError)
+	var mo migrateOptions
+	fs := migrateFlags(&mo)
+	fs.Init("mcp-bridge migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dryRun := fs.Bool("dry-run", false, "show what would change, as diffs, and change nothing")
-	hostID := fs.String("host", "", "migrate this host's entries only: `name` is one of "+hostIDs())
-	kind := fs.String("token-store", tokenstore.KindAuto, "where the credentials go: `auto` (the OS keychain, or 0600 files where there is none), keychain or file")
-	logLevel := fs.String("log-level", "warn", "`level` of logs on stderr")
-	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for a server and its authorization server, asked where the credentials belong")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcp-bridge migrate [--dry-run] [--host HOST] [--token-store KIND] [--timeout DURATION]")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printShortUsage(stderr, "migrate") }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -64,15 +58,16 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitUsage
 	}
 	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "mcp-bridge migrate: takes no arguments")
 		fs.Usage()
 		return exitUsage
 	}
-	m := &migration{kind: *kind, dryRun: *dryRun, timeout: *timeout, stdout: stdout, stderr: stderr, now: time.Now}
-	if err := m.setHost(*hostID); err != nil {
+	m := &migration{kind: mo.kind, dryRun: mo.dryRun, timeout: mo.timeout, stdout: stdout, stderr: stderr, now: time.Now}
+	if err := m.setHost(mo.host); err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 		return exitUsage
 	}
-	log, closeLog, err := newLogger(stderr, nil, *logLevel, "")
+	log, closeLog, err := newLogger(stderr, nil, mo.logLevel, "")
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 		return exitUsage
@@ -87,6 +82,25 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fmt.Fprintf(stderr, "mcp-bridge migrate: %v\n", err)
 	return exitError
+}
+
+// migrateOptions are migrate's flags.
+type migrateOptions struct {
+	dryRun   bool
+	host     string
+	kind     string
+	logLevel string
+	timeout  time.Duration
+}
+
+func migrateFlags(o *migrateOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("mcp-bridge migrate", flag.ContinueOnError)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "show what would change, as diffs, and change nothing")
+	fs.StringVar(&o.host, "host", "", "migrate this host's entries only: `name` is one of "+hostIDs())
+	fs.StringVar(&o.kind, "token-store", tokenstore.KindAuto, "where the credentials go: `auto` (the OS keychain, or 0600 files where there is none), keychain or file")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "`level` of logs on stderr: debug, info, warn or error")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to wait for a server and its authorization server, asked where the credentials belong")
+	return fs
 }
 
 // A migration is one run of migrate.

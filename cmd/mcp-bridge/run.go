@@ -33,44 +33,6 @@ const (
 	exitUsage = 2 // the command line is wrong
 )
 
-const usage = `mcp-bridge connects an MCP host that speaks stdio (Claude Desktop, Cursor,
-VS Code, Zed, ...) to a remote MCP server over Streamable HTTP.
-
-Usage:
-  mcp-bridge [flags] URL             bridge the server at URL over stdin/stdout
-  mcp-bridge run [flags] URL|NAME    the same, or the server NAME of the configuration file
-  mcp-bridge login [flags] URL|NAME  sign in from a terminal (browser, --login=device or --login=paste)
-  mcp-bridge logout [flags] URL|NAME sign out: revoke the tokens and remove them (--all: every server)
-  mcp-bridge status [--json]         list the servers signed in to, their tokens' state, and where they are kept
-  mcp-bridge doctor [flags] URL|NAME check each step a sign-in depends on, and say which fails
-  mcp-bridge secret set|delete NAME  keep a secret (read from stdin) in the keychain for ${keychain:NAME}
-  mcp-bridge install --host HOST URL|NAME [flags]
-                                     add this binary to a host's config (claude-desktop, claude-code, cursor,
-                                     vscode, windsurf, zed, codex); --dry-run shows the change
-  mcp-bridge uninstall --host HOST ENTRY  remove that entry
-  mcp-bridge migrate [--dry-run]     rewrite host entries that run mcp-remote to run mcp-bridge, moving its credentials into the keychain
-  mcp-bridge demo [--serve]          run a full session against a built-in server
-  mcp-bridge version                 print the version
-  mcp-bridge help                    print this help
-
-Flags may come before or after the URL. A named server's settings come from
-the configuration file (--config, by default mcp-bridge/config.json in the
-user config directory), which is watched: header, tool filter, scope and
-log level changes apply without a restart. Flags override the file.
-
-Examples:
-  mcp-bridge https://mcp.example.com/mcp
-  mcp-bridge https://mcp.example.com/mcp --header 'X-Api-Key: ${EXAMPLE_KEY}'
-  mcp-bridge --transport sse https://legacy.example.com/sse
-  mcp-bridge http://127.0.0.1:8080/mcp --log-level debug --log-file /tmp/bridge.log
-
-Claude Desktop (claude_desktop_config.json):
-  {"mcpServers": {"example": {"command": "/usr/local/bin/mcp-bridge",
-                              "args": ["https://mcp.example.com/mcp"]}}}
-
-Flags:
-`
-
 // run is the whole program; main only adds the process around it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
@@ -82,11 +44,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "mcp-bridge %s\n", versionString())
 		return exitOK
 	case "help", "--help", "-help", "-h":
-		fmt.Fprint(stdout, usage)
-		f := bridgeFlags(&bridgeOptions{})
-		f.SetOutput(stdout)
-		f.PrintDefaults()
+		if len(args) < 2 {
+			printUsage(stdout)
+			return exitOK
+		}
+		c := lookupCommand(args[1])
+		if c == nil || len(args) > 2 {
+			fmt.Fprintf(stderr, "mcp-bridge help: no command %q; the commands are listed by mcp-bridge help\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
+		c.printHelp(stdout)
 		return exitOK
+	}
+	// CMD --help, -h or -help, where its flags would take it so: the
+	// command's help, on stdout.
+	c, rest := lookupCommand(cmd), args
+	if c == nil {
+		c = lookupCommand("run") // mcp-bridge [flags] URL
+	} else {
+		rest = args[1:]
+	}
+	if c.flags != nil && asksHelp(c.flags(), rest) {
+		c.printHelp(stdout)
+		return exitOK
+	}
+	switch cmd {
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "login":

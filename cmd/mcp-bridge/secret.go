@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,18 +19,19 @@ import (
 // flag refers to as ${keychain:NAME}. The value is read from stdin, never
 // from the command line, which ps shows.
 func runSecret(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	const use = "usage: mcp-bridge secret set|delete [--token-store KIND] NAME (set reads the value from stdin)"
 	if len(args) == 0 || (args[0] != "set" && args[0] != "delete") {
-		fmt.Fprintln(stderr, use)
+		printShortUsage(stderr, "secret")
 		return exitUsage
 	}
 	verb := args[0]
-	o, pos, code := parseStoreFlags("secret "+verb, args[1:], nil, stderr)
-	if o == nil {
+	o := &bridgeOptions{}
+	pos, code, ok := parseFlags("secret "+verb, secretFlags(o), args[1:], stderr)
+	if !ok {
 		return code
 	}
 	if len(pos) != 1 || !secretref.ValidName(pos[0]) {
-		fmt.Fprintln(stderr, use+"; NAME is letters, digits, '.', '-' and '_'")
+		fmt.Fprintln(stderr, "mcp-bridge secret: want one NAME, of letters, digits, '.', '-' and '_'")
+		printShortUsage(stderr, "secret")
 		return exitUsage
 	}
 	name := pos[0]
@@ -62,6 +64,11 @@ func runSecret(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	fmt.Fprintf(stdout, "Stored secret %s in %s; refer to it as ${keychain:%s}.\n", name, w.store.SecretLocation(name), name)
 	return exitOK
+}
+
+// secretFlags are secret's flags: which store keeps the secret.
+func secretFlags(o *bridgeOptions) *flag.FlagSet {
+	return subset(bridgeFlags(o), "token-store")
 }
 
 // readSecret reads one line: without echo from a terminal, else from the

@@ -534,8 +534,11 @@ func (w *leakWorld) start(name string, args ...string) *leakCommand {
 	full := slices.Clone(args)
 	if args[0] != "status" {
 		full = append(full, w.url)
+		full = append(full, w.debugArgs()...)
+	} else {
+		full = append(full, "--token-store", "file") // status takes no log flags: it logs nothing
 	}
-	cmd := exec.Command(os.Args[0], append(full, w.debugArgs()...)...)
+	cmd := exec.Command(os.Args[0], full...)
 	cmd.Env = append(os.Environ(), w.env...)
 	c := &leakCommand{t: w.t, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr

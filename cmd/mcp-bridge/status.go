@@ -15,27 +15,60 @@ import (
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
-// parseStoreFlags parses the command line of a command that works on the
-// token store (status, logout --all, secret): the bridge's flags, of which
-// it needs the store's and the client's. extra adds the command's own. It
-// returns the options and the positional arguments; on failure it has
-// reported the problem and returns nil and the exit code.
+// parseStoreFlags parses the command line of logout --all, which works on
+// every server of the token store: the bridge's flags, of which it needs
+// the store's, the connection's and the client's. extra adds the
+// command's own. It returns the options and the positional arguments; on
+// failure it has reported the problem and returns nil and the exit code.
 func parseStoreFlags(name string, args []string, extra func(*flag.FlagSet), stderr io.Writer) (*bridgeOptions, []string, int) {
 	var o bridgeOptions
 	fs := bridgeFlags(&o)
-	fs.Init("mcp-bridge "+name, flag.ContinueOnError)
 	if extra != nil {
 		extra(fs)
 	}
-	fs.SetOutput(stderr)
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, nil, exitOK
-	}
-	if err != nil {
-		return nil, nil, exitUsage
+	pos, code, ok := parseFlags(name, fs, args, stderr)
+	if !ok {
+		return nil, nil, code
 	}
 	return &o, pos, exitOK
+}
+
+// parseFlags parses the command line of the command name with fs, flags
+// and positional arguments interspersed, and returns the positional ones.
+// On failure it has reported the problem, with the command's usage, and
+// returns false and the exit code. (A request for help does not get here:
+// run answers it.)
+func parseFlags(name string, fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, int, bool) {
+	fs.Init("mcp-bridge "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { printShortUsage(stderr, name) }
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
+	case err != nil:
+		return nil, exitUsage, false
+	}
+	return pos, exitOK, true
+}
+
+// subset returns a flag set with the flags names of from, which keep
+// their values: parsing it sets what parsing from would.
+func subset(from *flag.FlagSet, names ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(from.Name(), flag.ContinueOnError)
+	for _, name := range names {
+		f := from.Lookup(name)
+		fs.Var(f.Value, f.Name, f.Usage)
+		fs.Lookup(name).DefValue = f.DefValue
+	}
+	return fs
+}
+
+// statusFlags are status's flags: which store to list, and how.
+func statusFlags(o *bridgeOptions, asJSON *bool) *flag.FlagSet {
+	fs := subset(bridgeFlags(o), "token-store")
+	fs.BoolVar(asJSON, "json", false, "print JSON: the store's kind and a list of servers")
+	return fs
 }
 
 // listStored wires o without a server and lists the servers the store
@@ -57,18 +90,17 @@ func listStored(name string, o *bridgeOptions, stderr io.Writer) (*wiring, []cre
 // runStatus prints one row per server with stored credentials: no tokens,
 // only what they are and where they live.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o bridgeOptions
 	var asJSON bool
-	o, pos, code := parseStoreFlags("status", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	}, stderr)
-	if o == nil {
+	pos, code, ok := parseFlags("status", statusFlags(&o, &asJSON), args, stderr)
+	if !ok {
 		return code
 	}
 	if len(pos) != 0 {
 		fmt.Fprintln(stderr, "mcp-bridge status: takes no arguments")
 		return exitUsage
 	}
-	w, list, code := listStored("status", o, stderr)
+	w, list, code := listStored("status", &o, stderr)
 	if w == nil {
 		return code
 	}

@@ -396,3 +396,16 @@ func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && n > 0 && n < 65536 && s[0] != '+' && s[0] != '-'
 }
+
+// Flags returns, sorted, the flags of mcp-remote's that mcp-bridge has not
+// and rewrites or drops: the help lists them.
+func Flags() []string {
+	var names []string
+	for name, r := range rewrites {
+		if r.only {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
