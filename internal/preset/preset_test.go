@@ -150,25 +150,31 @@ func TestNamesMatchConfig(t *testing.T) {
 	}
 }
 
-// TestREADME: the table in the project README lists every preset and
-// every source.
+// TestREADME: the project README names every preset, and docs/presets.md
+// describes each, citing every source.
 func TestREADME(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	readme := string(b)
+	readme, doc := read("README.md"), read(filepath.Join("docs", "presets.md"))
 	for _, name := range preset.Names() {
 		p, err := preset.Lookup(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(readme, "| `"+name+"` |") {
-			t.Errorf("README.md has no row for %s", name)
+		if !strings.Contains(readme, "- `"+name+"`: ") {
+			t.Errorf("README.md does not list %s", name)
+		}
+		if !strings.Contains(doc, "## `"+name+"`: ") {
+			t.Errorf("docs/presets.md has no section for %s", name)
 		}
 		for _, s := range p.Sources {
-			if !strings.Contains(readme, s.URL) {
-				t.Errorf("README.md does not cite %s's source %s", name, s.URL)
+			if !strings.Contains(doc, "<"+s.URL+">") {
+				t.Errorf("docs/presets.md does not cite %s's source %s", name, s.URL)
 			}
 		}
 	}
