@@ -32,7 +32,9 @@ func parseBridgeArgs(cmd string, args []string, extra func(*flag.FlagSet), stder
 			extra(fs)
 		}
 		fs.SetOutput(output)
-		fs.Usage = func() { printShortUsage(output, cmp.Or(strings.TrimPrefix(cmd, "mcp-bridge "), "run")) }
+		fs.Usage = func() {
+			printShortUsage(output, cmp.Or(strings.TrimSpace(strings.TrimPrefix(cmd, "mcp-bridge")), "run"))
+		}
 		pos, err := parseInterspersed(fs, args)
 		return o, pos, err
 	}

@@ -114,13 +114,19 @@ func TestHelpWrongCommandLine(t *testing.T) {
 		{"migrate", "--bogus"},
 		{"demo", "--bogus"},
 		{"login", "--bogus", "https://example.com/mcp"},
+		{"run", "--bogus", "https://example.com/mcp"},
+		{"--bogus", "https://example.com/mcp"},
 		{"help", "nope"},
 	} {
 		stdout, stderr, code := runInProcess(args...)
 		if code != exitUsage || stdout != "" {
 			t.Errorf("%v: exit %d, stdout %q; want exit %d and no stdout", args, code, stdout, exitUsage)
 		}
-		if args[0] != "help" && !strings.Contains(stderr, "usage: mcp-bridge "+args[0]) {
+		want := "usage: mcp-bridge " + args[0]
+		if strings.HasPrefix(args[0], "-") || args[0] == "run" {
+			want = "usage: mcp-bridge [run] [flags] URL"
+		}
+		if args[0] != "help" && !strings.Contains(stderr, want) {
 			t.Errorf("%v: stderr has no usage line:\n%s", args, stderr)
 		}
 	}
