@@ -336,10 +336,10 @@ func (c *command) printHelp(w io.Writer) {
 	}
 }
 
-// printFlags writes every flag of fs. With groups, those of no group (the
-// command's own) come first, under "Flags", then each group's, in full, or
-// by name only for the groups brief names, after intro; without, all are
-// under "Flags".
+// printFlags writes every flag of fs. With groups, the command's own come
+// first, under "Flags", then each group's, in full, or by name only for
+// the groups brief names, after intro, then the bridge's flags no group
+// names, under "Other flags"; without, all are under "Flags".
 func printFlags(w io.Writer, fs *flag.FlagSet, groups bool, brief []string, intro string) {
 	grouped := map[string]bool{}
 	type section struct {
@@ -370,14 +370,24 @@ func printFlags(w io.Writer, fs *flag.FlagSet, groups bool, brief []string, intr
 			sections = append(sections, s)
 		}
 	}
-	own := section{title: "Flags"}
+	// The command's own flags come first; a flag of the bridge's that no
+	// group names comes after the groups.
+	bridge := bridgeFlags(&bridgeOptions{})
+	own, other := section{title: "Flags"}, section{title: "Other flags"}
 	fs.VisitAll(func(f *flag.Flag) {
-		if !grouped[f.Name] {
+		switch {
+		case grouped[f.Name]:
+		case groups && bridge.Lookup(f.Name) != nil:
+			other.flags = append(other.flags, f)
+		default:
 			own.flags = append(own.flags, f)
 		}
 	})
 	if len(own.flags) > 0 {
 		sections = append([]section{own}, sections...)
+	}
+	if len(other.flags) > 0 {
+		sections = append(sections, other)
 	}
 	for _, s := range sections {
 		fmt.Fprintf(w, "\n%s:\n", s.title)
