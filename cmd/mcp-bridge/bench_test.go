@@ -303,10 +303,10 @@ func startPiped(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
 	return in, out
 }
 
-// startBridgeProcess starts the real binary on url and runs the
-// initialize handshake.
-func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
-	cmd = exec.Command(bridgeBinary(b), url, "--log-level", "warn")
+// startBridgeProcess starts the real binary on url with args and runs
+// the initialize handshake.
+func startBridgeProcess(b *testing.B, url string, args ...string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
+	cmd = exec.Command(bridgeBinary(b), append([]string{url, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
 	in, stdout := startPiped(b, cmd)
 	out = bufio.NewReaderSize(stdout, 64<<10)
@@ -326,8 +326,8 @@ type seqStdio struct {
 	out *bufio.Reader
 }
 
-func newSeqStdio(b *testing.B, url string) *seqStdio {
-	cmd, in, out := startBridgeProcess(b, url)
+func newSeqStdio(b *testing.B, url string, args ...string) *seqStdio {
+	cmd, in, out := startBridgeProcess(b, url, args...)
 	return &seqStdio{cmd, in, out}
 }
 
@@ -488,14 +488,20 @@ func coldStart(b *testing.B, url string, env []string, args ...string) time.Dura
 }
 
 // BenchmarkLatency makes one call at a time and reports the p50 and p99 of
-// a call's round trip.
+// a call's round trip; bridge-audit is the bridge writing an audit line
+// per call (target: 10 µs or less over bridge).
 func BenchmarkLatency(b *testing.B) {
 	for _, server := range []string{"demo", "minimal"} {
 		url := startServer(b, server)
+		audit := filepath.Join(b.TempDir(), "audit.jsonl")
 		for _, cl := range []struct {
 			name string
 			c    caller
-		}{{"direct", newDirect(b, url)}, {"bridge", newSeqStdio(b, url)}} {
+		}{
+			{"direct", newDirect(b, url)},
+			{"bridge", newSeqStdio(b, url)},
+			{"bridge-audit", newSeqStdio(b, url, "--audit-log", audit)},
+		} {
 			b.Run(server+"/"+cl.name, func(b *testing.B) {
 				var lat []time.Duration
 				id := 1
