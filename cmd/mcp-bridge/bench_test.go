@@ -303,10 +303,10 @@ func startPiped(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
 	return in, out
 }
 
-// startBridgeProcess starts the real binary on url and runs the
-// initialize handshake.
-func startBridgeProcess(b *testing.B, url string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
-	cmd = exec.Command(bridgeBinary(b), url, "--log-level", "warn")
+// startBridgeProcess starts the real binary on url with args and runs
+// the initialize handshake.
+func startBridgeProcess(b *testing.B, url string, args ...string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
+	cmd = exec.Command(bridgeBinary(b), append([]string{url, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
 	in, stdout := startPiped(b, cmd)
 	out = bufio.NewReaderSize(stdout, 64<<10)
@@ -326,8 +326,8 @@ type seqStdio struct {
 	out *bufio.Reader
 }
 
-func newSeqStdio(b *testing.B, url string) *seqStdio {
-	cmd, in, out := startBridgeProcess(b, url)
+func newSeqStdio(b *testing.B, url string, args ...string) *seqStdio {
+	cmd, in, out := startBridgeProcess(b, url, args...)
 	return &seqStdio{cmd, in, out}
 }
 
@@ -488,14 +488,20 @@ func coldStart(b *testing.B, url string, env []string, args ...string) time.Dura
 }
 
 // BenchmarkLatency makes one call at a time and reports the p50 and p99 of
-// a call's round trip.
+// a call's round trip; bridge-audit is the bridge writing an audit line
+// per call (target: 10 µs or less over bridge).
 func BenchmarkLatency(b *testing.B) {
 	for _, server := range []string{"demo", "minimal"} {
 		url := startServer(b, server)
+		audit := filepath.Join(b.TempDir(), "audit.jsonl")
 		for _, cl := range []struct {
 			name string
 			c    caller
-		}{{"direct", newDirect(b, url)}, {"bridge", newSeqStdio(b, url)}} {
+		}{
+			{"direct", newDirect(b, url)},
+			{"bridge", newSeqStdio(b, url)},
+			{"bridge-audit", newSeqStdio(b, url, "--audit-log", audit)},
+		} {
 			b.Run(server+"/"+cl.name, func(b *testing.B) {
 				var lat []time.Duration
 				id := 1
@@ -620,21 +626,30 @@ func procMiB(b *testing.B, pid int, field string) float64 {
 }
 
 // BenchmarkIdleRSS reports the resident memory of a bridge with an open
-// session, after a few calls (target: 12 MiB or less). Linux only.
+// session, 10 s after the initialize answer and a few calls (target: 8 MiB
+// or less), and how much of it is the binary's pages (RssFile, shared
+// with every other process of the binary). Linux only.
 func BenchmarkIdleRSS(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
 	url := startDemo(b)
-	var rss float64
+	var rss, file float64
 	for b.Loop() {
 		s := newSeqStdio(b, url)
+		initialized := time.Now()
 		for id := 1; id <= 10; id++ {
 			if _, _, err := s.call(id, callBody(id, "echo", `{"text":"hello"}`)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		time.Sleep(time.Until(initialized.Add(10 * time.Second))) // idle is what is measured
+		if _, _, err := s.call(11, callBody(11, "echo", `{"text":"hello"}`)); err != nil {
+			b.Fatal(err)
+		}
 		rss = procMiB(b, s.cmd.Process.Pid, "VmRSS")
+		file = procMiB(b, s.cmd.Process.Pid, "RssFile")
 	}
 	b.ReportMetric(rss, "MiB-RSS")
+	b.ReportMetric(file, "MiB-RssFile")
 }

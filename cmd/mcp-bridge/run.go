@@ -235,6 +235,9 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			defer stop()
 		}
 	}
+	// Start-up is over: its pages of the binary need not stay mapped
+	// (startpages_linux.go).
+	defer time.AfterFunc(startPagesDelay, dropStartupPages).Stop()
 	if err := r.Run(ctx, stdin, stdout); err != nil {
 		log.Error("mcp-bridge failed", tint.Err(err))
 		return exitError
