@@ -207,3 +207,29 @@ func TestREADMELinks(t *testing.T) {
 		t.Error("no relative links found; is the pattern right?")
 	}
 }
+
+// TestHelpSignInGroup: the sign-in group is every flag authOptions
+// registers, without a list to keep: a sign-in flag added there is in the
+// help of run, login, logout and doctor, under "Sign-in flags".
+func TestHelpSignInGroup(t *testing.T) {
+	want := authFlagNames()
+	if len(want) < 10 {
+		t.Fatalf("authFlagNames() = %v", want)
+	}
+	for _, name := range []string{"run", "login", "logout", "doctor"} {
+		help, _, _ := runInProcess("help", name)
+		_, section, ok := strings.Cut(help, "\nSign-in flags:\n")
+		if !ok {
+			t.Errorf("help %s has no sign-in flags", name)
+			continue
+		}
+		section, _, _ = strings.Cut(section, "\n\n")
+		var got []string
+		for _, m := range regexp.MustCompile(`(?m)^  --([a-z0-9-]+)`).FindAllStringSubmatch(section, -1) {
+			got = append(got, m[1])
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("help %s: sign-in flags (-want +got):\n%s", name, diff)
+		}
+	}
+}
