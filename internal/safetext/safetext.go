@@ -55,6 +55,25 @@ func Quote(s string, n int) string {
 	return `"` + clip(s, n, true) + `"`
 }
 
+// Escape returns s with every character that is not printable replaced as
+// the package comment says, newlines and tabs included (␊, ␉), but not
+// clipped and without folding white space: for a log, which keeps the
+// whole text on one line. The text "\x1b" becomes "\x1B", which the
+// colour log does not turn into ESC.
+func Escape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == ' ' {
+			b.WriteByte(' ')
+			continue
+		}
+		writeRune(&b, r, size, false)
+	}
+	return strings.ReplaceAll(b.String(), `\x1b`, `\x1B`)
+}
+
 // Plain reports whether s is short plain text that can be shown and typed
 // as it is: not empty, at most n runes, only printable characters (the
 // ASCII space among them) and no space at either end. A device grant's

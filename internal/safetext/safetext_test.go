@@ -91,3 +91,11 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestEscape(t *testing.T) {
+	in := "line one\nline two\t\x1b[31mred\u202e \\x1b[2J \xff"
+	want := `line one␊line two␉␛[31mred\u202e \x1B[2J ` + "\ufffd"
+	if got := Escape(in); got != want {
+		t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+	}
+}
