@@ -11,14 +11,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/redact"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
 
 // A remote is the server side of the relay: one MCP session over HTTP.
@@ -235,32 +234,11 @@ func bearer(req *http.Request) []string {
 	return []string{auth, token}
 }
 
-// excerpt returns at most n runes of b as one line of printable text.
+// excerpt returns at most n runes of b as one line of printable text
+// (see [safetext.Clip]): the server's words go into errors the host shows
+// its model and the user.
 func excerpt(b []byte, n int) string {
-	var sb strings.Builder
-	space := false
-	for len(b) > 0 && n > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		switch {
-		case unicode.IsSpace(r):
-			space = sb.Len() > 0
-			continue
-		case !unicode.IsPrint(r):
-			r = '?'
-		}
-		if space {
-			sb.WriteByte(' ')
-			space = false
-			n--
-		}
-		sb.WriteRune(r)
-		n--
-	}
-	if len(b) > 0 {
-		sb.WriteString("…")
-	}
-	return sb.String()
+	return safetext.Clip(string(b), n)
 }
 
 // mediaType returns the media type of a Content-Type header, lower-cased.

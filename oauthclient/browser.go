@@ -33,12 +33,13 @@ import (
 // the next is tried; one still running then is taken to be the browser.
 // OpenBrowser fails when none could open the URL, naming why each failed.
 func OpenBrowser(ctx context.Context, url string) error {
-	if err := checkBrowserURL(url); err != nil {
+	url, err := browserURL(url)
+	if err != nil {
 		return err
 	}
 	var errs []error
 	try := func(argv []string) bool {
-		err := runOpener(ctx, argv)
+		err := runOpener(ctx, argv, url)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -105,11 +106,15 @@ func browserCommands(env, url string) [][]string {
 // fails.
 const openerPatience = 3 * time.Second
 
-// runOpener runs argv, without a shell and with its output discarded, and
-// reports whether it failed: it exited with an error, or did not start,
-// within openerPatience. A command still running then is left to run.
-func runOpener(ctx context.Context, argv []string) error {
+// runOpener runs argv, which opens url, without a shell and with its
+// output discarded, and reports whether it failed: it exited with an
+// error, or did not start, within openerPatience. A command still running
+// then is left to run.
+func runOpener(ctx context.Context, argv []string, url string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if len(argv) > 1 && argv[len(argv)-1] == url && isCmd(argv[0]) {
+		setCommandLine(cmd, windowsCommandLine(argv[:len(argv)-1], url))
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", argv[0], err)
 	}
@@ -147,13 +152,14 @@ func isWSL() bool {
 // browser runs.
 func CommandOpener(argv []string, output io.Writer, log *slog.Logger) func(ctx context.Context, url string) error {
 	return func(_ context.Context, url string) error {
-		if err := checkBrowserURL(url); err != nil {
+		url, err := browserURL(url)
+		if err != nil {
 			return err
 		}
 		if len(argv) == 0 {
 			return errors.New("no browser command")
 		}
-		cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], url)...)
+		cmd := openerCommand(argv, url)
 		cmd.Stdout, cmd.Stderr = output, output
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("run the browser command: %w", err)
@@ -165,6 +171,17 @@ func CommandOpener(argv []string, output io.Writer, log *slog.Logger) func(ctx c
 		}()
 		return nil
 	}
+}
+
+// openerCommand returns the command that runs argv with url appended as
+// its last argument; to cmd.exe (`cmd /c start ""`) the URL is quoted
+// (see windowsCommandLine).
+func openerCommand(argv []string, url string) *exec.Cmd {
+	cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], url)...)
+	if isCmd(argv[0]) {
+		setCommandLine(cmd, windowsCommandLine(argv, url))
+	}
+	return cmd
 }
 
 func init() {

@@ -43,8 +43,10 @@ func TestOpenBrowserTriesEachCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(out)
-	if string(got) != "--new-tab\n"+u+"\n" {
-		t.Errorf("the browser got the arguments %q, want --new-tab and %q", got, u)
+	// Re-serialised, percent-encoded (issue 11).
+	const want = "http://127.0.0.1:9/authorize?state=x&y=%24%28id%29"
+	if string(got) != "--new-tab\n"+want+"\n" {
+		t.Errorf("the browser got the arguments %q, want --new-tab and %q", got, want)
 	}
 	if runtime.GOOS != "linux" {
 		return // the desktop's browser would open

@@ -53,8 +53,9 @@ func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered
 			opts = append(opts, oauth2.SetAuthURLParam(k, v))
 		}
 	}
-	authURL := cfg.AuthCodeURL(state, opts...)
-	if err := checkBrowserURL(authURL); err != nil {
+	// Printed, quoted to the host and opened as re-serialised (issue 11).
+	authURL, err := browserURL(cfg.AuthCodeURL(state, opts...))
+	if err != nil {
 		return nil, err
 	}
 
@@ -184,8 +185,9 @@ func checkRedirect(q url.Values, state string, as *asMeta) (string, error) {
 		return "", fmt.Errorf("the authorization server %s promises an iss parameter (RFC 9207) but the response has none: refusing it", as.Issuer)
 	}
 	if e := q.Get("error"); e != "" {
+		e = errorCode(e)
 		if d := q.Get("error_description"); d != "" {
-			e += ": " + d
+			e += ": " + asSaid(d)
 		}
 		return "", fmt.Errorf("the authorization server refused: %s", e)
 	}
@@ -194,15 +196,6 @@ func checkRedirect(q url.Values, state string, as *asMeta) (string, error) {
 		return "", errors.New("the authorization response has no code")
 	}
 	return code, nil
-}
-
-// checkBrowserURL makes sure only an https URL, or http to loopback, is
-// ever handed to the browser (the mcp-remote CVE-2025-6514 class of bug).
-func checkBrowserURL(raw string) error {
-	if err := checkEndpoint("authorization URL", raw); err != nil {
-		return fmt.Errorf("refusing to open it: %w", err)
-	}
-	return nil
 }
 
 // pkceS256 reports whether the authorization server takes PKCE S256: it

@@ -11,7 +11,12 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/redact"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
+
+// maxUserCode bounds a device grant's user_code: RFC 8628 section 6.1
+// has the user type it, and suggests eight characters.
+const maxUserCode = 64
 
 // deviceGrantType is RFC 8628's grant type.
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
@@ -51,8 +56,8 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 	if err != nil {
 		return nil, fmt.Errorf("device authorization: %w", err)
 	}
-	verify := da.VerificationURI
-	if err := checkBrowserURL(verify); err != nil {
+	verify, err := browserURL(da.VerificationURI)
+	if err != nil {
 		return nil, fmt.Errorf("device authorization: %w", err)
 	}
 	h.log.Info("waiting for the user to enter the device code", "verification_uri", verify, "user_code", da.UserCode)
@@ -130,6 +135,11 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, fmt.Errorf("the answer lacks device_code, user_code or verification_uri")
+	}
+	if !safetext.Plain(da.UserCode, maxUserCode) {
+		// The user reads it in a terminal and the host's model in an
+		// error, and types it: plain text or nothing (issue 11).
+		return nil, fmt.Errorf("the user_code %s is not short plain text; refusing it", safetext.Quote(da.UserCode, maxUserCode))
 	}
 	return &da, nil
 }

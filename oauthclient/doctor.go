@@ -20,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/jwtclaims"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
 
 // A Check is one step of [Handler.Doctor]: what was checked, what was
@@ -36,8 +37,18 @@ type Check struct {
 // reaching the server (DNS, TLS and which CA), its 401 challenge, the
 // protected resource metadata, the authorization server's metadata, PKCE,
 // the registration method, the callback port, and the stored token. It
-// signs nothing in and changes nothing.
+// signs nothing in and changes nothing. What the servers chose (URLs,
+// scopes, client IDs, error text) appears in Detail and Fix as one
+// printable, bounded line each (issue 11).
 func (h *Handler) Doctor(ctx context.Context) []Check {
+	checks := h.doctor(ctx)
+	for i := range checks {
+		checks[i].Detail, checks[i].Fix = safetext.Line(checks[i].Detail), safetext.Line(checks[i].Fix)
+	}
+	return checks
+}
+
+func (h *Handler) doctor(ctx context.Context) []Check {
 	var checks []Check
 	add := func(c Check) bool { checks = append(checks, c); return c.OK }
 

@@ -644,10 +644,10 @@ func (h *Handler) signedInRecently() bool {
 func describeChallenge(cs []oauthex.Challenge) string {
 	s := ""
 	if e := challengeParam(cs, "error"); e != "" {
-		s += " " + e
+		s += " " + errorCode(e)
 	}
 	if d := challengeParam(cs, "error_description"); d != "" {
-		s += ": " + d
+		s += ": " + serverSaid(d)
 	}
 	return s
 }

@@ -172,9 +172,10 @@ func (h *Handler) registerClient(ctx context.Context, endpoint string, meta *oau
 			Description string `json:"error_description"`
 		}
 		if json.Unmarshal(answer, &e) == nil && e.Code != "" {
-			return nil, fmt.Errorf("%s (HTTP %d): %s", e.Code, resp.StatusCode, excerpt(redact.String(e.Description)))
+			return nil, fmt.Errorf("%s (HTTP %d): %s", errorCode(e.Code), resp.StatusCode, asSaid(redact.String(e.Description)))
 		}
-		return nil, fmt.Errorf("%s: %s", resp.Status, excerpt(redact.String(string(answer))))
+		// resp.Status holds the server's reason phrase: only the code.
+		return nil, fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), asSaid(redact.String(string(answer))))
 	}
 	var r registration
 	if err := json.Unmarshal(answer, &r); err != nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/redact"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
 
 // tokenResponse is a token endpoint's answer (RFC 6749 section 5.1).
@@ -38,12 +39,17 @@ type TokenError struct {
 	Status      int
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
+	URI         string `json:"error_uri"`
 }
 
+// Error quotes the server's words, sanitised and bounded (issue 11).
 func (e *TokenError) Error() string {
-	s := fmt.Sprintf("token endpoint: %s (HTTP %d)", e.Code, e.Status)
+	s := fmt.Sprintf("token endpoint: %s (HTTP %d)", errorCode(e.Code), e.Status)
 	if e.Description != "" {
-		s += ": " + e.Description
+		s += ": " + asSaid(e.Description)
+	}
+	if e.URI != "" {
+		s += " (error_uri " + safetext.Quote(e.URI, safetext.MaxQuote) + ")"
 	}
 	return s
 }
@@ -178,11 +184,7 @@ func expiry(now time.Time, expiresIn int64) time.Time {
 
 // excerpt returns the start of b as one printable line.
 func excerpt(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
+	return safetext.Clip(b, safetext.MaxQuote)
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -147,7 +147,7 @@ func TestCheckRedirect(t *testing.T) {
 		{"no state", "code=c1", as, "", "state does not match"},
 		{"wrong iss", "code=c1&state=s&iss=https://evil.example", as, "", "not \"https://as.example\""},
 		{"missing promised iss", "code=c1&state=s", strict, "", "promises an iss"},
-		{"denied", "error=access_denied&error_description=no&state=s", as, "", "access_denied: no"},
+		{"denied", "error=access_denied&error_description=no&state=s", as, "", `access_denied: the authorization server said: "no"`},
 		{"no code", "state=s", as, "", "no code"},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lmittmann/tint"
 
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
@@ -75,11 +76,13 @@ func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	cr := c.handler.Credentials(ctx)
+	// The issuer, the client ID and the scopes are the servers' words
+	// (issue 11).
 	fmt.Fprintf(stdout, "Signed in to %s\n", c.url)
-	fmt.Fprintf(stdout, "  authorization server  %s\n", cr.Issuer)
-	fmt.Fprintf(stdout, "  client                %s (%s)\n", cr.Client.ID, cr.Client.Kind)
+	fmt.Fprintf(stdout, "  authorization server  %s\n", safetext.Line(cr.Issuer))
+	fmt.Fprintf(stdout, "  client                %s (%s)\n", safetext.Line(cr.Client.ID), cr.Client.Kind)
 	if len(cr.Scopes) > 0 {
-		fmt.Fprintf(stdout, "  scopes                %s\n", strings.Join(cr.Scopes, " "))
+		fmt.Fprintf(stdout, "  scopes                %s\n", safetext.Line(strings.Join(cr.Scopes, " ")))
 	}
 	if !cr.Expiry.IsZero() {
 		fmt.Fprintf(stdout, "  access token expires  %s (in %s)\n", cr.Expiry.Local().Format(time.DateTime), time.Until(cr.Expiry).Round(time.Second))
@@ -137,7 +140,7 @@ func printLogout(stdout io.Writer, url string, res *oauthclient.LogoutResult) {
 	case !res.Found:
 		fmt.Fprintf(stdout, "Not signed in to %s: nothing to remove\n", url)
 	case res.RevokeError != nil:
-		fmt.Fprintf(stdout, "Signed out of %s: credentials removed; revoking them at the authorization server failed: %v\n", url, res.RevokeError)
+		fmt.Fprintf(stdout, "Signed out of %s: credentials removed; revoking them at the authorization server failed: %s\n", url, safetext.Line(res.RevokeError.Error()))
 	case len(res.Revoked) > 0:
 		fmt.Fprintf(stdout, "Signed out of %s: %s revoked, credentials removed\n", url, strings.Join(res.Revoked, " and "))
 	default:

@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/config"
 	"github.com/mcp-bridge/mcp-bridge/internal/privfile"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 	"github.com/mcp-bridge/mcp-bridge/internal/transportcache"
 )
 
@@ -352,7 +353,7 @@ func newLogger(stderr io.Writer, level *slog.LevelVar, name, logFile string) (*s
 	if f, ok := stderr.(*os.File); ok {
 		noColor = !term.IsTerminal(int(f.Fd()))
 	}
-	h := slog.Handler(tint.NewTextHandler(stderr, &tint.Options{Level: level, NoColor: noColor, TimeFormat: "15:04:05.000"}))
+	h := newTint(stderr, level, noColor)
 	closeLog := func() {}
 	if logFile != "" {
 		f, err := privfile.OpenAppend(logFile, "--log-file")
@@ -363,6 +364,38 @@ func newLogger(stderr io.Writer, level *slog.LevelVar, name, logFile string) (*s
 		closeLog = func() { f.Close() }
 	}
 	return slog.New(h), closeLog, nil
+}
+
+// newTint returns the handler of the log on stderr. Its ReplaceAttr
+// escapes the message and every string, error and other value as
+// [safetext.Escape] does: the values quote servers, and tint writes a
+// coloured log's values with ESC intact (it turns strconv.Quote's \x1b
+// back into ESC, to keep colours a value carries), so a server's client
+// ID or error text could drive the user's terminal (issue 11). The file
+// log's slog.TextHandler quotes such values itself.
+func newTint(w io.Writer, level slog.Leveler, noColor bool) slog.Handler {
+	return tint.NewTextHandler(w, &tint.Options{Level: level, NoColor: noColor, TimeFormat: "15:04:05.000", ReplaceAttr: escapeAttr})
+}
+
+// escapeAttr is newTint's ReplaceAttr.
+func escapeAttr(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.SourceKey) {
+		return a
+	}
+	switch v := a.Value; v.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(safetext.Escape(v.String()))
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			a.Value = slog.StringValue(safetext.Escape(x.Error()))
+		case fmt.Stringer:
+			a.Value = slog.StringValue(safetext.Escape(x.String()))
+		case []string:
+			a.Value = slog.StringValue(safetext.Escape(fmt.Sprint(x)))
+		}
+	}
+	return a
 }
 
 // parseLevel parses a --log-level value.

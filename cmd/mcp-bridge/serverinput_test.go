@@ -153,7 +153,7 @@ func TestServerBadAnswers(t *testing.T) {
 		{"x/wrongid", []string{"200 OK", "did not answer the request", `"id":999`}},
 		{"x/badevent", []string{"200 OK", "invalid JSON-RPC message", `{"hello":"world"}`}},
 		{"x/htmljson", []string{"200 OK", "not a JSON-RPC message", "<!DOCTYPE html><html><title>Sign in"}},
-		{"x/503", []string{"503 Service Unavailable", "upstream overloaded ?[2J?long long", "…"}},
+		{"x/503", []string{"503 Service Unavailable", "upstream overloaded ␛[2J␇long long", "…"}},
 		{"x/notype", []string{"200 OK", `content type ""`, "plain words"}},
 	}
 	for i, tt := range tests {

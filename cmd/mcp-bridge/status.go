@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 	"github.com/mcp-bridge/mcp-bridge/oauthclient"
 )
 
@@ -125,8 +126,12 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if scopes == "" {
 			scopes = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%s\t%s\t%s\t%s\n", e.Server, e.Issuer, e.ClientID, e.Registration,
-			scopes, tokenText(e, now), yesNo(e.RefreshToken), timeText(e.LastRefresh), e.Store)
+		// Servers chose the issuer, the client ID and the scopes: one
+		// printable line each, without the tabs that would shift the
+		// table (issue 11).
+		l := safetext.Line
+		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%s\t%s\t%s\t%s\n", l(e.Server), l(e.Issuer), l(e.ClientID), l(e.Registration),
+			l(scopes), tokenText(e, now), yesNo(e.RefreshToken), timeText(e.LastRefresh), l(e.Store))
 	}
 	tw.Flush()
 	return exitOK
