@@ -114,11 +114,16 @@ func (h *Handler) browserCode(ctx context.Context, p *pendingLogin, ln net.Liste
 	}()
 
 	h.log.Info("opening the browser to sign in", "authorization_endpoint", d.as.AuthorizationEndpoint, "redirect", redirectURI)
+	p.show(authURL)
 	open := h.cfg.OpenURL
 	if open == nil {
 		open = OpenBrowser
 	}
-	if err := open(ctx, authURL); err != nil {
+	err := open(ctx, authURL)
+	if h.cfg.OnSignInURL != nil {
+		h.cfg.OnSignInURL(authURL, err == nil)
+	}
+	if err != nil {
 		h.log.Warn("no browser could be opened; waiting for the sign-in URL to be opened by hand", "err", err)
 		if h.cfg.Prompt != nil {
 			fmt.Fprintf(h.cfg.Prompt, "No browser could be opened here (%v).\nOpen this URL in a browser to sign in:\n\n%s\n\n"+

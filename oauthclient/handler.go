@@ -179,6 +179,25 @@ type Config struct {
 	// browser (see [OpenBrowser]).
 	OpenURL func(ctx context.Context, url string) error
 
+	// SignInAgent, if not nil, runs a browser sign-in (the authorization
+	// code grant through the loopback redirect) in a process of its own
+	// that outlives this one: hosts kill a bridge long before a person has
+	// signed in, and the listener would die with it. It starts that process
+	// or joins the one under way for the same credentials, calls shown with
+	// the authorization URL once that process knows it (and whether it
+	// opened a browser), and returns once that process has ended, with its
+	// failure if it reported one. The handler then reads the tokens it
+	// saved from Store. It returns [ErrNoSignInAgent] when it runs none:
+	// the sign-in then runs in this process. Step-ups, the device and
+	// paste modes and the grants without a user always run in this
+	// process.
+	SignInAgent func(ctx context.Context, shown func(url string, opened bool)) error
+
+	// OnSignInURL, if not nil, is told the authorization URL of a browser
+	// sign-in of this process once the browser was opened (opened), or
+	// failed to open. It must not block.
+	OnSignInURL func(url string, opened bool)
+
 	// Prompt receives what the user must read in the device and paste
 	// modes, and Input gives the pasted URL in the paste mode. If nil,
 	// those modes only report what to do in the error they return.
@@ -418,9 +437,10 @@ func (h *Handler) reread(ctx context.Context) *Credentials {
 func (h *Handler) Reload(ctx context.Context) (changed bool) {
 	h.mu.Lock()
 	before := h.creds.clone()
+	ours := h.login != nil && h.login.agent.Load() // the write of the sign-in process this one waits for
 	h.mu.Unlock()
 	after := h.reread(ctx)
-	return (before != nil || after != nil) && !sameCredentials(before, after)
+	return (before != nil || after != nil) && !sameCredentials(before, after) && !ours
 }
 
 // TokenSource implements [auth.OAuthHandler]. It returns nil until there

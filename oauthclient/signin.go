@@ -103,9 +103,47 @@ type pendingLogin struct {
 	err  error         // its outcome, set before done is closed
 
 	once   sync.Once
-	notice chan struct{} // closed when the user must act elsewhere
-	noted  error         // what to tell them, set before notice is closed
-	acted  atomic.Bool   // the user has acted: the notice is out of date
+	notice chan struct{}          // closed when the user must act elsewhere
+	noted  error                  // what to tell them, set before notice is closed
+	acted  atomic.Bool            // the user has acted: the notice is out of date
+	url    atomic.Pointer[string] // the page the user signs in at, once known
+	agent  atomic.Bool            // a sign-in process does the sign-in, and tells of it itself
+}
+
+// show records the page where the sign-in waits for the user.
+func (p *pendingLogin) show(url string) { p.url.Store(&url) }
+
+// ErrNoSignInAgent is what a [Config.SignInAgent] returns when it runs no
+// sign-in process: the sign-in runs in this one.
+var ErrNoSignInAgent = errors.New("no sign-in process")
+
+// SignInPending returns, while a sign-in that waits for the user is under
+// way (a browser or device sign-in, in this process or in a sign-in
+// process it joined), a [*LoginRequiredError] that tells how to finish it:
+// its URL once known, and the login command. Otherwise it returns nil.
+// Safe for concurrent use.
+func (h *Handler) SignInPending() error {
+	if h.cfg.ClientCredentials || h.cfg.Enterprise != nil {
+		return nil
+	}
+	h.mu.Lock()
+	p := h.login
+	h.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	select {
+	case <-p.notice:
+		if e, ok := p.noted.(*LoginRequiredError); ok {
+			return e // what the user was told: a device code, a browser that did not open
+		}
+	default:
+	}
+	e := &LoginRequiredError{Server: h.cfg.ServerURL, Command: h.cfg.LoginCommand, Reason: "waiting for the sign-in in the browser", pending: p}
+	if u := p.url.Load(); u != nil {
+		e.URL = *u
+	}
+	return e
 }
 
 func newPendingLogin() *pendingLogin {
@@ -214,7 +252,9 @@ func (h *Handler) startSignIn(ctx context.Context, challenges []oauthex.Challeng
 		if scopes != nil {
 			kind = EventStepUp
 		}
-		h.event(kind, start, err)
+		if !p.agent.Load() || err != nil {
+			h.event(kind, start, err)
+		}
 		h.mu.Lock()
 		h.login = nil
 		h.mu.Unlock()
@@ -231,6 +271,12 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	h.mu.Lock()
 	before := h.creds.clone()
 	h.mu.Unlock()
+	if h.cfg.SignInAgent != nil && scopes == nil && h.cfg.Login == LoginBrowser && !h.cfg.ClientCredentials && h.cfg.Enterprise == nil {
+		err := h.agentSignIn(ctx, p, before)
+		if !errors.Is(err, ErrNoSignInAgent) {
+			return err
+		}
+	}
 	unlock, err := h.lock(ctx)
 	if err != nil {
 		return err
@@ -274,6 +320,54 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	h.log.Info("signed in", "issuer", c.Issuer, "client", c.Client.Kind, "scopes", strings.Join(c.Scopes, " "),
 		"expires_in", expiresIn(c, h.now()), "refresh_token", c.RefreshToken != "")
 	return nil
+}
+
+// agentSignIn has the sign-in process of [Config.SignInAgent] sign in,
+// and takes up the tokens it saved. before are the credentials held when
+// the sign-in was asked for.
+func (h *Handler) agentSignIn(ctx context.Context, p *pendingLogin, before *Credentials) error {
+	p.agent.Store(true)
+	var once sync.Once
+	err := h.cfg.SignInAgent(ctx, func(url string, opened bool) {
+		once.Do(func() {
+			p.show(url)
+			h.log.Info("the sign-in process waits for the sign-in in the browser", "opened", opened)
+			if h.cfg.Prompt != nil {
+				fmt.Fprintf(h.cfg.Prompt, "Signing in in the browser. If no page opened, open this URL:\n\n%s\n\nWaiting for the sign-in, at most %v.\n", url, h.cfg.LoginTimeout)
+			}
+			if !opened && h.cfg.Prompt != nil {
+				// A terminal (the login command) may have the browser
+				// the sign-in process had not: the redirect goes to that
+				// process's listener all the same.
+				open := h.cfg.OpenURL
+				if open == nil {
+					open = OpenBrowser
+				}
+				if checkBrowserURL(url) == nil && open(ctx, url) == nil {
+					opened = true
+				}
+			}
+			if !opened {
+				p.note(&LoginRequiredError{Server: h.cfg.ServerURL, URL: url, Command: h.cfg.LoginCommand, Reason: "no browser could be opened"})
+			}
+		})
+	})
+	if errors.Is(err, ErrNoSignInAgent) {
+		p.agent.Store(false)
+		return err
+	}
+	now := h.reread(ctx)
+	if now != nil && now.AccessToken != "" && (before == nil || now.AccessToken != before.AccessToken) {
+		h.mu.Lock()
+		h.signed = h.now()
+		h.mu.Unlock()
+		h.log.Info("signed in by the sign-in process", "issuer", now.Issuer, "expires_in", expiresIn(now, h.now()))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the sign-in process: %w", err)
+	}
+	return errors.New("the sign-in process ended without a sign-in")
 }
 
 // expiresIn describes a token's remaining life for logs.

@@ -50,6 +50,12 @@ type authOptions struct {
 	storeKey          string     // not a flag: the key of stored credentials to act on (logout --all); "": the one the settings give
 	loginHint         string     // not a flag: the sign-in command errors name; "": mcp-bridge login URL
 	mcpRemote         *mcpRemote // mcp-remote drop-in: what its command line says that no flag does (mcpremote.go)
+
+	// Not flags: the sign-in process (agent.go). signInAgent runs or joins
+	// it (the bridge, login); onSignInURL is the sign-in process's own
+	// hook, which records the URL for the others.
+	signInAgent func(ctx context.Context, shown func(url string, opened bool)) error
+	onSignInURL func(url string, opened bool)
 }
 
 // clientSecretEnv is the environment variable a client secret may come
@@ -135,6 +141,8 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		Store:             store,
 		StoreKey:          a.storeKey,
 		OpenURL:           open,
+		SignInAgent:       a.signInAgent,
+		OnSignInURL:       a.onSignInURL,
 		Prompt:            prompt,
 		Input:             input,
 		Logger:            log,

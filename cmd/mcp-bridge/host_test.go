@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -143,6 +144,7 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 			<-h.exited
 			t.Errorf("the bridge did not exit after stdin closed")
 		}
+		killAgents(t, h.stderr.String())
 		for _, b := range bad {
 			t.Errorf("stdout: %s", b)
 		}
@@ -154,6 +156,36 @@ func startBridgeEnv(t *testing.T, env []string, args ...string) *testHost {
 		}
 	})
 	return h
+}
+
+// agentStarted matches the bridge's log line for a sign-in process it
+// started (agent.go), with its pid.
+var agentStarted = regexp.MustCompile(`started a sign-in process.* pid=(\d+)`)
+
+// killAgents ends the sign-in processes that a bridge whose log is stderr
+// started, and waits until they are gone: they are detached, and would
+// otherwise outlive the test until their login timeout.
+func killAgents(t *testing.T, stderr string) {
+	for _, m := range agentStarted.FindAllStringSubmatch(stderr, -1) {
+		pid, _ := strconv.Atoi(m[1])
+		killAgent(t, pid)
+	}
+}
+
+// killAgent ends the sign-in process pid, if it still runs.
+func killAgent(t *testing.T, pid int) {
+	if pid <= 0 || !processAlive(pid) {
+		return
+	}
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+	}
+	for deadline := time.Now().Add(5 * time.Second); processAlive(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("the sign-in process %d did not end", pid)
+			return
+		}
+	}
 }
 
 // tokenLike matches runs of the alphabet of the secrets the test

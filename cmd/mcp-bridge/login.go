@@ -30,6 +30,12 @@ type serverCommand struct {
 // parseServerCommand parses name's command line. On failure it has
 // reported the problem and returns the exit code.
 func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), stdin io.Reader, stderr io.Writer) (*serverCommand, int) {
+	return parseServerCommandWith(name, args, extra, nil, stdin, stderr)
+}
+
+// parseServerCommandWith is parseServerCommand; adjust, if not nil, may
+// change the options before the wiring is built.
+func parseServerCommandWith(name string, args []string, extra func(*flag.FlagSet), adjust func(*bridgeOptions), stdin io.Reader, stderr io.Writer) (*serverCommand, int) {
 	args, remote, err := fromMCPRemote(args, os.LookupEnv, stderr) // a host entry's mcp-remote arguments work here too
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
@@ -40,6 +46,9 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 		return nil, code
 	}
 	o.auth.mcpRemote = remote
+	if adjust != nil {
+		adjust(o)
+	}
 	log, closeLog, err := newLogger(stderr, nil, o.logLevel, o.logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-bridge %s: %v\n", name, err)
@@ -66,11 +75,17 @@ func parseServerCommand(name string, args []string, extra func(*flag.FlagSet), s
 // device code, or by pasting the redirected URL. It prints who is signed
 // in and until when, never a token.
 func runLogin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c, code := parseServerCommand("login", args, nil, stdin, stderr)
+	// A sign-in process that a bridge started is waited for, its URL
+	// shown, rather than a second sign-in started beside it.
+	agents := &signInAgents{}
+	c, code := parseServerCommandWith("login", args, nil, func(o *bridgeOptions) {
+		o.auth.signInAgent = agents.run
+	}, stdin, stderr)
 	if c == nil {
 		return code
 	}
 	defer c.close()
+	agents.log, agents.store, agents.key = c.log, c.store, c.handler.Key()
 	if err := c.handler.Login(ctx); err != nil {
 		c.log.Error("sign-in failed", tint.Err(err))
 		return exitError

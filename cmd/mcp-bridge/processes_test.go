@@ -212,7 +212,7 @@ func TestPicksUpOtherProcessesCredentials(t *testing.T) {
 	if n := demo.AuthServer.Stats().TokenRequests["refresh_token"]; n != refreshes {
 		t.Errorf("after logout the bridge tried a refresh token it no longer has (%d refresh requests, was %d)", n, refreshes)
 	}
-	if !strings.Contains(h.stderr.String(), "opening the browser") {
+	if !strings.Contains(h.stderr.String(), "started a sign-in process") {
 		t.Errorf("after logout the bridge did not ask for a new sign-in:\n%s", h.stderr.String())
 	}
 }

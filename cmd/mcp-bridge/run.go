@@ -88,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runUninstall(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdin, stdout, stderr)
+	case agentCommand:
+		return runSignInAgent(ctx, args[1:], stderr)
 	case "run":
 		args = args[1:]
 	}
@@ -199,7 +201,14 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	defer au.close()
 
+	// A browser sign-in runs in a process of its own, which the host's
+	// impatience does not end (agent.go).
+	agents := &signInAgents{args: args, spawn: true, log: log}
+	o.auth.signInAgent = agents.run
 	b, err := o.build(log, stderr, au)
+	if err == nil {
+		agents.store, agents.key = b.store, b.handler.Key()
+	}
 	var r *bridge.Relay
 	if err == nil {
 		r, err = bridge.New(b.cfg)

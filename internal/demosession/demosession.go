@@ -156,7 +156,10 @@ func play(ctx context.Context, p *printer, srv *demoserver.Server, pd *oauthtest
 	defer os.RemoveAll(home)
 	s := &session{ctx: ctx, p: p, srv: srv, pd: pd, exe: exe, args: []string{pd.URL}, updated: make(chan string, 1),
 		env: append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
-			"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "APPDATA="+home, "LOCALAPPDATA="+home)}
+			"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "APPDATA="+home, "LOCALAPPDATA="+home,
+			// The demo shows the bridge's sign-in steps in its own log: no
+			// sign-in process of its own, which no host kills here.
+			"MCP_BRIDGE_NO_SIGNIN_AGENT=1")}
 	switch {
 	case autoApprove:
 		p.kv("browser", "--auto-approve: the demo approves the consent page itself")
