@@ -343,7 +343,7 @@ func (h *Handler) agentSignIn(ctx context.Context, p *pendingLogin, before *Cred
 				if open == nil {
 					open = OpenBrowser
 				}
-				if checkBrowserURL(url) == nil && open(ctx, url) == nil {
+				if u, err := browserURL(url); err == nil && open(ctx, u) == nil {
 					opened = true
 				}
 			}
