@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-bridge/mcp-bridge/internal/jwtclaims"
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 	"golang.org/x/oauth2"
 )
 
@@ -286,4 +288,49 @@ func (h *Handler) workloadToken(c *Credentials) (*oauth2.Token, error) {
 	default:
 		return nil, err
 	}
+}
+
+// workloadCheck is doctor's step for a workload: the authorization
+// server takes the jwt-bearer grant, and the assertion can be read and
+// is a JWT that has not expired. Its claims are read unverified, for
+// advice only; the signature, the one secret part, is never shown.
+func (h *Handler) workloadCheck(ctx context.Context, as *asMeta) Check {
+	const step = "workload assertion"
+	w := h.cfg.Workload
+	if g := as.GrantTypesSupported; len(g) > 0 && !slices.Contains(g, GrantJWTBearer) {
+		return Check{Step: step, Detail: "the authorization server's grant_types_supported does not list " + GrantJWTBearer,
+			Fix: "ask the server's operator to enable workload identity federation (the jwt-bearer grant) and to trust your platform's issuer"}
+	}
+	a, err := w.read(ctx)
+	if err != nil {
+		return Check{Step: step, Detail: err.Error(), Fix: "check that the platform provides the JWT there (a projected service-account token, a CI job's OIDC token)"}
+	}
+	var claims struct {
+		Iss string             `json:"iss"`
+		Sub string             `json:"sub"`
+		Aud jwtclaims.Audience `json:"aud"`
+		Exp int64              `json:"exp"`
+	}
+	if !jwtclaims.Decode(a, &claims) {
+		return Check{Step: step, Detail: w.source() + " does not hold a readable JWT", Fix: "check what the platform writes there"}
+	}
+	detail := fmt.Sprintf("%s holds a JWT from %s for %s", w.source(), safetext.Quote(claims.Iss, safetext.MaxQuote), safetext.Quote(claims.Sub, safetext.MaxQuote))
+	if claims.Exp != 0 {
+		left := time.Unix(claims.Exp, 0).Sub(h.now())
+		if left <= 0 {
+			return Check{Step: step, Detail: detail + ", expired " + (-left).Round(time.Second).String() + " ago",
+				Fix: "the platform should have rotated it: check what writes " + w.source()}
+		}
+		detail += ", expires in " + left.Round(time.Second).String()
+	}
+	meant := false
+	for _, aud := range claims.Aud {
+		aud = strings.TrimSuffix(aud, "/")
+		meant = meant || aud == strings.TrimSuffix(as.TokenEndpoint, "/") || aud == strings.TrimSuffix(as.Issuer, "/")
+	}
+	if !meant {
+		detail += fmt.Sprintf("; its audience %s is neither the token endpoint %s nor the issuer, which the server may refuse",
+			safetext.Quote(strings.Join(claims.Aud, " "), safetext.MaxQuote), as.TokenEndpoint)
+	}
+	return Check{Step: step, OK: true, Detail: detail}
 }

@@ -242,3 +242,35 @@ func TestWorkloadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkloadDoctor: doctor checks a workload's assertion instead of
+// PKCE, a registration and a callback port, and names an expired one.
+func TestWorkloadDoctor(t *testing.T) {
+	e, wi := workloadEnv(t, nil)
+	path := filepath.Join(t.TempDir(), "token")
+	h := e.handler(t, func(c *oauthclient.Config) { c.Workload = &oauthclient.Workload{AssertionFile: path} })
+	steps := func() map[string]oauthclient.Check {
+		m := map[string]oauthclient.Check{}
+		for _, c := range h.Doctor(t.Context()) {
+			m[c.Step] = c
+		}
+		return m
+	}
+	writeAssertion(t, path, wi.Sign("pod", e.demo.AuthServer.TokenEndpoint(), time.Hour))
+	got := steps()
+	if c := got["workload assertion"]; !c.OK || !strings.Contains(c.Detail, "expires in 1h0m0s") || strings.Contains(c.Detail, "audience") {
+		t.Errorf("workload assertion: %+v", c)
+	}
+	for _, step := range []string{"PKCE", "callback port"} {
+		if c, ok := got[step]; ok {
+			t.Errorf("a workload's doctor checks %s: %+v", step, c)
+		}
+	}
+	if c := got["client registration"]; !c.OK || !strings.Contains(c.Detail, "workload") {
+		t.Errorf("client registration: %+v", c)
+	}
+	writeAssertion(t, path, wi.Sign("pod", e.demo.AuthServer.TokenEndpoint(), -time.Minute))
+	if c := steps()["workload assertion"]; c.OK || !strings.Contains(c.Detail, "expired 1m0s ago") || !strings.Contains(c.Detail, path) {
+		t.Errorf("an expired assertion: %+v", c)
+	}
+}
