@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,28 @@ func TestWorkloadNoLeaks(t *testing.T) {
 		t.Errorf("%d jwt-bearer requests, want 2: one per bridge, no retry", n)
 	}
 	w.requireKinds("workload assertion", "access token")
+}
+
+// TestWorkloadFlags: --assertion-command is split as --browser-command
+// is, with no shell; the two sources exclude each other.
+func TestWorkloadFlags(t *testing.T) {
+	a := &authOptions{assertionCommand: `"/opt/ci tools/oidc-token" --audience https://auth.example.com/token`}
+	w, err := a.workload(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/opt/ci tools/oidc-token", "--audience", "https://auth.example.com/token"}; !slices.Equal(w.AssertionCommand, want) {
+		t.Errorf("AssertionCommand = %q, want %q", w.AssertionCommand, want)
+	}
+	if w, err := (&authOptions{}).workload(nil); w != nil || err != nil {
+		t.Errorf("no flags: %v, %v; want no workload", w, err)
+	}
+	for _, a := range []*authOptions{
+		{assertionFile: "/t", assertionCommand: "printenv T"},
+		{assertionCommand: `"unbalanced`},
+	} {
+		if _, err := a.workload(nil); err == nil {
+			t.Errorf("%+v: no error", a)
+		}
+	}
 }
