@@ -17,7 +17,9 @@
 //     loopback redirect (RFC 8252) and the user's browser; or the RFC 8628
 //     device grant; or a redirect URL pasted in a terminal; or, without a
 //     user, the client credentials grant (client_secret_basic,
-//     client_secret_post or RFC 7523 private_key_jwt);
+//     client_secret_post or RFC 7523 private_key_jwt), or a workload's
+//     platform JWT in the RFC 7523 jwt-bearer grant (workload identity
+//     federation, SEP-1933: no client at all);
 //   - the token's life: refresh before expiry with the resource, step-up on
 //     403 insufficient_scope, one sign-in for many concurrent 401s, and a
 //     guard against servers that would open tab after tab.
