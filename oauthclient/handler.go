@@ -17,7 +17,9 @@
 //     loopback redirect (RFC 8252) and the user's browser; or the RFC 8628
 //     device grant; or a redirect URL pasted in a terminal; or, without a
 //     user, the client credentials grant (client_secret_basic,
-//     client_secret_post or RFC 7523 private_key_jwt);
+//     client_secret_post or RFC 7523 private_key_jwt), or a workload's
+//     platform JWT in the RFC 7523 jwt-bearer grant (workload identity
+//     federation, SEP-1933: no client at all);
 //   - the token's life: refresh before expiry with the resource, step-up on
 //     403 insufficient_scope, one sign-in for many concurrent 401s, and a
 //     guard against servers that would open tab after tab.
@@ -119,6 +121,12 @@ type Config struct {
 	// the key. KeyID is sent as the assertion's kid, if not empty.
 	PrivateKey crypto.Signer
 	KeyID      string
+
+	// Workload, if not nil, signs in as a workload with its platform's
+	// JWT (workload identity federation, SEP-1933): no registration, no
+	// browser. ClientID, if set, is sent as the client_id; a client
+	// secret or key is not used.
+	Workload *Workload
 
 	// Enterprise, if not nil, signs in with the company identity
 	// provider's ID token instead of a browser (SEP-990). It needs ClientID.
@@ -294,6 +302,15 @@ func New(cfg *Config) (*Handler, error) {
 	if c.Enterprise != nil && (c.ClientID == "" || c.Enterprise.IDTokenFile == "" || c.Enterprise.IdPIssuer == "" || c.Enterprise.IdPClientID == "") {
 		return nil, errors.New("enterprise-managed authorization needs an ID token file, the identity provider's issuer and client id, and a client id")
 	}
+	if c.Workload != nil {
+		if err := c.Workload.check(); err != nil {
+			return nil, err
+		}
+		if c.ClientCredentials || c.Enterprise != nil || c.ClientSecret != "" || c.PrivateKey != nil {
+			return nil, errors.New("workload sign-in uses the workload's assertion alone: not with the client credentials grant, an ID token, a client secret or a private key")
+		}
+		c.Workload = &Workload{AssertionFile: c.Workload.AssertionFile, AssertionCommand: slices.Clone(c.Workload.AssertionCommand), Stderr: c.Workload.Stderr}
+	}
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = 5 * time.Minute
 	}
@@ -301,7 +318,12 @@ func New(cfg *Config) (*Handler, error) {
 		c.LoginCommand = "mcp-bridge login " + c.ServerURL
 	}
 	key := c.StoreKey
-	if key == "" {
+	switch {
+	case key != "":
+	case c.Workload != nil:
+		// Never the key of a user's sign-in to the same server.
+		key = workloadStoreKey(server, resource, c.Workload)
+	default:
 		key = StoreKey(server, resource, c.ClientID, c.ClientMetadataURL)
 	}
 	h := &Handler{
@@ -468,6 +490,9 @@ func (h *Handler) Token() (*oauth2.Token, error) {
 	}
 	if c.AccessToken != "" && !h.expiring(c) {
 		return c.token(), nil
+	}
+	if h.cfg.Workload != nil && c.Client.Kind == KindWorkload && c.TokenEndpoint != "" {
+		return h.workloadToken(c)
 	}
 	if c.RefreshToken == "" {
 		return nil, nil

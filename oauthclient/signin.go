@@ -301,6 +301,8 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	switch {
 	case h.cfg.ClientCredentials:
 		c, err = h.clientCredentials(ctx, d, scopes)
+	case h.cfg.Workload != nil:
+		c, err = h.workloadSignIn(ctx, d, scopes)
 	case h.cfg.Enterprise != nil:
 		c, err = h.enterpriseSignIn(ctx, d, scopes)
 	case h.cfg.Login == LoginDevice:
@@ -398,7 +400,7 @@ func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, st
 	default:
 		s = slices.Clone(d.scopesSupported)
 	}
-	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
+	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Workload == nil && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
 		s = append(s, "offline_access")
 	}
 	return s

@@ -154,8 +154,10 @@ func (h *Handler) clientRequest(ctx context.Context, issuer, endpoint string, cl
 	case "client_secret_post":
 		form.Set("client_id", client.ID)
 		form.Set("client_secret", client.Secret)
-	default: // none: a public client names itself
-		form.Set("client_id", client.ID)
+	default: // none: a public client names itself; a workload has no client
+		if client.ID != "" || client.Kind != KindWorkload {
+			form.Set("client_id", client.ID)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -47,6 +47,8 @@ type authOptions struct {
 	idTokenFile       string
 	idpIssuer         string
 	idpClientID       string
+	assertionFile     string
+	assertionCommand  string
 	storeKey          string     // not a flag: the key of stored credentials to act on (logout --all); "": the one the settings give
 	loginHint         string     // not a flag: the sign-in command errors name; "": mcp-bridge login URL
 	mcpRemote         *mcpRemote // mcp-remote drop-in: what its command line says that no flag does (mcpremote.go)
@@ -82,6 +84,8 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.idTokenFile, "id-token-file", "", "sign in with the company identity provider's ID token in `file` instead of a browser (enterprise-managed authorization, SEP-990); with --idp-issuer, --idp-client-id and --client-id")
 	fs.StringVar(&a.idpIssuer, "idp-issuer", "", "the identity provider's issuer `URL`, for --id-token-file")
 	fs.StringVar(&a.idpClientID, "idp-client-id", "", "the client `id` to present to the identity provider, for --id-token-file")
+	fs.StringVar(&a.assertionFile, "assertion-file", "", "sign in as a workload with the platform's JWT in `file` (a Kubernetes projected service-account token, a CI job's OIDC token), read again before every token request: no browser, no client registration (workload identity federation, SEP-1933)")
+	fs.StringVar(&a.assertionCommand, "assertion-command", "", "sign in as a workload with the JWT that `command` prints (words split at spaces, \"double quotes\" group; no shell), run before every token request")
 	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` (words split at spaces, \"double quotes\" group; no shell) with the URL as its last argument, instead of the default browser")
 	fs.StringVar(&a.tokenStore, "token-store", tokenstore.KindAuto, "where credentials are kept: `auto` (the OS keychain, or 0600 files where there is none), keychain, file or memory (not kept)")
 }
@@ -113,6 +117,10 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 	if a.idTokenFile != "" {
 		enterprise = &oauthclient.Enterprise{IDTokenFile: a.idTokenFile, IdPIssuer: a.idpIssuer, IdPClientID: a.idpClientID}
 	}
+	workload, err := a.workload(stderr)
+	if err != nil {
+		return nil, err
+	}
 	var open func(context.Context, string) error // nil: the system browser
 	if a.browserCommand != "" {
 		if open, err = commandOpener(a.browserCommand, stderr, log); err != nil {
@@ -131,6 +139,7 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		ClientCredentials: a.clientCredentials,
 		PrivateKey:        key,
 		Enterprise:        enterprise,
+		Workload:          workload,
 		KeyID:             a.keyID,
 		Login:             a.login,
 		CallbackPort:      a.callbackPort,
@@ -155,6 +164,24 @@ func (a *authOptions) handler(serverURL string, client *http.Client, store *cred
 		}
 	}
 	return oauthclient.New(cfg)
+}
+
+// workload returns the workload sign-in the flags set up, or nil;
+// stderr receives the assertion command's diagnostics.
+func (a *authOptions) workload(stderr io.Writer) (*oauthclient.Workload, error) {
+	switch {
+	case a.assertionFile != "" && a.assertionCommand != "":
+		return nil, errors.New("--assertion-file and --assertion-command: give one")
+	case a.assertionFile != "":
+		return &oauthclient.Workload{AssertionFile: a.assertionFile}, nil
+	case a.assertionCommand != "":
+		argv, err := splitCommand(a.assertionCommand)
+		if err != nil {
+			return nil, fmt.Errorf("--assertion-command: %w", err)
+		}
+		return &oauthclient.Workload{AssertionCommand: argv, Stderr: stderr}, nil
+	}
+	return nil, nil
 }
 
 // parseParams parses --authorize-param values.

@@ -93,7 +93,7 @@ var installOnlyFlags = map[string]bool{"host": true, "file": true, "dry-run": tr
 // choosing.
 var pathFlags = map[string]bool{
 	"config": true, "header-file": true, "ca-file": true, "log-file": true, "audit-log": true,
-	"client-secret-file": true, "private-key-file": true, "id-token-file": true,
+	"client-secret-file": true, "private-key-file": true, "id-token-file": true, "assertion-file": true,
 }
 
 // runInstall adds mcp-bridge to a host's config:

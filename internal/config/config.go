@@ -91,6 +91,8 @@ type Auth struct {
 	IDTokenFile       string            `json:"id_token_file,omitempty"`
 	IdPIssuer         string            `json:"idp_issuer,omitempty"`
 	IdPClientID       string            `json:"idp_client_id,omitempty"`
+	AssertionFile     string            `json:"assertion_file,omitempty"`
+	AssertionCommand  string            `json:"assertion_command,omitempty"`
 }
 
 // DefaultPath returns os.UserConfigDir()/mcp-bridge/config.json.
@@ -217,6 +219,9 @@ func (s *Server) check(p string, bad func(field, format string, args ...any) err
 	if a.CallbackPort < 0 || a.CallbackPort > 65535 {
 		return bad(ap+".callback_port", "want a port number, got %d", a.CallbackPort)
 	}
+	if a.AssertionFile != "" && a.AssertionCommand != "" {
+		return bad(ap+".assertion_command", "give assertion_file or assertion_command, not both")
+	}
 	if a.Preset != "" && !slices.Contains(Presets, a.Preset) {
 		return bad(ap+".preset", "want one of %s, got %q", strings.Join(Presets, ", "), a.Preset)
 	}
@@ -292,6 +297,8 @@ func (s *Server) Args() []string {
 	str("id-token-file", a.IDTokenFile)
 	str("idp-issuer", a.IdPIssuer)
 	str("idp-client-id", a.IdPClientID)
+	str("assertion-file", a.AssertionFile)
+	str("assertion-command", a.AssertionCommand)
 	return args
 }
 

@@ -138,3 +138,27 @@ func TestExample(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkloadAuth: the workload's assertion source becomes its flag,
+// and only one source may be given.
+func TestWorkloadAuth(t *testing.T) {
+	f, err := Parse("config.json", []byte(`{"version": 1, "servers": {
+  "pod": {"url": "https://mcp.example.com/mcp", "auth": {"assertion_file": "/var/run/secrets/mcp-bridge/token"}},
+  "ci": {"url": "https://mcp.example.com/mcp", "auth": {"assertion_command": "printenv MCP_ID_TOKEN"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{
+		"pod": {"https://mcp.example.com/mcp", "--assertion-file", "/var/run/secrets/mcp-bridge/token"},
+		"ci":  {"https://mcp.example.com/mcp", "--assertion-command", "printenv MCP_ID_TOKEN"},
+	} {
+		if diff := cmp.Diff(want, f.Servers[name].Args()); diff != "" {
+			t.Errorf("%s: Args (-want +got):\n%s", name, diff)
+		}
+	}
+	_, err = Parse("config.json", []byte(`{"version": 1, "servers": {"both": {"url": "https://mcp.example.com/mcp",
+  "auth": {"assertion_file": "/t", "assertion_command": "printenv T"}}}}`))
+	if err == nil || !strings.Contains(err.Error(), "servers.both.auth.assertion_command: give assertion_file or assertion_command, not both") {
+		t.Errorf("both sources: %v", err)
+	}
+}

@@ -121,6 +121,12 @@ type ASOptions struct {
 	// non-empty, the token endpoint accepts the JWT bearer grant with such an
 	// assertion.
 	IDJAGIssuers map[string]crypto.PublicKey
+	// WorkloadIssuers maps the issuer of workload JWTs (a Kubernetes
+	// cluster, a CI system; see [WorkloadIssuer]) to the key that signs
+	// them. If non-empty, the token endpoint takes the JWT bearer grant
+	// with such a JWT and no client at all (workload identity federation,
+	// SEP-1933).
+	WorkloadIssuers map[string]crypto.PublicKey
 	// HTTPClient fetches Client ID Metadata Documents and clients' jwks_uri.
 	// If nil, a client with a 10-second timeout is used.
 	HTTPClient *http.Client
@@ -549,7 +555,7 @@ func (a *AuthServer) metadata() map[string]any {
 	if !o.NoRefreshTokens {
 		grants = append(grants, grantRefresh)
 	}
-	if len(o.IDJAGIssuers) > 0 {
+	if len(o.IDJAGIssuers) > 0 || len(o.WorkloadIssuers) > 0 {
 		grants = append(grants, GrantJWTBearer)
 	}
 	m := map[string]any{

@@ -122,6 +122,8 @@ type Stats struct {
 	DeviceAuthorizations int
 	// Revocations counts revocation requests that revoked a token.
 	Revocations int
+	// WorkloadGrants counts tokens issued for workload assertions.
+	WorkloadGrants int
 }
 
 func (s Stats) clone() Stats {

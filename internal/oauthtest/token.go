@@ -20,6 +20,10 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
 	gt := form.Get("grant_type")
 	a.count(func(s *Stats) { s.TokenRequests[gt]++ })
+	if gt == GrantJWTBearer && a.isWorkloadRequest(r) {
+		a.handleWorkloadToken(w, r)
+		return
+	}
 	c, err := a.authenticate(r)
 	if err != nil {
 		a.tokenFail(w, r, form.Get("client_id"), gt, err)

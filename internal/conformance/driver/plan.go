@@ -39,6 +39,10 @@ type scenarioContext struct {
 	IdPIDToken       string `json:"idp_id_token"`
 	IdPIssuer        string `json:"idp_issuer"`
 	IdPTokenEndpoint string `json:"idp_token_endpoint"`
+	// ValidJWT is a workload's JWT (auth/wif-jwt-bearer, SEP-1933); the
+	// suite also gives wrong_audience_jwt and expired_jwt, which a real
+	// workload would not hold.
+	ValidJWT string `json:"valid_jwt"`
 	// ToolCalls, from the 0.2 suites on, are the calls the host should make
 	// with exactly these arguments (http-custom-headers: values that
 	// exercise every Mcp-Param-* encoding rule).
@@ -125,6 +129,19 @@ func makePlan(cfg *planConfig) (*plan, error) {
 	p.Args = append(p.Args, "--token-store", "memory")
 
 	switch {
+	case c.ValidJWT != "":
+		// SEP-1933 workload identity federation: the workload holds a JWT
+		// from its platform, in a file the platform rotates; the bridge
+		// presents it in the RFC 7523 jwt-bearer grant. No client id (the
+		// context's client_id is the workload's name at the suite, which
+		// the extension does not send), no registration, no browser.
+		jwt, err := write("workload-jwt", c.ValidJWT)
+		if err != nil {
+			return nil, err
+		}
+		p.Args = append(p.Args, "--assertion-file", jwt)
+		return p, nil
+
 	case c.IdPIDToken != "":
 		// SEP-990 Enterprise-Managed Authorization: the user already holds an
 		// ID token from the company IdP; the bridge exchanges it at the IdP

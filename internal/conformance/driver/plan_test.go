@@ -68,6 +68,13 @@ func TestMakePlan(t *testing.T) {
 			files:    map[string]string{"id-token": "eyJ.x.y\n", "client-secret": "conformance-test-xaa-secret\n"},
 			protocol: protocolCurrent,
 		},
+		{
+			scenario: "auth/wif-jwt-bearer",
+			context:  `{"client_id":"conformance-wif-workload","valid_jwt":"eyJ.valid.sig","wrong_audience_jwt":"eyJ.wrong.sig","expired_jwt":"eyJ.expired.sig"}`,
+			want:     []string{"--token-store", "memory", "--assertion-file", "S/workload-jwt"},
+			files:    map[string]string{"workload-jwt": "eyJ.valid.sig\n"},
+			protocol: protocolCurrent,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
