@@ -134,7 +134,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 	}
 	add(Check{Step: "authorization server metadata", OK: true, Detail: "issuer " + as.Issuer})
 
-	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Workload == nil {
+	if h.cfg.userSignIn() {
 		if !pkceS256(as.CodeChallengeMethodsSupported, h.cfg.AssumePKCE) {
 			add(Check{Step: "PKCE", Detail: fmt.Sprintf("the authorization server does not advertise S256 (code_challenge_methods_supported: %q)", as.CodeChallengeMethodsSupported),
 				Fix: "the MCP specification forbids signing in without PKCE S256; the server's operator must enable it"})
@@ -177,7 +177,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 // being signed out is no failure.
 func (h *Handler) localChecks(ctx context.Context, registration string, open bool) []Check {
 	var checks []Check
-	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Workload == nil && h.cfg.Login != LoginDevice {
+	if h.cfg.userSignIn() && h.cfg.Login != LoginDevice {
 		if h.cfg.CallbackPort == 0 {
 			checks = append(checks, Check{Step: "callback port", OK: true, Detail: "any free loopback port"})
 		} else if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", h.cfg.CallbackPort)); err != nil {

@@ -224,6 +224,13 @@ type Config struct {
 	Now func() time.Time
 }
 
+// userSignIn says whether a user signs in (a browser, a device code or a
+// pasted redirect), rather than a client, a workload or an enterprise
+// identity provider's token on the user's behalf.
+func (c *Config) userSignIn() bool {
+	return !c.ClientCredentials && c.Workload == nil && c.Enterprise == nil
+}
+
 // A Handler obtains and keeps the tokens for one MCP server. It
 // implements [auth.OAuthHandler] and is safe for concurrent use.
 type Handler struct {

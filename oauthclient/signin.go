@@ -271,7 +271,7 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 	h.mu.Lock()
 	before := h.creds.clone()
 	h.mu.Unlock()
-	if h.cfg.SignInAgent != nil && scopes == nil && h.cfg.Login == LoginBrowser && !h.cfg.ClientCredentials && h.cfg.Enterprise == nil {
+	if h.cfg.SignInAgent != nil && scopes == nil && h.cfg.Login == LoginBrowser && h.cfg.userSignIn() {
 		err := h.agentSignIn(ctx, p, before)
 		if !errors.Is(err, ErrNoSignInAgent) {
 			return err
@@ -400,7 +400,7 @@ func (h *Handler) chooseScopes(challenges []oauthex.Challenge, d *discovered, st
 	default:
 		s = slices.Clone(d.scopesSupported)
 	}
-	if !h.cfg.ClientCredentials && h.cfg.Enterprise == nil && h.cfg.Workload == nil && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
+	if h.cfg.userSignIn() && slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
 		s = append(s, "offline_access")
 	}
 	return s

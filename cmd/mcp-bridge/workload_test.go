@@ -70,10 +70,16 @@ func TestWorkloadRotatedAssertion(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // the bridge's token is about to expire
 	h.mustCall("echo", `{"text":"second"}`)
 	h.finish()
+	if strings.Contains(h.stderr.String(), "sign-in process") {
+		t.Errorf("a workload started a browser sign-in process:\n%s", h.stderr.String())
+	}
 
 	st := w.as.Stats()
-	if st.WorkloadGrants != 2 || st.TokenRequests[oauthtest.GrantJWTBearer] != 2 || st.Registrations != 0 || st.AuthorizationRequests != 0 {
-		t.Errorf("stats %+v: want two jwt-bearer grants and nothing else", st)
+	// Two grants at least: a loaded machine can take the first token's
+	// second of life before the first call.
+	grants := st.TokenRequests[oauthtest.GrantJWTBearer]
+	if grants < 2 || st.WorkloadGrants != grants || len(st.TokenRequests) != 1 || st.Registrations != 0 || st.AuthorizationRequests != 0 {
+		t.Errorf("stats %+v: want jwt-bearer grants and nothing else", st)
 	}
 	w.requireKinds("workload assertion", "access token")
 	w.noAssertionIn("the token store", w.storeFiles())
