@@ -123,7 +123,7 @@ var ErrNoSignInAgent = errors.New("no sign-in process")
 // its URL once known, and the login command. Otherwise it returns nil.
 // Safe for concurrent use.
 func (h *Handler) SignInPending() error {
-	if h.cfg.ClientCredentials || h.cfg.Enterprise != nil {
+	if !h.cfg.userSignIn() {
 		return nil
 	}
 	h.mu.Lock()
