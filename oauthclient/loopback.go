@@ -67,13 +67,15 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.results <- callbackResult{code, err}
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>mcp-bridge: {{.Title}}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:15vh auto;padding:0 1em;color:#222}
 h1{font-size:1.4em}.ok{color:#176f2c}.fail{color:#a11}</style></head>
 <body><h1 class="{{if .OK}}ok{{else}}fail{{end}}" id="title">{{.Title}}</h1><p id="message">{{.Message}}</p></body></html>
 `))
+})
 
 // page writes a small self-contained HTML page: no scripts, no external
 // resources.
@@ -83,7 +85,7 @@ func page(w http.ResponseWriter, status int, title, message string) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	pageTemplate.Execute(w, struct {
+	pageTemplate().Execute(w, struct {
 		Title, Message string
 		OK             bool
 	}{title, message, status == http.StatusOK})

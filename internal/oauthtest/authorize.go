@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -64,7 +65,7 @@ func (a *AuthServer) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	redirect, _ := url.Parse(ru)
-	_ = consentPage.Execute(w, map[string]any{
+	_ = consentPage().Execute(w, map[string]any{
 		"Client":   req.clientName,
 		"ClientID": clientID,
 		"Host":     redirect.Host,
@@ -200,11 +201,12 @@ func (a *AuthServer) errorPage(w http.ResponseWriter, r *http.Request, clientID 
 	e := asOAuthError(err)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
-	_ = errorPage.Execute(w, e)
+	_ = errorPage().Execute(w, e)
 	a.emit(Event{Kind: EventRejected, Endpoint: r.URL.Path, ClientID: clientID, Error: e.Code, Description: e.Description})
 }
 
-var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+var consentPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("consent").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Authorize {{.Client}}</title></head>
 <body>
 <h1>Authorize {{.Client}}?</h1>
@@ -218,8 +220,11 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 </form>
 </body></html>
 `))
+})
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+var errorPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("error").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Authorization error</title></head>
 <body><h1>Authorization error</h1><p><code>{{.Code}}</code>: {{.Description}}</p></body></html>
 `))
+})

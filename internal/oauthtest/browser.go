@@ -15,7 +15,7 @@ import (
 )
 
 // requestField finds the pending request id in the consent page.
-var requestField = regexp.MustCompile(`name="request" value="([^"]+)"`)
+var requestField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`name="request" value="([^"]+)"`) })
 
 // Consent acts as the user's browser: it opens authURL (an authorization
 // request to a), answers the consent page, if one is shown, with Approve or
@@ -52,7 +52,7 @@ func ConsentWith(ctx context.Context, client *http.Client, authURL string, appro
 		if loc, err := resp.Location(); err == nil {
 			return loc, nil
 		}
-		m := requestField.FindSubmatch(body)
+		m := requestField().FindSubmatch(body)
 		if resp.StatusCode != http.StatusOK || m == nil {
 			return nil, fmt.Errorf("consent: %s: %s", resp.Status, body)
 		}

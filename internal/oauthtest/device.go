@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -169,7 +170,7 @@ func (a *AuthServer) decideDevice(userCode string, approve bool) error {
 // handleDevicePage is the verification page where the user enters the code.
 func (a *AuthServer) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = devicePage.Execute(w, map[string]string{"Action": r.URL.Path, "UserCode": r.URL.Query().Get("user_code")})
+	_ = devicePage().Execute(w, map[string]string{"Action": r.URL.Path, "UserCode": r.URL.Query().Get("user_code")})
 }
 
 // handleDeviceApproval takes the verification page's answer.
@@ -188,10 +189,11 @@ func (a *AuthServer) handleDeviceApproval(w http.ResponseWriter, r *http.Request
 		w.WriteHeader(http.StatusBadRequest)
 		msg = "Unknown or expired code."
 	}
-	_ = deviceDonePage.Execute(w, msg)
+	_ = deviceDonePage().Execute(w, msg)
 }
 
-var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
+var devicePage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("device").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Connect a device</title></head>
 <body><h1>Connect a device</h1>
 <form method="post" action="{{.Action}}">
@@ -200,8 +202,11 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 <button type="submit" name="action" value="deny">Deny</button>
 </form></body></html>
 `))
+})
 
-var deviceDonePage = template.Must(template.New("device-done").Parse(`<!doctype html>
+var deviceDonePage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("device-done").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Connect a device</title></head>
 <body><p>{{.}}</p></body></html>
 `))
+})

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 const (
@@ -22,19 +23,27 @@ const (
 	secretName = `[A-Za-z0-9_.-]+`
 )
 
+// The patterns are compiled when first used, not when the program starts:
+// most starts use none.
 var (
 	// ref matches ${VAR} (group 1) and ${keychain:NAME} (group 2).
-	ref      = regexp.MustCompile(`\$\{(?:(` + varName + `)|keychain:(` + secretName + `))\}`)
-	whole    = regexp.MustCompile(`^` + ref.String() + `$`)
-	nameOnly = regexp.MustCompile(`^` + secretName + `$`)
+	ref      = lazyRegexp(refPattern)
+	whole    = lazyRegexp(`^` + refPattern + `$`)
+	nameOnly = lazyRegexp(`^` + secretName + `$`)
 )
+
+const refPattern = `\$\{(?:(` + varName + `)|keychain:(` + secretName + `))\}`
+
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // IsReference reports whether s is exactly one reference and nothing else:
 // what a client secret in a flag or the configuration file must be.
-func IsReference(s string) bool { return whole.MatchString(s) }
+func IsReference(s string) bool { return whole().MatchString(s) }
 
 // ValidName reports whether name may name a secret of ${keychain:NAME}.
-func ValidName(name string) bool { return nameOnly.MatchString(name) }
+func ValidName(name string) bool { return nameOnly().MatchString(name) }
 
 // Lookups resolve references.
 type Lookups struct {
@@ -49,8 +58,8 @@ type Lookups struct {
 // expands to "". Text that is not a reference is kept as it is.
 func (l Lookups) Expand(s string) (string, error) {
 	var errs []error
-	out := ref.ReplaceAllStringFunc(s, func(r string) string {
-		m := ref.FindStringSubmatch(r)
+	out := ref().ReplaceAllStringFunc(s, func(r string) string {
+		m := ref().FindStringSubmatch(r)
 		if m[1] != "" {
 			v, ok := l.Env(m[1])
 			if !ok {
