@@ -20,13 +20,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 2 && args[0] == "approve" {
 		return demoApprove(ctx, args[1], stderr)
 	}
-	serve, autoApprove := new(bool), new(bool)
-	if _, code, ok := parseFlags("demo", demoFlags(serve, autoApprove), args, stderr); !ok {
+	serve, opts := new(bool), &demosession.Options{Out: stdout}
+	if _, code, ok := parseFlags("demo", demoFlags(serve, opts), args, stderr); !ok {
 		return code
 	}
 	exe, err := os.Executable()
 	if err == nil {
-		opts := &demosession.Options{Bridge: exe, AutoApprove: *autoApprove, Out: stdout}
+		opts.Bridge = exe
 		if *serve {
 			err = demosession.Serve(ctx, opts)
 		} else {
@@ -53,9 +53,10 @@ func demoApprove(ctx context.Context, authURL string, stderr io.Writer) int {
 }
 
 // demoFlags are demo's flags.
-func demoFlags(serve, autoApprove *bool) *flag.FlagSet {
+func demoFlags(serve *bool, o *demosession.Options) *flag.FlagSet {
 	fs := flag.NewFlagSet("mcp-bridge demo", flag.ContinueOnError)
 	fs.BoolVar(serve, "serve", false, "keep the demo servers running and print the host config entry that uses them")
-	fs.BoolVar(autoApprove, "auto-approve", false, "approve the sign-in without a browser, even where one could open")
+	fs.BoolVar(&o.AutoApprove, "auto-approve", false, "approve the sign-in without a browser, even where one could open")
+	fs.StringVar(&o.AuditLog, "audit-log", "", "the demo's bridges append their audit log to `PATH` (see the bridge's --audit-log)")
 	return fs
 }

@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/audit"
 )
 
 // demoCommand returns the test binary set up to act as mcp-bridge.
@@ -26,7 +29,8 @@ func demoCommand(t *testing.T, args ...string) *exec.Cmd {
 // TestDemo runs `mcp-bridge demo` as a new user would and checks that every
 // step of the session happened.
 func TestDemo(t *testing.T) {
-	cmd := demoCommand(t, "demo")
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd := demoCommand(t, "demo", "--audit-log", auditLog)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -56,6 +60,35 @@ func TestDemo(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("stdout:\n%s", out)
+	}
+	checkDemoAudit(t, auditLog)
+}
+
+// checkDemoAudit reads the audit log of the demo's bridges (the lines the
+// README shows): the sign-in, each call with its outcome, the refresh,
+// each with the issuer, and a trace id on every call.
+func checkDemoAudit(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, text := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var l audit.Line
+		if err := json.Unmarshal([]byte(text), &l); err != nil {
+			t.Fatalf("audit line %q: %v", text, err)
+		}
+		key := l.Event + " " + l.Method + " " + l.Name + " " + l.Outcome
+		seen[key]++
+		if l.Issuer == "" || (l.Event == audit.EventCall && len(l.TraceID) != 32) {
+			t.Errorf("audit line %s: want the issuer, and a trace id on a call", text)
+		}
+	}
+	for _, want := range []string{"sign_in   ok", "call tools/call add ok", "call resources/read demo://readme ok", "call prompts/get greet ok", "refresh   ok"} {
+		if seen[want] == 0 {
+			t.Errorf("no audit line %q in:\n%s", want, data)
+		}
 	}
 }
 

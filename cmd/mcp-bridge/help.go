@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mcp-bridge/mcp-bridge/internal/demosession"
 	"io"
 	"slices"
 	"strings"
@@ -245,8 +246,9 @@ var commands = []*command{
 			"mcp-bridge demo",
 			"mcp-bridge demo --auto-approve",
 			"mcp-bridge demo --serve",
+			"mcp-bridge demo --audit-log audit.jsonl",
 		},
-		flags: func() *flag.FlagSet { return demoFlags(new(bool), new(bool)) },
+		flags: func() *flag.FlagSet { return demoFlags(new(bool), new(demosession.Options)) },
 	},
 	{
 		name:     "version",

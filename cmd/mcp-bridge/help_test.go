@@ -95,7 +95,7 @@ func TestHelpListsWhatIsParsed(t *testing.T) {
 			}
 		})
 	}
-	for name, want := range map[string][]string{"status": {"json", "token-store"}, "secret": {"token-store"}, "demo": {"auto-approve", "serve"}} {
+	for name, want := range map[string][]string{"status": {"json", "token-store"}, "secret": {"token-store"}, "demo": {"audit-log", "auto-approve", "serve"}} {
 		var got []string
 		lookupCommand(name).flags().VisitAll(func(f *flag.Flag) { got = append(got, f.Name) })
 		if diff := cmp.Diff(want, got); diff != "" {

@@ -46,6 +46,17 @@ type Options struct {
 	AutoApprove bool
 	// Out receives the narration, in colour on a terminal.
 	Out io.Writer
+	// AuditLog, if set, is the --audit-log of the bridges the demo
+	// starts, and of the host config entry Serve prints.
+	AuditLog string
+}
+
+// bridgeArgs are the arguments of a bridge to url.
+func (o *Options) bridgeArgs(url string) []string {
+	if o.AuditLog != "" {
+		return []string{url, "--audit-log", o.AuditLog}
+	}
+	return []string{url}
 }
 
 // servers are the demo MCP server and its protection.
@@ -87,7 +98,7 @@ func Play(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer s.close()
-	if err := play(ctx, p, s.srv, s.pd, opts.Bridge, opts.AutoApprove); err != nil {
+	if err := play(ctx, p, s.srv, s.pd, opts); err != nil {
 		p.fail(err)
 		return err
 	}
@@ -107,7 +118,7 @@ func Serve(ctx context.Context, opts *Options) error {
 	pd := s.pd
 	entry, _ := json.MarshalIndent(map[string]any{
 		"mcpServers": map[string]any{
-			"bridge-demo": map[string]any{"command": opts.Bridge, "args": []string{pd.URL}},
+			"bridge-demo": map[string]any{"command": opts.Bridge, "args": opts.bridgeArgs(pd.URL)},
 		},
 	}, "  ", "  ")
 	p.say("The demo MCP server is listening at %s (Ctrl-C stops it),", p.bold(pd.URL))
@@ -141,7 +152,8 @@ type session struct {
 }
 
 // play runs the session: an introduction, the steps, and a restart.
-func play(ctx context.Context, p *printer, srv *demoserver.Server, pd *oauthtest.ProtectedDemo, exe string, autoApprove bool) error {
+func play(ctx context.Context, p *printer, srv *demoserver.Server, pd *oauthtest.ProtectedDemo, opts *Options) error {
+	exe := opts.Bridge
 	p.say("%s: a host session through the real bridge, against an OAuth-protected MCP server on this machine.", p.bold("mcp-bridge demo"))
 	p.say("")
 	p.kv("server", "%s %s (Go SDK) at %s, protected (RFC 9728)", demoserver.Name, demoserver.Version, pd.URL)
@@ -154,14 +166,14 @@ func play(ctx context.Context, p *printer, srv *demoserver.Server, pd *oauthtest
 		return err
 	}
 	defer os.RemoveAll(home)
-	s := &session{ctx: ctx, p: p, srv: srv, pd: pd, exe: exe, args: []string{pd.URL}, updated: make(chan string, 1),
+	s := &session{ctx: ctx, p: p, srv: srv, pd: pd, exe: exe, args: opts.bridgeArgs(pd.URL), updated: make(chan string, 1),
 		env: append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 			"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "APPDATA="+home, "LOCALAPPDATA="+home,
 			// The demo shows the bridge's sign-in steps in its own log: no
 			// sign-in process of its own, which no host kills here.
 			"MCP_BRIDGE_NO_SIGNIN_AGENT=1")}
 	switch {
-	case autoApprove:
+	case opts.AutoApprove:
 		p.kv("browser", "--auto-approve: the demo approves the consent page itself")
 		s.args = append(s.args, "--browser-command", browserArgs(exe))
 	case !browserCanOpen():
