@@ -13,12 +13,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // modernDiscovers counts the server/discover requests modernBenchServer
@@ -119,34 +117,12 @@ func BenchmarkLatencyModern(b *testing.B) {
 		"Mcp-Protocol-Version": {"2026-07-28"}, "Mcp-Method": {"tools/call"},
 		"Mcp-Name": {"echo"}, "Mcp-Param-Region": {"eu-west-1"},
 	}}
-	for _, cl := range []struct {
-		name string
-		c    caller
-		body func(int) string
-	}{
-		{"direct", direct, modernCallBody},
-		{"bridge", startModernBridge(b, url, true), modernCallBody},
-		{"bridge-2025-host", startModernBridge(b, url, false), func(id int) string {
+	interleaved(b,
+		contender{"direct", direct, modernCallBody},
+		contender{"bridge", startModernBridge(b, url, true), modernCallBody},
+		contender{"bridge-2025-host", startModernBridge(b, url, false), func(id int) string {
 			return callBody(id, "echo", `{"text":"hello","region":"eu-west-1"}`)
-		}},
-	} {
-		b.Run(cl.name, func(b *testing.B) {
-			var lat []time.Duration
-			id := 1
-			for b.Loop() {
-				id++
-				start := time.Now()
-				line, _, err := cl.c.call(id, cl.body(id))
-				if err != nil || !bytes.Contains(line, []byte(`"hello"`)) {
-					b.Fatalf("call: %s, %v", line, err)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-		})
-	}
+		}})
 }
 
 // BenchmarkColdStartModern is BenchmarkColdStart against a 2026-07-28
