@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
+)
+
+// These tests run the real binary as hosts do when they lose patience
+// with a sign-in (issue 12, "Hosts give up long before a person signs
+// in"): the host kills the bridge, or must be answered before the user
+// has signed in.
+
+// agentEnv is the environment of a host's bridges that share one user's
+// directories under home, with the sign-in process allowed.
+func agentEnv(home string) []string {
+	return append(homeEnv(home), "MCP_BRIDGE_TEST_AS_MAIN=1", noAgentEnv+"=")
+}
+
+// waitRecord waits until a sign-in process has written a record with the
+// authorization URL under home, and returns it with its path.
+func waitRecord(t *testing.T, home string) (*signInRecord, string) {
+	t.Helper()
+	deadline := time.Now().Add(recvTimeout)
+	for {
+		var path string
+		filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".signin.json") && filepath.Base(filepath.Dir(p)) == "locks" {
+				path = p
+			}
+			return nil
+		})
+		if path != "" {
+			if rec, err := readRecord(path); err == nil && rec != nil && rec.URL != "" {
+				return rec, path
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sign-in process recorded an authorization URL under %s within %v", home, recvTimeout)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the file system: the record is the event
+	}
+}
+
+// waitGone waits until the file at path is removed.
+func waitGone(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(recvTimeout); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sign-in record %s is still there after %v", path, recvTimeout)
+		}
+	}
+}
+
+// TestSignInOutlivesKilledBridge: a host that gives up on initialize kills
+// the bridge while the sign-in waits for the user; the sign-in process it
+// started keeps the listener, so the URL first shown still completes the
+// sign-in, and the host's next start waits for that sign-in instead of
+// opening another tab. Before the sign-in process, the listener died with
+// the bridge and the next start opened a new tab.
+func TestSignInOutlivesKilledBridge(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	home := t.TempDir()
+	env := agentEnv(home)
+
+	// The first bridge's browser "opens" the page and leaves it to the
+	// user, who comes to it only after the host has given up.
+	first := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", "true")
+	first.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+	rec, path := waitRecord(t, home)
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.exited
+	if !processAlive(rec.PID) {
+		t.Fatalf("the sign-in process %d ended with the bridge that started it", rec.PID)
+	}
+
+	// The host starts the bridge again. Its browser would approve at once:
+	// a second sign-in would show as a second authorization request.
+	second := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", approver())
+	second.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+	second.waitStderr("another mcp-bridge process is signing in to this server; waiting for it", 1)
+
+	// The user opens the URL the first start showed.
+	var browser oauthtest.Browser
+	if err := browser.Visit(t.Context(), rec.URL); err != nil {
+		t.Fatalf("the URL first shown, opened after the bridge was killed: %v", err)
+	}
+	if m := second.recvMsg(); string(m.ID) != "0" || m.Error != nil {
+		t.Fatalf("initialize after the sign-in: %+v", m)
+	}
+	second.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	second.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"after the kill"}}}`)
+	if m := second.recvMsg(); m.Error != nil || !strings.Contains(string(m.Result), "after the kill") {
+		t.Errorf("tools/call: %+v", m)
+	}
+	waitGone(t, path)
+	st := demo.AuthServer.Stats()
+	if st.AuthorizationRequests != 1 || st.Consents != 1 || st.TokenRequests["authorization_code"] != 1 {
+		t.Errorf("%d authorization requests, %d consents and %d code exchanges, want one sign-in", st.AuthorizationRequests, st.Consents, st.TokenRequests["authorization_code"])
+	}
+	if strings.Contains(second.stderr.String(), "started a sign-in process") {
+		t.Errorf("the second start started a sign-in process of its own:\n%s", second.stderr.String())
+	}
+}
