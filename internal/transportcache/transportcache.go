@@ -77,3 +77,15 @@ func (f *File) save() error {
 	}
 	return atomicfile.WriteFile(f.path, data, 0o600)
 }
+
+// Initialize returns the initialize result stored under key, or nil.
+func (f *File) Initialize(key string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[key]
+}
+
+// SetInitialize stores an initialize result, a JSON object, under key
+// and saves the file. It holds what the bridge keeps of the server's
+// InitializeResult, nothing secret: the file is plain.
+func (f *File) SetInitialize(key string, result []byte) { f.set(key, result) }
