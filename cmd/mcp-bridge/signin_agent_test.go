@@ -1,14 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
@@ -116,5 +120,109 @@ func TestSignInOutlivesKilledBridge(t *testing.T) {
 	}
 	if strings.Contains(second.stderr.String(), "started a sign-in process") {
 		t.Errorf("the second start started a sign-in process of its own:\n%s", second.stderr.String())
+	}
+}
+
+// TestInitializeFromCacheWhileSigningIn: the host started a session once,
+// so the bridge has the server's InitializeResult in its cache; signed out
+// and started again, it answers initialize from that cache within the
+// patience of every host measured (gemini's 5 s) while the sign-in waits
+// for the user, with listChanged declared. The host's tools/list waits;
+// once the user signs in (the fake browser opens the URL the sign-in
+// process recorded) it succeeds and the host is told to list again.
+// Before, initialize was held until the sign-in and the host killed the
+// bridge.
+func TestInitializeFromCacheWhileSigningIn(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	home := t.TempDir()
+	env := agentEnv(home)
+
+	first := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", approver())
+	signedInCall(t, first, "first session")
+	first.closeAndWait()
+	cacheFile := filepath.Join(home, "cache", "mcp-bridge", "transports.json")
+	data, err := os.ReadFile(cacheFile)
+	if err != nil || !strings.Contains(string(data), `"initialize `+demo.URL) {
+		t.Fatalf("after a session the cache %s holds no initialize result (%v):\n%s", cacheFile, err, data)
+	}
+	if n := len(issuedSecrets(data)); n > 0 {
+		t.Errorf("the cache holds %d secret(s) issued by the authorization server", n)
+	}
+	logout := exec.Command(os.Args[0], "logout", demo.URL, "--token-store", "file")
+	logout.Env = append(os.Environ(), env...)
+	if out, err := logout.CombinedOutput(); err != nil {
+		t.Fatalf("logout: %v\n%s", err, out)
+	}
+
+	h := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", "true")
+	start := time.Now()
+	h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+	m := h.recvMsg()
+	took := time.Since(start)
+	if string(m.ID) != "0" || m.Error != nil {
+		t.Fatalf("initialize while signing in: %+v", m)
+	}
+	t.Logf("initialize answered from the cache after %v", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Errorf("initialize answered after %v, past the 5 s the least patient host waits", took)
+	}
+	var res struct {
+		Capabilities map[string]struct {
+			ListChanged bool `json:"listChanged"`
+		} `json:"capabilities"`
+	}
+	json.Unmarshal(m.Result, &res)
+	var declared []string
+	for _, name := range []string{"tools", "prompts", "resources"} {
+		if c, ok := res.Capabilities[name]; ok {
+			if !c.ListChanged {
+				t.Errorf("the cached answer declares %s without listChanged: %s", name, m.Result)
+			}
+			declared = append(declared, "notifications/"+name+"/list_changed")
+		}
+	}
+	if len(declared) == 0 || declared[0] != "notifications/tools/list_changed" {
+		t.Fatalf("the cached answer declares no tools: %s", m.Result)
+	}
+	if st := demo.AuthServer.Stats(); st.Consents != 1 {
+		t.Fatalf("initialize answered after %d consents, want it answered before the sign-in", st.Consents)
+	}
+	h.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+
+	rec, _ := waitRecord(t, home)
+	var browser oauthtest.Browser
+	if err := browser.Visit(t.Context(), rec.URL); err != nil {
+		t.Fatalf("signing in at %s: %v", rec.URL, err)
+	}
+	var notes []string
+	listed := false
+	for !listed || len(notes) < len(declared) {
+		m := h.recvMsg()
+		switch {
+		case m.Method != "":
+			notes = append(notes, m.Method)
+		case string(m.ID) == "1":
+			if m.Error != nil || !strings.Contains(string(m.Result), `"echo"`) {
+				t.Fatalf("tools/list after the sign-in: %+v", m)
+			}
+			listed = true
+		default:
+			t.Fatalf("the host got %+v, want list_changed notifications and the answer to tools/list", m)
+		}
+	}
+	if diff := cmp.Diff(declared, notes); diff != "" {
+		t.Errorf("notifications after the sign-in (-want +got):\n%s", diff)
+	}
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"signed in"}}}`)
+	if m := h.recvMsg(); m.Error != nil || !strings.Contains(string(m.Result), "signed in") {
+		t.Errorf("tools/call after the sign-in: %+v", m)
+	}
+	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 2 || st.Consents != 2 {
+		t.Errorf("%d authorization requests and %d consents, want 2 sign-ins", st.AuthorizationRequests, st.Consents)
 	}
 }
