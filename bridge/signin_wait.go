@@ -84,6 +84,7 @@ type earlyInit struct {
 	held     []*Message    // the host's notifications and responses, in order
 	attempt  chan struct{} // closed when the server's initialize in progress ends; nil if none
 	err      error         // why the last one failed
+	notice   error         // what the user must do, when the sign-in said so at once (no browser opened)
 }
 
 // rememberInit keeps what may be kept of result, the server's
@@ -183,7 +184,7 @@ func (r *Relay) initializeEarly(ctx context.Context, e *earlyInit, cancel contex
 	e.mu.Unlock()
 	noticed := make(chan struct{}, 1)
 	results := make(chan attemptResult, 1)
-	go func() { results <- r.initAttempt(ctx, e.host, noticed) }()
+	go func() { results <- r.initAttempt(ctx, e, noticed) }()
 
 	grace := time.NewTimer(r.cfg.SignInGrace)
 	defer grace.Stop()
@@ -229,10 +230,19 @@ func (r *Relay) initializeEarly(ctx context.Context, e *earlyInit, cancel contex
 // of the relay's own and returns the server's answer. A sign-in that
 // answers the request at once while it goes on (no browser could open)
 // is told of on noticed, waited for, and m sent again.
-func (r *Relay) initAttempt(ctx context.Context, m *Message, noticed chan<- struct{}) attemptResult {
+func (r *Relay) initAttempt(ctx context.Context, e *earlyInit, noticed chan<- struct{}) attemptResult {
+	m := e.host
 	resp, err := r.roundTrip(ctx, senderFunc(r.send), m.withID(r.newID()))
 	var p PendingSignIn
 	if err != nil && errors.As(err, &p) {
+		e.mu.Lock()
+		e.notice = err
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.notice = nil
+			e.mu.Unlock()
+		}()
 		select {
 		case noticed <- struct{}{}:
 		default:
@@ -374,7 +384,9 @@ func (r *Relay) openEarly(e *earlyInit) {
 
 // waitSession waits, for the host's request m, until the server's session
 // is set up, at most [Config.SignInWait]. It reports whether m was
-// answered here (a ping), and the error to answer m with if it may not go.
+// answered here (a ping), and the error to answer m with if it may not go:
+// at once if the user must act elsewhere (no browser opened), as the
+// host's initialize was answered before the relay remembered results.
 func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool, error) {
 	e.mu.Lock()
 	if e.open {
@@ -394,8 +406,11 @@ func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool
 		r.background.Add(1)
 		go r.retryEarly(e)
 	}
-	attempt := e.attempt
+	attempt, notice := e.attempt, e.notice
 	e.mu.Unlock()
+	if notice != nil {
+		return false, fmt.Errorf("the server's session waits for a sign-in: %w", notice)
+	}
 	t := time.NewTimer(r.cfg.SignInWait)
 	defer t.Stop()
 	select {
@@ -420,7 +435,7 @@ func (r *Relay) retryEarly(e *earlyInit) {
 	ctx, cancel := context.WithTimeout(r.life, renewTimeout)
 	defer cancel()
 	r.log.Info("setting up the server's session once more")
-	r.sessionReady(e, r.initAttempt(ctx, e.host, nil))
+	r.sessionReady(e, r.initAttempt(ctx, e, nil))
 }
 
 // stillSigningIn is the error of a request that waited for the sign-in

@@ -23,6 +23,7 @@ import (
 type slowSignIn struct {
 	done    chan struct{}
 	outcome error // what the sign-in ends with
+	notice  bool  // Authorize returns at once, a PendingSignIn, as when no browser opens
 
 	mu      sync.Mutex
 	waiting bool
@@ -51,6 +52,13 @@ func (e pendingErr) Wait(ctx context.Context) error {
 func (s *slowSignIn) TokenSource(context.Context) (oauth2.TokenSource, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		if s.outcome == nil {
+			s.token = "signed-in"
+		}
+	default:
+	}
 	if s.token == "" {
 		return nil, nil
 	}
@@ -63,6 +71,9 @@ func (s *slowSignIn) Authorize(ctx context.Context, _ *http.Request, resp *http.
 	s.mu.Lock()
 	s.waiting = true
 	s.mu.Unlock()
+	if s.notice {
+		return pendingErr{s} // the sign-in goes on; SignInPending keeps telling of it
+	}
 	defer func() {
 		s.mu.Lock()
 		s.waiting = false
@@ -166,6 +177,10 @@ const (
 // signInRelay starts a relay for srv whose era cache says legacy and whose
 // initialize cache holds cached (if not empty).
 func signInRelay(t *testing.T, srv *signInServer, oauth *slowSignIn, cached string) (*pipeHost, *memInitCache) {
+	return signInRelayWait(t, srv, oauth, cached, 300*time.Millisecond)
+}
+
+func signInRelayWait(t *testing.T, srv *signInServer, oauth *slowSignIn, cached string, wait time.Duration) (*pipeHost, *memInitCache) {
 	url := srv.URL + "/mcp"
 	cache := &memInitCache{}
 	cache.SetEra("era "+url+" ", []byte(`{"era":"legacy"}`))
@@ -173,7 +188,7 @@ func signInRelay(t *testing.T, srv *signInServer, oauth *slowSignIn, cached stri
 		cache.SetInitialize("initialize "+url+" ", []byte(cached))
 	}
 	h := runRelay(t, &Config{URL: url, Transport: TransportStreamable, OAuthHandler: oauth,
-		EraCache: cache, InitializeCache: cache, SignInGrace: 50 * time.Millisecond, SignInWait: 300 * time.Millisecond})
+		EraCache: cache, InitializeCache: cache, SignInGrace: 50 * time.Millisecond, SignInWait: wait})
 	return h, cache
 }
 
@@ -331,5 +346,35 @@ func TestInitializeFromCacheSignInFails(t *testing.T) {
 	}
 	if methods, _ := srv.seen(); !cmp.Equal([]string{"initialize", "notifications/initialized", "tools/list"}, methods) {
 		t.Errorf("the server got %q", methods)
+	}
+}
+
+// TestInitializeFromCacheNoBrowser: when the sign-in tells at once that
+// the user must open its URL by hand (no browser could open), the host's
+// initialize is answered from the cache all the same, and its requests
+// are answered at once with the URL rather than after SignInWait; once
+// the user has signed in, the session is set up and the host lists again.
+func TestInitializeFromCacheNoBrowser(t *testing.T) {
+	srv := newSignInServer(t)
+	oauth := &slowSignIn{done: make(chan struct{}), notice: true}
+	h, _ := signInRelayWait(t, srv, oauth, cachedInitRes, time.Hour)
+	h.send(hostInit2025)
+	if id, _, res, errMsg := decode(t, h.recv()); id != "0" || errMsg != "" || !strings.Contains(string(res["serverInfo"]), "cached") {
+		t.Fatalf("initialize: id %s, error %q, result %v; want the cached one", id, errMsg, res)
+	}
+	h.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	if id, _, _, errMsg := decode(t, h.recv()); id != "1" || !strings.Contains(errMsg, "https://as.example/authorize?x=1") {
+		t.Errorf("tools/list while the URL waits to be opened: id %s, error %q; want the URL at once", id, errMsg)
+	}
+	close(oauth.done)
+	for range 2 {
+		if id, method, _, _ := decode(t, h.recv()); id != "" || !strings.HasSuffix(method, "/list_changed") {
+			t.Fatalf("after the sign-in: id %s method %s, want list_changed", id, method)
+		}
+	}
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	if id, _, res, errMsg := decode(t, h.recv()); id != "2" || errMsg != "" || !strings.Contains(string(res["tools"]), "echo") {
+		t.Errorf("tools/list after the sign-in: id %s, error %q, result %v", id, errMsg, res)
 	}
 }
