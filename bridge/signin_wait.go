@@ -215,9 +215,6 @@ func (r *Relay) initializeEarly(ctx context.Context, e *earlyInit, cancel contex
 			defer t.Stop()
 			poll = t.C
 		case <-poll:
-		case <-ctx.Done():
-			r.failed(e.host, ctx.Err())
-			return
 		}
 		if poll != nil && (pending || r.pender().SignInPending() != nil) {
 			poll = nil
@@ -266,13 +263,12 @@ func (f senderFunc) Send(ctx context.Context, m *Message) error { return f(ctx, 
 // answerEarly answers the host's initialize with the remembered result,
 // every list it has declared changeable.
 func (r *Relay) answerEarly(e *earlyInit) {
-	p := r.complete(e.host)
+	if r.complete(e.host) == nil {
+		return // the host cancelled it, or the relay is shutting down
+	}
 	e.mu.Lock()
 	e.answered = true
 	e.mu.Unlock()
-	if p == nil {
-		return // the host cancelled it
-	}
 	result := withListChanged(e.cached)
 	r.log.Info("the sign-in waits for the user; answering the host's initialize with the server's capabilities of the last session, until it completes")
 	r.toHostAs(resultResponse(e.host.ID, result), "initialize")
@@ -320,7 +316,9 @@ func (r *Relay) toHostAs(m *Message, method string) {
 // the host was answered from the cache.
 func (r *Relay) sessionReady(e *earlyInit, a attemptResult) {
 	if a.err != nil {
-		r.log.Warn("the server's session could not be set up; the host's requests get an error, and the next one tries again", "err", a.err)
+		if r.life.Err() == nil {
+			r.log.Warn("the server's session could not be set up; the host's requests get an error, and the next one tries again", "err", a.err)
+		}
 		e.mu.Lock()
 		e.err = a.err
 		close(e.attempt)
