@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,14 +35,7 @@ func waitRecord(t *testing.T, home string) (*signInRecord, string) {
 	t.Helper()
 	deadline := time.Now().Add(recvTimeout)
 	for {
-		var path string
-		filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".signin.json") && filepath.Base(filepath.Dir(p)) == "locks" {
-				path = p
-			}
-			return nil
-		})
-		if path != "" {
+		if path := findRecord(home); path != "" {
 			if rec, err := readRecord(path); err == nil && rec != nil && rec.URL != "" {
 				return rec, path
 			}
@@ -51,6 +45,18 @@ func waitRecord(t *testing.T, home string) (*signInRecord, string) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling the file system: the record is the event
 	}
+}
+
+// findRecord returns the path of a sign-in record under home, or "".
+func findRecord(home string) string {
+	var path string
+	filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".signin.json") && filepath.Base(filepath.Dir(p)) == "locks" {
+			path = p
+		}
+		return nil
+	})
+	return path
 }
 
 // waitGone waits until the file at path is removed.
@@ -224,5 +230,60 @@ func TestInitializeFromCacheWhileSigningIn(t *testing.T) {
 	}
 	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 2 || st.Consents != 2 {
 		t.Errorf("%d authorization requests and %d consents, want 2 sign-ins", st.AuthorizationRequests, st.Consents)
+	}
+}
+
+// TestAgentSignIn: a bridge that needs a browser sign-in hands it to a
+// sign-in process of its own, which opens the browser, saves the tokens,
+// removes its record and exits; the bridge takes up the tokens and answers
+// the host's initialize. With MCP_BRIDGE_NO_SIGNIN_AGENT=1 the bridge
+// signs in itself.
+func TestAgentSignIn(t *testing.T) {
+	for _, agent := range []bool{true, false} {
+		t.Run(map[bool]string{true: "sign-in process", false: "in the bridge"}[agent], func(t *testing.T) {
+			demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(demo.Close)
+			home := t.TempDir()
+			env := agentEnv(home)
+			if !agent {
+				env = append(env, noAgentEnv+"=1")
+			}
+			h := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", approver())
+			signedInCall(t, h, "signed in")
+			stderr := h.stderr.String()
+			started := agentStarted.FindStringSubmatch(stderr)
+			if agent != (started != nil) || agent != strings.Contains(stderr, "signed in by the sign-in process") {
+				t.Fatalf("sign-in process wanted: %v; the bridge's log:\n%s", agent, stderr)
+			}
+			if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 1 || st.Consents != 1 {
+				t.Errorf("%d authorization requests and %d consents, want 1 and 1", st.AuthorizationRequests, st.Consents)
+			}
+			if !agent {
+				return
+			}
+			logs, _ := filepath.Glob(filepath.Join(home, "cache", "mcp-bridge", "signin-*.log"))
+			if len(logs) != 1 {
+				t.Fatalf("sign-in process logs %q, want one", logs)
+			}
+			data, _ := os.ReadFile(logs[0])
+			if !strings.Contains(string(data), "signed in; the bridges waiting for it go on") {
+				t.Errorf("the sign-in process's log does not say it signed in:\n%s", data)
+			}
+			if n := len(issuedSecrets(data)); n > 0 {
+				t.Errorf("the sign-in process's log holds %d secret(s) issued by the authorization server", n)
+			}
+			if path := findRecord(home); path != "" {
+				t.Errorf("the sign-in record %s is left behind", path)
+			}
+			pid, _ := strconv.Atoi(started[1])
+			for deadline := time.Now().Add(recvTimeout); processAlive(pid); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the sign-in process %d still runs after its sign-in", pid)
+				}
+			}
+		})
 	}
 }
