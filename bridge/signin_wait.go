@@ -384,7 +384,7 @@ func (r *Relay) openEarly(e *earlyInit) {
 // is set up, at most [Config.SignInWait]. It reports whether m was
 // answered here (a ping), and the error to answer m with if it may not go:
 // at once if the user must act elsewhere (no browser opened), as the
-// host's initialize was answered before the relay remembered results.
+// host's initialize would have been without the cache.
 func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool, error) {
 	e.mu.Lock()
 	if e.open {
@@ -399,9 +399,19 @@ func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool
 		return true, nil
 	}
 	if e.attempt == nil && e.answered {
-		// The last attempt failed: this request tries again.
+		// The last attempt failed: this request tries again, unless the
+		// relay is shutting down (as renew, under sess.mu).
+		r.sess.mu.Lock()
+		closed := r.sess.closed
+		if !closed {
+			r.background.Add(1)
+		}
+		r.sess.mu.Unlock()
+		if closed {
+			e.mu.Unlock()
+			return false, errors.New("mcp-bridge is shutting down")
+		}
 		e.attempt = make(chan struct{})
-		r.background.Add(1)
 		go r.retryEarly(e)
 	}
 	attempt, notice := e.attempt, e.notice
