@@ -129,16 +129,12 @@ func TestSignInOutlivesKilledBridge(t *testing.T) {
 	}
 }
 
-// TestInitializeFromCacheWhileSigningIn: the host started a session once,
-// so the bridge has the server's InitializeResult in its cache; signed out
-// and started again, it answers initialize from that cache within the
-// patience of every host measured (gemini's 5 s) while the sign-in waits
-// for the user, with listChanged declared. The host's tools/list waits;
-// once the user signs in (the fake browser opens the URL the sign-in
-// process recorded) it succeeds and the host is told to list again.
-// Before, initialize was held until the sign-in and the host killed the
-// bridge.
-func TestInitializeFromCacheWhileSigningIn(t *testing.T) {
+// cachedSignedOut runs one session of a host against a new protected
+// demo server, so that the bridge has the server's InitializeResult in
+// its cache (checked to hold no secret), then signs out. It returns the
+// server, the user's home and the bridges' environment.
+func cachedSignedOut(t *testing.T) (*oauthtest.ProtectedDemo, string, []string) {
+	t.Helper()
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +159,20 @@ func TestInitializeFromCacheWhileSigningIn(t *testing.T) {
 	if out, err := logout.CombinedOutput(); err != nil {
 		t.Fatalf("logout: %v\n%s", err, out)
 	}
+	return demo, home, env
+}
 
+// TestInitializeFromCacheWhileSigningIn: the host started a session once,
+// so the bridge has the server's InitializeResult in its cache; signed out
+// and started again, it answers initialize from that cache within the
+// patience of every host measured (gemini's 5 s) while the sign-in waits
+// for the user, with listChanged declared. The host's tools/list waits;
+// once the user signs in (the fake browser opens the URL the sign-in
+// process recorded) it succeeds and the host is told to list again.
+// Before, initialize was held until the sign-in and the host killed the
+// bridge.
+func TestInitializeFromCacheWhileSigningIn(t *testing.T) {
+	demo, home, env := cachedSignedOut(t)
 	h := startBridgeEnv(t, env, demo.URL, "--token-store", "file", "--browser-command", "true")
 	start := time.Now()
 	h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
@@ -285,5 +294,52 @@ func TestAgentSignIn(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInitializeFromCacheNoBrowser: signed out, with the server's
+// InitializeResult cached and no browser that opens, the real binary
+// answers initialize from the cache, and the host's next request at once
+// with the sign-in URL the sign-in process keeps and a login command with
+// no URL in it (hosts redact those); the URL opened by hand signs in, and
+// the host is told to list again.
+func TestInitializeFromCacheNoBrowser(t *testing.T) {
+	demo, home, env := cachedSignedOut(t)
+	// A browser command that fails still counts as opened (it is only
+	// started): no graphical session is what leaves no browser.
+	h := startBridgeEnv(t, append(env, "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER="), demo.URL, "--token-store", "file")
+	h.initialize("2025-11-25", `{}`)
+	start := time.Now()
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	m := h.recvMsg()
+	took := time.Since(start)
+	t.Logf("tools/list answered with the sign-in error after %v", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Errorf("tools/list answered after %v; with no browser the host should learn the URL at once", took)
+	}
+	rec, _ := waitRecord(t, home)
+	if string(m.ID) != "1" || m.Error == nil || !strings.Contains(m.Error.Message, rec.URL) {
+		t.Fatalf("tools/list with no browser: %+v, want an error with the URL %s", m, rec.URL)
+	}
+	if found := loginHintRE.FindStringSubmatch(m.Error.Message); found == nil || strings.Contains(found[1], "://") {
+		t.Errorf("the error's login command: %q, want one with no URL in\n%s", found, m.Error.Message)
+	}
+	var browser oauthtest.Browser
+	if err := browser.Visit(t.Context(), rec.URL); err != nil {
+		t.Fatalf("signing in at %s by hand: %v", rec.URL, err)
+	}
+	if m := h.recvMsg(); m.Method != "notifications/tools/list_changed" {
+		t.Fatalf("after the sign-in the host got %+v, want notifications/tools/list_changed", m)
+	}
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	for {
+		m := h.recvMsg()
+		if m.Method != "" {
+			continue // the other list_changed notifications
+		}
+		if string(m.ID) != "2" || m.Error != nil || !strings.Contains(string(m.Result), `"echo"`) {
+			t.Errorf("tools/list after the sign-in: %+v", m)
+		}
+		break
 	}
 }
