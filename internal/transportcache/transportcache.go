@@ -1,7 +1,9 @@
 // Package transportcache remembers, per server URL, which MCP transport the
 // server answered on (Streamable HTTP or the legacy HTTP+SSE) and which
 // protocol era it speaks, so that the next start of the bridge does not
-// probe again. It implements [bridge.TransportCache] and [bridge.EraCache]
+// probe again, and what the bridge keeps of its last InitializeResult, to
+// answer a host while a sign-in waits. It implements
+// [bridge.TransportCache], [bridge.EraCache] and [bridge.InitializeCache]
 // with a small JSON file.
 package transportcache
 
