@@ -111,6 +111,24 @@ type Config struct {
 	// and TransportCache also implements EraCache, that is used.
 	EraCache EraCache
 
+	// InitializeCache, if not nil, remembers the server's InitializeResult,
+	// so that a host's initialize that waits on a sign-in is answered from
+	// the last session's (see [InitializeCache]). If nil and
+	// TransportCache also implements InitializeCache, that is used.
+	InitializeCache InitializeCache
+
+	// SignInGrace is how long the host's initialize waits on a sign-in
+	// that waits for the user before it is answered from InitializeCache.
+	// Zero means 2s.
+	SignInGrace time.Duration
+
+	// SignInWait bounds how long a host's request, after initialize was
+	// answered from InitializeCache, waits for the server's session that a
+	// sign-in holds up; then it is answered with an error that tells how
+	// to finish signing in. Zero means 20s, within the patience of hosts
+	// that wait 30s.
+	SignInWait time.Duration
+
 	// AuthContext names the principal the bridge acts for (for example the
 	// key of its stored credentials): what the server tells one principal,
 	// its DiscoverResult among it, is not remembered for another.
@@ -175,13 +193,16 @@ type Relay struct {
 	hostGone chan struct{}   // closed when a write to the host fails
 	goneOnce sync.Once
 
-	era        *eraStage          // translation between protocol eras; the last stage
-	urls       urlAsks            // sign-in pages the host was asked to show
-	sess       keeper             // what it takes to start a new session for the host
-	life       context.Context    // the relay's own requests; cancelled at shutdown
-	stop       context.CancelFunc // cancels life
-	background sync.WaitGroup     // new sessions being started, the keep-alive loop
-	idPrefix   string             // of the relay's own request ids
+	era        *eraStage                 // translation between protocol eras; the last stage
+	urls       urlAsks                   // sign-in pages the host was asked to show
+	initCache  InitializeCache           // may be nil
+	initKey    string                    // of this server in initCache
+	early      atomic.Pointer[earlyInit] // the host's session, while it runs ahead of the server's
+	sess       keeper                    // what it takes to start a new session for the host
+	life       context.Context           // the relay's own requests; cancelled at shutdown
+	stop       context.CancelFunc        // cancels life
+	background sync.WaitGroup            // new sessions being started, the keep-alive loop
+	idPrefix   string                    // of the relay's own request ids
 	nextID     atomic.Uint64
 	active     atomic.Bool // a host message went upstream since the last new session
 	traffic    atomic.Bool // a host message went upstream since the last keep-alive tick
@@ -219,6 +240,12 @@ func New(cfg *Config) (*Relay, error) {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 5 * time.Second
 	}
+	if c.SignInGrace <= 0 {
+		c.SignInGrace = defaultSignInGrace
+	}
+	if c.SignInWait <= 0 {
+		c.SignInWait = defaultSignInWait
+	}
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -241,6 +268,11 @@ func New(cfg *Config) (*Relay, error) {
 		eras, _ = c.TransportCache.(EraCache)
 	}
 	r.era = newEraStage(r, eras, "era "+u.String()+" "+c.AuthContext)
+	r.initCache = c.InitializeCache
+	if r.initCache == nil {
+		r.initCache, _ = c.TransportCache.(InitializeCache)
+	}
+	r.initKey = "initialize " + u.String() + " " + c.AuthContext
 	if c.Transport == TransportSSE {
 		r.era.server = eraLegacy // HTTP+SSE predates the modern era
 	}
@@ -440,6 +472,14 @@ func (r *Relay) fromHost(data []byte) bool {
 		m = fwd
 	}
 	m = traced(m)
+	early := r.early.Load()
+	if early != nil && !hasRequests(m) && early.hold(m) {
+		// Until the server's session is set up (signin_wait.go).
+		if m.Method == "notifications/initialized" {
+			r.sess.hostInitialized(m)
+		}
+		return true
+	}
 	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
@@ -461,6 +501,15 @@ func (r *Relay) fromHost(data []byte) bool {
 	send := func() {
 		defer r.calls.Done()
 		defer cancel()
+		if early != nil {
+			answered, err := r.waitSession(callCtx, early, m)
+			if err != nil {
+				r.failed(m, err)
+			}
+			if answered || err != nil {
+				return
+			}
+		}
 		err := r.send(callCtx, m)
 		if err != nil {
 			err = r.signInAtHost(callCtx, m, err)
@@ -470,6 +519,12 @@ func (r *Relay) fromHost(data []byte) bool {
 		}
 	}
 	switch {
+	case m.Method == "initialize" && early == nil:
+		if e := r.earlyFor(m); e != nil {
+			go r.initializeEarly(callCtx, e, cancel)
+			break
+		}
+		send()
 	case m.Method == "initialize", !hasRequests(m):
 		// Notifications and responses go in order: the server must see
 		// notifications/initialized before the requests that follow it. The
@@ -573,7 +628,8 @@ func (r *Relay) toHost(m *Message) {
 			r.sess.answered(p.req, m)
 			if p.method == "initialize" {
 				r.logSession(m)
-				// After the answer: the cache may write a file.
+				// After the answer: the caches may write a file.
+				defer r.rememberInit(m.result)
 				defer r.era.learnLegacy(m.result)
 			}
 		}

@@ -196,6 +196,7 @@ func (r *Relay) reinitialize(old *upstream) error {
 	if resp.result == nil {
 		return fmt.Errorf("initialize: the server answered with an error: %s", excerpt(resp.Raw, 200))
 	}
+	r.rememberInit(resp.result)
 	if v := parseInitialize(resp.result).ProtocolVersion; v != version {
 		r.log.Warn("the new session speaks another protocol revision than the host negotiated", "host", version, "server", v)
 	}

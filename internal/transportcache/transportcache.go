@@ -1,7 +1,9 @@
 // Package transportcache remembers, per server URL, which MCP transport the
 // server answered on (Streamable HTTP or the legacy HTTP+SSE) and which
 // protocol era it speaks, so that the next start of the bridge does not
-// probe again. It implements [bridge.TransportCache] and [bridge.EraCache]
+// probe again, and what the bridge keeps of its last InitializeResult, to
+// answer a host while a sign-in waits. It implements
+// [bridge.TransportCache], [bridge.EraCache] and [bridge.InitializeCache]
 // with a small JSON file.
 package transportcache
 
@@ -77,3 +79,15 @@ func (f *File) save() error {
 	}
 	return atomicfile.WriteFile(f.path, data, 0o600)
 }
+
+// Initialize returns the initialize result stored under key, or nil.
+func (f *File) Initialize(key string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[key]
+}
+
+// SetInitialize stores an initialize result, a JSON object, under key
+// and saves the file. It holds what the bridge keeps of the server's
+// InitializeResult, nothing secret: the file is plain.
+func (f *File) SetInitialize(key string, result []byte) { f.set(key, result) }

@@ -39,3 +39,28 @@ func TestFile(t *testing.T) {
 		t.Errorf("an era verdict read as a transport: %q", got)
 	}
 }
+
+// TestFileInitialize: an initialize result survives a reopen beside the
+// transports, and does not read as a transport.
+func TestFileInitialize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "transports.json")
+	f := Open(path)
+	f.SetTransport("https://a.example/mcp", "streamable")
+	const key, result = "initialize https://a.example/mcp ", `{"capabilities":{"tools":{}},"protocolVersion":"2025-11-25"}`
+	f.SetInitialize(key, []byte(result))
+
+	g := Open(path)
+	var got bytes.Buffer
+	if err := json.Compact(&got, g.Initialize(key)); err != nil || got.String() != result {
+		t.Errorf("Initialize = %s (%v), want %s", got.String(), err, result)
+	}
+	if got := g.Initialize("initialize https://b.example/mcp "); got != nil {
+		t.Errorf("Initialize of another server = %s", got)
+	}
+	if got := g.Transport("https://a.example/mcp"); got != "streamable" {
+		t.Errorf("Transport = %q", got)
+	}
+	if got := g.Transport(key); got != "" {
+		t.Errorf("the initialize result read as a transport: %q", got)
+	}
+}
