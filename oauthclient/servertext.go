@@ -1,6 +1,8 @@
 package oauthclient
 
 import (
+	"strings"
+
 	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
 
@@ -22,8 +24,15 @@ func serverSaid(s string) string {
 	return "the server said: " + safetext.Quote(s, safetext.MaxQuote)
 }
 
-// errorCode returns an OAuth error code a server sent, as one short
-// printable line.
+// errorCode returns an OAuth error code a server sent: as it is if it is
+// one (RFC 6749 section 5.2: printable ASCII but '"' and '\\', at most
+// [maxCode] of them), else quoted as [safetext.Quote] does, a server's
+// words rather than a code.
 func errorCode(code string) string {
-	return safetext.Clip(code, maxCode)
+	if code == "" || len(code) > maxCode || strings.ContainsFunc(code, func(r rune) bool {
+		return r < 0x20 || r > 0x7e || r == '"' || r == '\\'
+	}) {
+		return safetext.Quote(code, maxCode)
+	}
+	return code
 }
