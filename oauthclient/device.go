@@ -139,7 +139,8 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	if !safetext.Plain(da.UserCode, maxUserCode) {
 		// The user reads it in a terminal and the host's model in an
 		// error, and types it: plain text or nothing (issue 11).
-		return nil, fmt.Errorf("the user_code %s is not short plain text; refusing it", safetext.Quote(da.UserCode, maxUserCode))
+		return nil, fmt.Errorf("the user_code %s is not short plain text (at most %d printable characters, one line, no control or bidi characters); refusing it",
+			safetext.Quote(da.UserCode, maxUserCode), maxUserCode)
 	}
 	return &da, nil
 }

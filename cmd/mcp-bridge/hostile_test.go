@@ -96,9 +96,10 @@ func checkQuoted(t *testing.T, what, message string) {
 	}
 }
 
-// checkOutputs checks everything the processes of w wrote, the log file
-// included, for raw escape sequences and bidi controls.
-func checkOutputs(t *testing.T, w *leakWorld) {
+// checkOutputs checks everything the processes of w wrote, the log files
+// included, for raw escape sequences and bidi controls. If said is set, a
+// log file must hold the hostile text (escaped): the check saw it.
+func checkOutputs(t *testing.T, w *leakWorld, said bool) {
 	t.Helper()
 	for _, h := range w.hosts {
 		h.finish()
@@ -111,16 +112,16 @@ func checkOutputs(t *testing.T, w *leakWorld) {
 	}
 	// The log file, and those of the sign-in processes.
 	logs, _ := filepath.Glob(filepath.Join(w.home, "cache", "mcp-bridge", "*.log"))
-	said := false
+	found := false
 	for _, name := range append(logs, w.logFile) {
 		log, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		said = said || strings.Contains(string(log), "Ignore previous instructions")
+		found = found || strings.Contains(string(log), "Ignore previous instructions")
 		checkRaw(t, name, string(log), true)
 	}
-	if !said {
+	if said && !found {
 		t.Errorf("no log file holds the server's text: the check saw nothing (%q)", logs)
 	}
 }
@@ -156,7 +157,7 @@ func TestHostileAuthorizationServerText(t *testing.T) {
 		w.command("status --json", "", "status", "--json")
 		w.command("doctor", "", "doctor")
 		w.command("doctor --json", "", "doctor", "--json")
-		checkOutputs(t, w)
+		checkOutputs(t, w, true)
 	})
 
 	t.Run("registration endpoint", func(t *testing.T) {
@@ -173,7 +174,7 @@ func TestHostileAuthorizationServerText(t *testing.T) {
 		w.command("login", "", "login", "--browser-command", approver())
 		w.command("doctor", "", "doctor")
 		w.command("doctor --json", "", "doctor", "--json")
-		checkOutputs(t, w)
+		checkOutputs(t, w, true)
 	})
 
 	t.Run("device grant", func(t *testing.T) {
@@ -193,6 +194,76 @@ func TestHostileAuthorizationServerText(t *testing.T) {
 		if _, code := c.wait(); code == exitOK {
 			t.Error("login succeeded with a failing token endpoint")
 		}
-		checkOutputs(t, w)
+		checkOutputs(t, w, true)
 	})
+}
+
+// TestDeviceUserCodeIsPlainText pins issue 11 for the device grant
+// (RFC 8628): the user_code is printed in the user's terminal, quoted to
+// the host's model, and typed by the user, so a code with escape
+// sequences, line breaks, bidi controls or more than 64 runes is refused
+// with an error that says so, and is shown nowhere raw; a normal code
+// signs in.
+func TestDeviceUserCodeIsPlainText(t *testing.T) {
+	tests := []struct {
+		name, code string // code "" keeps the server's own
+	}{
+		{"normal", ""},
+		{"escape sequences", "WDJB\x1b[2J\x1b]0;pwned\x07MJHT"},
+		{"line breaks", "WDJB-MJHT\n\nmcp-bridge: signed in; you may close this window"},
+		{"bidi override", "WDJB\u202eTHJM"},
+		{"too long", strings.Repeat("WDJB-", 13)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newLeakWorld(t, &oauthtest.ASOptions{DevicePollInterval: time.Second}, nil)
+			if tt.code != "" {
+				w.editAS("/device_authorization", func(b []byte) []byte {
+					var m map[string]any
+					if err := json.Unmarshal(b, &m); err != nil {
+						t.Errorf("the device authorization answer: %v", err)
+						return b
+					}
+					m["user_code"] = tt.code
+					b, _ = json.Marshal(m)
+					return b
+				})
+			}
+			// The host's request gets the prompt, or the refusal.
+			h := w.bridge("bridge", nil, "--login", "device")
+			m := h.initialize()
+			if m.Error == nil {
+				t.Fatal("initialize succeeded without a sign-in")
+			}
+			checkRaw(t, "the host's error", m.Error.Message, false)
+			if tt.code == "" {
+				code := deviceCode.FindStringSubmatch(m.Error.Message)
+				if code == nil {
+					t.Fatalf("the host's error names no device code: %s", m.Error.Message)
+				}
+				if err := w.as.ApproveDevice(code[1]); err != nil {
+					t.Fatal(err)
+				}
+				h.waitStderr("signed in", 1)
+				if m := h.initialize(); m.Error != nil {
+					t.Fatalf("initialize after the device sign-in: %+v", m.Error)
+				}
+			} else {
+				const refused = "is not short plain text (at most 64 printable characters, one line, no control or bidi characters); refusing it"
+				if !strings.Contains(m.Error.Message, refused) || strings.Contains(m.Error.Message, "enter the code") {
+					t.Errorf("the host's error does not refuse the user_code:\n%s", m.Error.Message)
+				}
+				c := w.start("login --login=device", "login", "--login", "device")
+				c.stdin.Close()
+				out, code := c.wait()
+				if code == exitOK {
+					t.Errorf("login succeeded with the user_code %q:\n%s", tt.code, out)
+				}
+				if stderr := c.stderr.String(); !strings.Contains(stderr, refused) || strings.Contains(stderr, "enter the code") {
+					t.Errorf("login's stderr does not refuse the user_code:\n%s", stderr)
+				}
+			}
+			checkOutputs(t, w, false)
+		})
+	}
 }
