@@ -39,7 +39,7 @@ type deviceAuth struct {
 // device authorization request).
 func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discovered, scopes []string) (*Credentials, error) {
 	if d.as.DeviceAuthorizationEndpoint == "" {
-		return nil, fmt.Errorf("the authorization server %s does not offer the device grant (no device_authorization_endpoint); use --login=browser or --login=paste", d.as.Issuer)
+		return nil, fmt.Errorf("the authorization server %s does not offer the device grant (no device_authorization_endpoint); use --login=browser or --login=paste", quoteURL(d.as.Issuer))
 	}
 	client, _, _, err := h.registerWithListener(ctx, d, false)
 	if err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	req.Header.Set("Accept", "application/json")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, boundURL(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
