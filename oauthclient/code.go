@@ -185,9 +185,9 @@ func checkRedirect(q url.Values, state string, as *asMeta) (string, error) {
 	case iss != "" && iss != as.Issuer:
 		// RFC 9207 section 2.4: simple string comparison, no
 		// normalization, not even of a trailing slash.
-		return "", fmt.Errorf("the authorization response comes from issuer %q, not %q (RFC 9207): refusing it", iss, as.Issuer)
+		return "", fmt.Errorf("the authorization response comes from issuer %s, not %s (RFC 9207): refusing it", quoteURL(iss), quoteURL(as.Issuer))
 	case iss == "" && as.AuthorizationResponseIssParameterSupported:
-		return "", fmt.Errorf("the authorization server %s promises an iss parameter (RFC 9207) but the response has none: refusing it", as.Issuer)
+		return "", fmt.Errorf("the authorization server %s promises an iss parameter (RFC 9207) but the response has none: refusing it", quoteURL(as.Issuer))
 	}
 	if e := q.Get("error"); e != "" {
 		e = errorCode(e)

@@ -39,7 +39,7 @@ type deviceAuth struct {
 // device authorization request).
 func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discovered, scopes []string) (*Credentials, error) {
 	if d.as.DeviceAuthorizationEndpoint == "" {
-		return nil, fmt.Errorf("the authorization server %s does not offer the device grant (no device_authorization_endpoint); use --login=browser or --login=paste", d.as.Issuer)
+		return nil, fmt.Errorf("the authorization server %s does not offer the device grant (no device_authorization_endpoint); use --login=browser or --login=paste", quoteURL(d.as.Issuer))
 	}
 	client, _, _, err := h.registerWithListener(ctx, d, false)
 	if err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	req.Header.Set("Accept", "application/json")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, boundURL(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -139,7 +139,8 @@ func (h *Handler) deviceAuthorization(ctx context.Context, d *discovered, client
 	if !safetext.Plain(da.UserCode, maxUserCode) {
 		// The user reads it in a terminal and the host's model in an
 		// error, and types it: plain text or nothing (issue 11).
-		return nil, fmt.Errorf("the user_code %s is not short plain text; refusing it", safetext.Quote(da.UserCode, maxUserCode))
+		return nil, fmt.Errorf("the user_code %s is not short plain text (at most %d printable characters, one line, no control or bidi characters); refusing it",
+			safetext.Quote(da.UserCode, maxUserCode), maxUserCode)
 	}
 	return &da, nil
 }

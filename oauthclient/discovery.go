@@ -86,7 +86,7 @@ func (h *Handler) discover(ctx context.Context, challenges []oauthex.Challenge) 
 	}
 	if as == nil {
 		if !d.legacy {
-			return nil, fmt.Errorf("the authorization server %s publishes no metadata (RFC 8414 or OpenID Connect Discovery)", issuer)
+			return nil, fmt.Errorf("the authorization server %s publishes no metadata (RFC 8414 or OpenID Connect Discovery)", quoteURL(issuer))
 		}
 		// basic/authorization 2025-03-26, "Fallbacks for Servers without
 		// Metadata Discovery".
@@ -110,11 +110,11 @@ func (h *Handler) discover(ctx context.Context, challenges []oauthex.Challenge) 
 			continue
 		}
 		if err := checkEndpoint(e.name, e.url); err != nil {
-			return nil, fmt.Errorf("authorization server %s: %w", as.Issuer, err)
+			return nil, fmt.Errorf("authorization server %s: %w", quoteURL(as.Issuer), err)
 		}
 	}
 	if as.TokenEndpoint == "" {
-		return nil, fmt.Errorf("authorization server %s: its metadata has no token_endpoint", as.Issuer)
+		return nil, fmt.Errorf("authorization server %s: its metadata has no token_endpoint", quoteURL(as.Issuer))
 	}
 	d.as = as
 	return d, nil
@@ -154,7 +154,7 @@ func (h *Handler) resourceMetadata(ctx context.Context, challenges []oauthex.Cha
 		if !covers(prm.Resource, h.serverURL) {
 			// RFC 9728 section 3.3: a document for another resource
 			// must not be used.
-			return nil, fmt.Errorf("the protected resource metadata at %s is for %q, not for %s", c, prm.Resource, h.serverURL)
+			return nil, fmt.Errorf("the protected resource metadata at %s is for %s, not for %s", quoteURL(c), quoteURL(prm.Resource), h.serverURL)
 		}
 		h.log.Debug("found protected resource metadata", "url", c, "resource", prm.Resource, "authorization_servers", prm.AuthorizationServers)
 		return &prm, nil
@@ -187,7 +187,7 @@ func (h *Handler) authServerMetadata(ctx context.Context, issuer string, legacy 
 			// origin itself is the authorization server, so the document
 			// comes from the party that answers for that origin anyway.
 		default:
-			return nil, fmt.Errorf("the authorization server metadata at %s states issuer %q, not %q", u, as.Issuer, issuer)
+			return nil, fmt.Errorf("the authorization server metadata at %s states issuer %s, not %s", quoteURL(u), quoteURL(as.Issuer), quoteURL(issuer))
 		}
 		h.log.Debug("found authorization server metadata", "url", u, "issuer", as.Issuer)
 		return &as, nil
@@ -228,12 +228,12 @@ const maxMetadata = 1 << 20
 func (h *Handler) getJSON(ctx context.Context, u string, v any) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false, err
+		return false, boundURL(err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("GET %s: %w", u, err)
+		return false, fmt.Errorf("GET %s: %w", quoteURL(u), boundURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadata+1))
@@ -241,14 +241,15 @@ func (h *Handler) getJSON(ctx context.Context, u string, v any) (bool, error) {
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return false, nil
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("GET %s: %s", u, resp.Status)
+		// resp.Status holds the server's reason phrase: only the code.
+		return false, fmt.Errorf("GET %s: HTTP %d %s", quoteURL(u), resp.StatusCode, http.StatusText(resp.StatusCode))
 	case err != nil:
-		return false, fmt.Errorf("GET %s: %w", u, err)
+		return false, fmt.Errorf("GET %s: %w", quoteURL(u), err)
 	case len(body) > maxMetadata:
-		return false, fmt.Errorf("GET %s: the document is larger than %d bytes", u, maxMetadata)
+		return false, fmt.Errorf("GET %s: the document is larger than %d bytes", quoteURL(u), maxMetadata)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return false, fmt.Errorf("GET %s: not a JSON metadata document: %w", u, err)
+		return false, fmt.Errorf("GET %s: not a JSON metadata document: %w", quoteURL(u), err)
 	}
 	return true, nil
 }
@@ -259,21 +260,21 @@ func checkEndpoint(name, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s %q is not a URL", name, raw)
+		return fmt.Errorf("%s %s is not a URL", name, quoteURL(raw))
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("%s %q has the scheme %q; only https is allowed", name, raw, u.Scheme)
+		return fmt.Errorf("%s %s has the scheme %s; only https is allowed", name, quoteURL(raw), quoteURL(u.Scheme))
 	case u.User != nil:
-		return fmt.Errorf("%s %s carries credentials", name, u.Redacted())
+		return fmt.Errorf("%s %s carries credentials", name, quoteURL(u.Redacted()))
 	case u.Fragment != "":
-		return fmt.Errorf("%s %s has a fragment", name, u.Redacted())
+		return fmt.Errorf("%s %s has a fragment", name, quoteURL(u.Redacted()))
 	case u.Host == "":
-		return fmt.Errorf("%s %q is not an absolute URL", name, raw)
+		return fmt.Errorf("%s %s is not an absolute URL", name, quoteURL(raw))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	default:
-		return fmt.Errorf("%s %s is plain http to a host that is not loopback", name, u.Redacted())
+		return fmt.Errorf("%s %s is plain http to a host that is not loopback", name, quoteURL(u.Redacted()))
 	}
 }
 
@@ -297,12 +298,12 @@ func guarded(c *http.Client, timeout time.Duration) *http.Client {
 			return errors.New("stopped after 10 redirects")
 		}
 		if err := checkEndpoint("redirect target", req.URL.String()); err != nil {
-			return fmt.Errorf("refusing the redirect from %s: %w", via[len(via)-1].URL.Redacted(), err)
+			return fmt.Errorf("refusing the redirect from %s: %w", quoteURL(via[len(via)-1].URL.Redacted()), err)
 		}
 		from := via[0].URL
 		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
 			if req.Method != http.MethodGet && req.Method != http.MethodHead {
-				return fmt.Errorf("refusing to resend a %s to another origin, %s", req.Method, req.URL.Redacted())
+				return fmt.Errorf("refusing to resend a %s to another origin, %s", req.Method, quoteURL(req.URL.Redacted()))
 			}
 			req.Header.Del("Authorization")
 			req.Header.Del("Cookie")

@@ -101,7 +101,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 			scopes = "scopes " + strings.Join(prm.ScopesSupported, " ")
 		}
 		add(Check{Step: "protected resource metadata (RFC 9728)", OK: true,
-			Detail: fmt.Sprintf("resource %s, authorization server %s, %s", prm.Resource, issuer, scopes)})
+			Detail: fmt.Sprintf("resource %s, authorization server %s, %s", quoteURL(prm.Resource), quoteURL(issuer), scopes)})
 	}
 
 	as, err := h.authServerMetadata(ctx, issuer, legacy)
@@ -111,7 +111,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 			Fix: "the authorization server's metadata does not match it; tell the server's operator"})
 		return checks
 	case as == nil && !legacy:
-		add(Check{Step: "authorization server metadata", Detail: "no RFC 8414 or OpenID Connect metadata at " + issuer,
+		add(Check{Step: "authorization server metadata", Detail: "no RFC 8414 or OpenID Connect metadata at " + quoteURL(issuer),
 			Fix: "check the authorization server's URL with the server's operator"})
 		return checks
 	case as == nil:
@@ -132,7 +132,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 			return checks
 		}
 	}
-	add(Check{Step: "authorization server metadata", OK: true, Detail: "issuer " + as.Issuer})
+	add(Check{Step: "authorization server metadata", OK: true, Detail: "issuer " + quoteURL(as.Issuer)})
 
 	if h.cfg.userSignIn() {
 		if !pkceS256(as.CodeChallengeMethodsSupported, h.cfg.AssumePKCE) {

@@ -48,7 +48,7 @@ func (h *Handler) enterpriseSignIn(ctx context.Context, d *discovered, scopes []
 	case !found:
 		return nil, fmt.Errorf("the identity provider %s publishes no OpenID configuration", e.IdPIssuer)
 	case !sameIssuer(idp.Issuer, e.IdPIssuer):
-		return nil, fmt.Errorf("the identity provider's configuration states issuer %q, not %q", idp.Issuer, e.IdPIssuer)
+		return nil, fmt.Errorf("the identity provider's configuration states issuer %s, not %s", quoteURL(idp.Issuer), quoteURL(e.IdPIssuer))
 	}
 	if err := checkEndpoint("identity provider token_endpoint", idp.TokenEndpoint); err != nil {
 		return nil, err

@@ -198,7 +198,7 @@ func (h *Handler) jwtBearer(ctx context.Context, c *Credentials) (*Credentials, 
 	}
 	t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
 	if te, ok := errors.AsType[*TokenError](err); ok {
-		return nil, fmt.Errorf("%w: %s refused the assertion from %s: %w%s", ErrAssertionRefused, c.Issuer, w.source(), te, refusalHint(te.Code, c.TokenEndpoint))
+		return nil, fmt.Errorf("%w: %s refused the assertion from %s: %w%s", ErrAssertionRefused, quoteURL(c.Issuer), w.source(), te, refusalHint(te.Code, c.TokenEndpoint))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jwt-bearer grant: %w", err)
@@ -330,7 +330,7 @@ func (h *Handler) workloadCheck(ctx context.Context, as *asMeta) Check {
 	}
 	if !meant {
 		detail += fmt.Sprintf("; its audience %s is neither the token endpoint %s nor the issuer, which the server may refuse",
-			safetext.Quote(strings.Join(claims.Aud, " "), safetext.MaxQuote), as.TokenEndpoint)
+			safetext.Quote(strings.Join(claims.Aud, " "), safetext.MaxQuote), quoteURL(as.TokenEndpoint))
 	}
 	return Check{Step: step, OK: true, Detail: detail}
 }

@@ -77,12 +77,13 @@ func (h *Handler) revoke(ctx context.Context, c *Credentials, kind, token string
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("revoke the %s: %w", kind, err)
+		return fmt.Errorf("revoke the %s: %w", kind, boundURL(err))
 	}
 	resp.Body.Close()
 	// RFC 7009 section 2.2: 200 whether or not the token was valid.
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("revoke the %s: %s", kind, resp.Status)
+		// resp.Status holds the server's reason phrase: only the code.
+		return fmt.Errorf("revoke the %s: HTTP %d %s", kind, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 		h.log.Info("using the client ID metadata document", "client_id", c.ID)
 		return c, ln, redirect, err
 	case d.as.RegistrationEndpoint == "":
-		return Client{}, nil, "", fmt.Errorf("the authorization server %s offers no dynamic client registration; register a client there and pass --client-id", d.as.Issuer)
+		return Client{}, nil, "", fmt.Errorf("the authorization server %s offers no dynamic client registration; register a client there and pass --client-id", quoteURL(d.as.Issuer))
 	}
 
 	// Reuse the registration made at this authorization server before, on
@@ -100,7 +100,7 @@ func (h *Handler) registerWithListener(ctx context.Context, d *discovered, liste
 	resp, err := h.registerClient(ctx, d.as.RegistrationEndpoint, meta)
 	if err != nil {
 		ln.Close()
-		return Client{}, nil, "", fmt.Errorf("register a client at %s: %w", d.as.RegistrationEndpoint, err)
+		return Client{}, nil, "", fmt.Errorf("register a client at %s: %w", quoteURL(d.as.RegistrationEndpoint), err)
 	}
 	if resp.TokenEndpointAuthMethod != "" {
 		method = resp.TokenEndpointAuthMethod
@@ -149,13 +149,13 @@ func (h *Handler) registerClient(ctx context.Context, endpoint string, meta *oau
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, boundURL(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, boundURL(err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistration+1))

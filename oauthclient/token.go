@@ -81,7 +81,7 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 	req.Header.Set("Accept", "application/json")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("token endpoint: %w", err)
+		return nil, fmt.Errorf("token endpoint: %w", boundURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -161,7 +161,7 @@ func (h *Handler) clientRequest(ctx context.Context, issuer, endpoint string, cl
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, err
+		return nil, boundURL(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if client.AuthMethod == "client_secret_basic" {

@@ -43,7 +43,9 @@ func Line(s string) string {
 }
 
 // Clip returns s as one line of printable text of at most n runes, with
-// [Ellipsis] after it if it was cut. White space at either end is dropped.
+// [Ellipsis] after it if it was cut. The n runes are those written: an
+// escaped character counts as many as its escape has. White space at
+// either end is dropped.
 func Clip(s string, n int) string {
 	return clip(s, n, false)
 }
@@ -90,8 +92,11 @@ func Plain(s string, n int) bool {
 	return true
 }
 
+// clip bounds what it writes, not what it reads: a character written as
+// \u202e counts six runes, a quoted one as \" two, so that n bounds the
+// text a person or a model is shown (issue 11).
 func clip(s string, n int, quoted bool) string {
-	var b strings.Builder
+	var b, one strings.Builder
 	written := 0
 	space := false // a space is due before the next character
 	i := 0
@@ -102,7 +107,9 @@ func clip(s string, n int, quoted bool) string {
 			i += size
 			continue
 		}
-		need := 1
+		one.Reset()
+		writeRune(&one, r, size, quoted)
+		need := utf8.RuneCountInString(one.String())
 		if space {
 			need++
 		}
@@ -113,7 +120,7 @@ func clip(s string, n int, quoted bool) string {
 			b.WriteByte(' ')
 			space = false
 		}
-		writeRune(&b, r, size, quoted)
+		b.WriteString(one.String())
 		written += need
 		i += size
 	}

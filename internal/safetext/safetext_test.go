@@ -26,6 +26,9 @@ func TestClip(t *testing.T) {
 		{"no ellipsis for trailing space", "abc   ", 3, "abc"},
 		{"backslash x kept literal", `a\x1bb`, 100, `a\x1bb`},
 		{"letters of any script", "Grüße, 世界", 100, "Grüße, 世界"},
+		// The bound is on what is written: \u202e is six runes.
+		{"escapes count as written", "\u202e\u202e\u202e", 13, `\u202e\u202e…`},
+		{"an escape that does not fit", "ab\u202e", 7, "ab…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +43,9 @@ func TestQuote(t *testing.T) {
 	if got, want := Quote("say \"hi\\\"\n\x1b[1m", 100), `"say \"hi\\\" ␛[1m"`; got != want {
 		t.Errorf("Quote = %s, want %s", got, want)
 	}
+	if got, want := Quote(`""""`, 5), `"\"\"…"`; got != want {
+		t.Errorf("Quote of quotes = %s, want %s: an escaped quote is two runes", got, want)
+	}
 	big := strings.Repeat("line of text\n", 1<<20/13)
 	got := Quote(big, MaxQuote)
 	if n := utf8.RuneCountInString(got); n > MaxQuote+3 {
@@ -47,6 +53,10 @@ func TestQuote(t *testing.T) {
 	}
 	if !strings.HasSuffix(got, Ellipsis+`"`) {
 		t.Errorf("Quote of 1 MiB does not end with an ellipsis: %s", got[len(got)-20:])
+	}
+	bidi := Quote(strings.Repeat("\u202e", 1<<10), MaxQuote)
+	if n := utf8.RuneCountInString(bidi); n > MaxQuote+3 {
+		t.Errorf("Quote of 1024 bidi overrides is %d runes, want at most %d", n, MaxQuote+3)
 	}
 }
 
