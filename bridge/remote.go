@@ -80,18 +80,23 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 		}
 		return req, resp, err
 	}
+	// withNonce answers a 401 use_dpop_nonce challenge to a request with
+	// a DPoP proof (RFC 9449 section 9) with one retry, whose proof has
+	// the nonce the answer carried.
+	withNonce := func(req *http.Request, resp *http.Response, err error) (*http.Request, *http.Response, error) {
+		if err != nil || req.Header.Get("DPoP") == "" || !wantsNonce(resp) {
+			return req, resp, err
+		}
+		drainClose(resp.Body)
+		h.log.Debug("the server asks for a DPoP nonce; sending once more with it")
+		return send()
+	}
 	req, resp, err := send()
 	if err != nil && repeat && staleConnection(err) && ctx.Err() == nil {
 		h.log.Debug("the connection broke before the server answered; sending once more", "err", err)
 		req, resp, err = send()
 	}
-	if err == nil && req.Header.Get("DPoP") != "" && wantsNonce(resp) {
-		// RFC 9449 section 9: the server wants a proof with its nonce,
-		// which the answer carried; one retry has it.
-		drainClose(resp.Body)
-		h.log.Debug("the server asks for a DPoP nonce; sending once more with it")
-		req, resp, err = send()
-	}
+	req, resp, err = withNonce(req, resp, err)
 	if err != nil {
 		return nil, describe(err)
 	}
@@ -99,7 +104,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
 			return nil, &signInError{err}
 		}
-		if _, resp, err = send(); err != nil {
+		if _, resp, err = withNonce(send()); err != nil {
 			return nil, describe(err)
 		}
 	}

@@ -312,6 +312,7 @@ func guarded(c *http.Client, timeout time.Duration) *http.Client {
 			}
 			req.Header.Del("Authorization")
 			req.Header.Del("Cookie")
+			req.Header.Del("DPoP")
 		}
 		if next != nil {
 			return next(req, via)

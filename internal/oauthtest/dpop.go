@@ -131,10 +131,10 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.EscapedPath()
 }
 
-// check verifies the one DPoP header of r for a request carrying
-// accessToken (empty at the token endpoint) and returns the thumbprint of
-// its key.
-func (d *dpopChecker) check(r *http.Request, accessToken string) (string, error) {
+// check verifies the one DPoP header of r, a request to the URL htu,
+// carrying accessToken (empty at the token endpoint), and returns the
+// thumbprint of its key.
+func (d *dpopChecker) check(r *http.Request, htu, accessToken string) (string, error) {
 	vs := r.Header.Values("DPoP")
 	if len(vs) != 1 {
 		return "", &dpopError{errInvalidDPoPProof, fmt.Sprintf("want one DPoP header, got %d", len(vs))}
@@ -199,8 +199,8 @@ func (d *dpopChecker) check(r *http.Request, accessToken string) (string, error)
 		return bad("no jti")
 	case claims.HTM != r.Method:
 		return bad("htm %q, want %q", claims.HTM, r.Method)
-	case claims.HTU != requestURL(r):
-		return bad("htu %q, want %q", claims.HTU, requestURL(r))
+	case claims.HTU != htu:
+		return bad("htu %q, want %q", claims.HTU, htu)
 	case iat.Before(now.Add(-d.window)) || iat.After(now.Add(d.window)):
 		return bad("iat %v is not within %v of %v", iat.UTC(), d.window, now.UTC())
 	case accessToken == "" && claims.ATH != "":

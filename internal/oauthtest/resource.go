@@ -253,7 +253,7 @@ func (p *protector) checkDPoP(w http.ResponseWriter, r *http.Request, scheme, to
 		p.dpopChallenge(w, "invalid_token", "the token is DPoP-bound: send it with the DPoP scheme and a proof")
 		return false
 	}
-	got, err := p.dpop.check(r, tok)
+	got, err := p.dpop.check(r, requestURL(r), tok)
 	if de, ok := errors.AsType[*dpopError](err); ok {
 		p.dpopChallenge(w, de.code, de.desc)
 		return false

@@ -83,7 +83,9 @@ func (a *AuthServer) checkDPoP(w http.ResponseWriter, r *http.Request) (string, 
 		}
 		return "", nil
 	}
-	jkt, err := a.dpop.check(r, "")
+	// The URL the metadata names: the request may have come through a
+	// proxy (ASOptions.EndpointBase).
+	jkt, err := a.dpop.check(r, a.endpoint("/token"), "")
 	if de, ok := errors.AsType[*dpopError](err); ok {
 		return "", errorf(de.code, "%s", de.desc)
 	}
