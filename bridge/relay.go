@@ -362,7 +362,7 @@ func confineRedirects(c *http.Client) *http.Client {
 			return fmt.Errorf("refusing a redirect from https to %s", req.URL.Redacted())
 		}
 		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
-			for _, h := range []string{"Authorization", "Cookie", headerSessionID} {
+			for _, h := range []string{"Authorization", "DPoP", "Cookie", headerSessionID} {
 				req.Header.Del(h)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -74,13 +75,28 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 			return nil, nil, err
 		}
 		resp, err := h.client.Do(req)
+		if err == nil && req.Header.Get("DPoP") != "" {
+			h.observeNonce(req, resp)
+		}
 		return req, resp, err
+	}
+	// withNonce answers a 401 use_dpop_nonce challenge to a request with
+	// a DPoP proof (RFC 9449 section 9) with one retry, whose proof has
+	// the nonce the answer carried.
+	withNonce := func(req *http.Request, resp *http.Response, err error) (*http.Request, *http.Response, error) {
+		if err != nil || req.Header.Get("DPoP") == "" || !wantsNonce(resp) {
+			return req, resp, err
+		}
+		drainClose(resp.Body)
+		h.log.Debug("the server asks for a DPoP nonce; sending once more with it")
+		return send()
 	}
 	req, resp, err := send()
 	if err != nil && repeat && staleConnection(err) && ctx.Err() == nil {
 		h.log.Debug("the connection broke before the server answered; sending once more", "err", err)
 		req, resp, err = send()
 	}
+	req, resp, err = withNonce(req, resp, err)
 	if err != nil {
 		return nil, describe(err)
 	}
@@ -88,7 +104,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 		if err := h.oauth.Authorize(ctx, req, resp); err != nil {
 			return nil, &signInError{err}
 		}
-		if _, resp, err = send(); err != nil {
+		if _, resp, err = withNonce(send()); err != nil {
 			return nil, describe(err)
 		}
 	}
@@ -122,7 +138,7 @@ func insufficientScope(resp *http.Response) bool {
 	}
 	cs, _ := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 	for _, c := range cs {
-		if c.Scheme == "bearer" && c.Params["error"] == "insufficient_scope" {
+		if (c.Scheme == "bearer" || c.Scheme == "dpop") && c.Params["error"] == "insufficient_scope" {
 			return true
 		}
 	}
@@ -147,10 +163,62 @@ func (h *httpLeg) setBearer(ctx context.Context, req *http.Request) error {
 		}
 		return fmt.Errorf("get access token: %w", err)
 	}
-	if tok != nil && tok.AccessToken != "" {
-		req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	if tok == nil || tok.AccessToken == "" {
+		return nil
 	}
+	if tok.Type() == "DPoP" {
+		signer, ok := h.oauth.(DPoPSigner)
+		if !ok {
+			return errors.New("the access token is DPoP-bound, but nothing signs DPoP proofs")
+		}
+		proof, err := signer.DPoPProof(req.Method, req.URL, tok.AccessToken)
+		if err != nil {
+			return fmt.Errorf("DPoP proof: %w", err)
+		}
+		req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
+		req.Header.Set("DPoP", proof)
+		return nil
+	}
+	req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 	return nil
+}
+
+// A DPoPSigner is an [auth.OAuthHandler] whose access tokens may be bound
+// to a key (DPoP, RFC 9449): a token the token source types "DPoP" goes
+// out as Authorization: DPoP, with a proof of the key in the DPoP header.
+// Its methods must be safe for concurrent use.
+type DPoPSigner interface {
+	// DPoPProof returns a fresh proof for a request of method to u that
+	// carries accessToken.
+	DPoPProof(method string, u *url.URL, accessToken string) (string, error)
+	// ObserveDPoPNonce is told of each DPoP-Nonce a response from u's
+	// origin carries.
+	ObserveDPoPNonce(u *url.URL, nonce string)
+}
+
+// observeNonce hands the DPoP-Nonce of the answer to a request with a
+// proof to the signer.
+func (h *httpLeg) observeNonce(req *http.Request, resp *http.Response) {
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+		if signer, ok := h.oauth.(DPoPSigner); ok {
+			signer.ObserveDPoPNonce(req.URL, n)
+		}
+	}
+}
+
+// wantsNonce reports whether resp is a 401 whose DPoP challenge says
+// use_dpop_nonce and that carries the nonce (RFC 9449 section 9).
+func wantsNonce(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("DPoP-Nonce") == "" {
+		return false
+	}
+	cs, _ := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	for _, c := range cs {
+		if c.Scheme == "dpop" && c.Params["error"] == "use_dpop_nonce" {
+			return true
+		}
+	}
+	return false
 }
 
 // drainClose reads what is left of a response body, for a second at most,
@@ -231,7 +299,7 @@ func bearer(req *http.Request) []string {
 	}
 	auth := req.Header.Get("Authorization")
 	_, token, _ := strings.Cut(auth, " ")
-	return []string{auth, token}
+	return []string{auth, token, req.Header.Get("DPoP")}
 }
 
 // excerpt returns at most n runes of b as one line of printable text

@@ -77,7 +77,7 @@ func (h *Handler) codeSignIn(ctx context.Context, p *pendingLogin, d *discovered
 	if d.resource != "" {
 		form.Set("resource", d.resource)
 	}
-	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
+	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form, d.dpop)
 	if err != nil {
 		if isTokenError(err, "invalid_client") && client.Kind == KindDynamic {
 			h.forgetRegistration(ctx)

@@ -88,7 +88,7 @@ func (h *Handler) deviceSignIn(ctx context.Context, p *pendingLogin, d *discover
 			return nil, fmt.Errorf("device grant: the code was not entered in time: %w", ctx.Err())
 		case <-wait.C:
 		}
-		t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
+		t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form, d.dpop)
 		switch {
 		case err == nil:
 			return h.fromToken(d, client, scopes, t), nil

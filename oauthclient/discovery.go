@@ -33,6 +33,9 @@ type discovered struct {
 	// defaulted is set when, on the legacy path, the authorization server
 	// published no metadata either, and the default endpoints were used.
 	defaulted bool
+	// dpop is the key the sign-in's token requests bind the tokens to
+	// (RFC 9449), or nil for Bearer tokens.
+	dpop *dpopKey
 }
 
 // asMeta is authorization server metadata (RFC 8414), with the device
@@ -40,6 +43,9 @@ type discovered struct {
 type asMeta struct {
 	oauthex.AuthServerMeta
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the algorithms of the DPoP
+	// proofs the server takes (RFC 9449 section 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // discover finds the authorization server for the MCP server from a 401
@@ -307,6 +313,7 @@ func guarded(c *http.Client, timeout time.Duration) *http.Client {
 			}
 			req.Header.Del("Authorization")
 			req.Header.Del("Cookie")
+			req.Header.Del("DPoP")
 		}
 		if next != nil {
 			return next(req, via)
@@ -328,7 +335,7 @@ func isLoopback(host string) bool {
 // challengeParam returns a parameter of the Bearer challenge.
 func challengeParam(cs []oauthex.Challenge, name string) string {
 	for _, c := range cs {
-		if c.Scheme == "bearer" {
+		if c.Scheme == "bearer" || c.Scheme == "dpop" {
 			if v := c.Params[name]; v != "" {
 				return v
 			}

@@ -142,6 +142,9 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 		}
 		add(Check{Step: "PKCE", OK: true, Detail: "S256 advertised"})
 	}
+	if c, ok := h.dpopCheck(as); ok {
+		add(c)
+	}
 
 	kind := ""
 	switch {
@@ -218,7 +221,10 @@ func (h *Handler) localChecks(ctx context.Context, registration string, open boo
 		return append(checks, Check{Step: "stored token", Detail: detail + ": " + reason,
 			Fix: "run `" + h.cfg.LoginCommand + "` to sign in again"})
 	}
-	resp, err := h.probeResponse(ctx, tok.AccessToken)
+	if c.SenderConstrained() {
+		detail += ", sender-constrained (DPoP, key " + h.thumbprint(c) + ")"
+	}
+	resp, err := h.probeWith(ctx, tok.AccessToken, tok.Type())
 	switch {
 	case err != nil:
 		checks = append(checks, Check{Step: "stored token", Detail: detail + ": " + err.Error()})
@@ -339,26 +345,45 @@ func (h *Handler) opensEventStream(ctx context.Context) bool {
 // returns the response with its body closed: Body then holds what was read
 // of it (at most maxProbeBody bytes, nothing of an event stream).
 func (h *Handler) probeResponse(ctx context.Context, bearer string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.ServerURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
-	if err != nil {
-		return nil, err
+	return h.probeWith(ctx, bearer, "Bearer")
+}
+
+// probeWith is [Handler.probeResponse] with the token sent with scheme:
+// with DPoP, a proof goes along, and a use_dpop_nonce challenge is
+// answered once.
+func (h *Handler) probeWith(ctx context.Context, token, scheme string) (*http.Response, error) {
+	for retried := false; ; retried = true {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.cfg.ServerURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if token != "" {
+			req.Header.Set("Authorization", scheme+" "+token)
+		}
+		if token != "" && scheme == "DPoP" {
+			proof, err := h.DPoPProof(req.Method, req.URL, token)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("DPoP", proof)
+		}
+		resp, err := h.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		var body []byte
+		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
+			body, _ = io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
+		}
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if scheme != "DPoP" || retried || resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("DPoP-Nonce") == "" {
+			return resp, nil
+		}
+		h.ObserveDPoPNonce(req.URL, resp.Header.Get("DPoP-Nonce"))
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	var body []byte
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
-	}
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
 }
 
 // reachCheck describes reaching the server: DNS, TCP, TLS and which CA
@@ -417,4 +442,34 @@ func describeParams(cs []oauthex.Challenge) string {
 		return "a Bearer challenge without parameters"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// dpopCheck says what --dpop does at the authorization server as; not ok
+// when it is off.
+func (h *Handler) dpopCheck(as *asMeta) (Check, bool) {
+	c := Check{Step: "DPoP (RFC 9449)", OK: true}
+	advertised := slices.Contains(as.DPoPSigningAlgValuesSupported, dpopAlg)
+	switch {
+	case h.cfg.DPoP == DPoPOn && advertised:
+		c.Detail = "on: the authorization server takes ES256 proofs; tokens are bound to a key kept with them"
+	case h.cfg.DPoP == DPoPOn:
+		c.Detail = fmt.Sprintf("on, but the authorization server does not list ES256 in dpop_signing_alg_values_supported (%q): it may issue Bearer tokens, which are used as such", as.DPoPSigningAlgValuesSupported)
+	case h.cfg.DPoP == DPoPAuto && advertised:
+		c.Detail = "auto: the authorization server takes ES256 proofs; tokens are bound to a key kept with them"
+	case h.cfg.DPoP == DPoPAuto:
+		c.Detail = "auto: the authorization server does not list ES256 in dpop_signing_alg_values_supported; Bearer tokens"
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+// thumbprint is the RFC 7638 thumbprint of the key c's tokens are bound
+// to: no secret, it names the key.
+func (h *Handler) thumbprint(c *Credentials) string {
+	k, err := h.dpopKey(c)
+	if err != nil || k == nil {
+		return "damaged"
+	}
+	return k.jkt
 }

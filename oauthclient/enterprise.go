@@ -81,7 +81,7 @@ func (h *Handler) enterpriseSignIn(ctx context.Context, d *discovered, scopes []
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
+	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form, d.dpop)
 	if err != nil {
 		return nil, fmt.Errorf("jwt-bearer grant: %w", err)
 	}

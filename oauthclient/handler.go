@@ -22,7 +22,12 @@
 //     federation, SEP-1933: no client at all);
 //   - the token's life: refresh before expiry with the resource, step-up on
 //     403 insufficient_scope, one sign-in for many concurrent 401s, and a
-//     guard against servers that would open tab after tab.
+//     guard against servers that would open tab after tab;
+//   - sender-constrained tokens (DPoP, RFC 9449; the MCP extension
+//     SEP-1932), with [Config.DPoP]: one ES256 key per server entry, kept
+//     in the store with the tokens, a proof on every token request
+//     ([Handler.DPoPProof] makes those of the MCP requests), and the
+//     servers' nonces answered and kept per origin.
 //
 // [Handler] implements the SDK's [auth.OAuthHandler]; the relay calls it
 // without knowing any of this.
@@ -131,6 +136,13 @@ type Config struct {
 	// Enterprise, if not nil, signs in with the company identity
 	// provider's ID token instead of a browser (SEP-990). It needs ClientID.
 	Enterprise *Enterprise
+
+	// DPoP is whether the tokens are bound to a key of the bridge's
+	// (sender-constrained, RFC 9449): [DPoPOff] (the default, also ""),
+	// [DPoPOn] or [DPoPAuto]. The key is created at the first sign-in
+	// with it and kept in Store with the tokens; a refresh uses the stored
+	// key whatever the mode.
+	DPoP string
 
 	// Login is how the user signs in: [LoginBrowser] (the default),
 	// [LoginDevice] or [LoginPaste].
@@ -253,6 +265,9 @@ type Handler struct {
 
 	refreshes singleflight.Group
 	scopes    atomic.Pointer[[]string] // Config.Scopes, or those of SetScopes
+
+	dpopCache atomic.Pointer[dpopKey] // the DPoP key last decoded
+	nonces    sync.Map                // origin (see dpopOrigin) → the newest DPoP-Nonce it sent
 }
 
 var _ auth.OAuthHandler = (*Handler)(nil)
@@ -280,6 +295,13 @@ func New(cfg *Config) (*Handler, error) {
 	}
 	if c.NoResource {
 		resource = ""
+	}
+	switch c.DPoP {
+	case "":
+		c.DPoP = DPoPOff
+	case DPoPOff, DPoPOn, DPoPAuto:
+	default:
+		return nil, fmt.Errorf("DPoP mode %q: want off, on or auto", c.DPoP)
 	}
 	switch c.Login {
 	case "":
@@ -553,7 +575,11 @@ func (h *Handler) expiring(c *Credentials) bool {
 
 func (c *Credentials) token() *oauth2.Token {
 	typ := c.TokenType
-	if typ == "" || strings.EqualFold(typ, "bearer") {
+	switch {
+	case strings.EqualFold(typ, "DPoP") && c.DPoPKey != "":
+		typ = "DPoP" // RFC 9449 section 5: the scheme is DPoP only when the server says so
+	case typ == "" || strings.EqualFold(typ, "bearer") || strings.EqualFold(typ, "DPoP"):
+		// A DPoP token without the key would only be refused.
 		typ = "Bearer"
 	}
 	return &oauth2.Token{AccessToken: c.AccessToken, TokenType: typ, Expiry: c.Expiry}
@@ -568,7 +594,7 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	if err != nil {
 		h.log.Debug("malformed WWW-Authenticate header", "err", err)
 	}
-	sent := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+	sent := sentToken(req)
 	h.load(ctx)
 
 	c, renewed := h.renewedSince(sent)
@@ -605,6 +631,16 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 			c.Issuer, describeChallenge(challenges))
 	}
 	return h.signIn(ctx, challenges, nil)
+}
+
+// sentToken returns the access token req carried, in a Bearer or a DPoP
+// Authorization header.
+func sentToken(req *http.Request) string {
+	scheme, tok, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "DPoP") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
 }
 
 // renewedSince returns the credentials held now, and whether they hold a

@@ -65,5 +65,6 @@ func (h *Handler) Import(ctx context.Context, c *Credentials) error {
 func sameCredentials(a, b *Credentials) bool {
 	return a != nil && b != nil && a.Client == b.Client && a.Server == b.Server && a.Issuer == b.Issuer &&
 		a.TokenEndpoint == b.TokenEndpoint && a.Resource == b.Resource && slices.Equal(a.Scopes, b.Scopes) &&
-		a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken && a.Expiry.Equal(b.Expiry)
+		a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken && a.Expiry.Equal(b.Expiry) &&
+		a.DPoPKey == b.DPoPKey
 }

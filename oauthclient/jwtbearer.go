@@ -169,6 +169,9 @@ func (h *Handler) workloadSignIn(ctx context.Context, d *discovered, scopes []st
 		Resource:           d.resource,
 		Scopes:             scopes,
 	}
+	if d.dpop != nil {
+		c.DPoPKey = d.dpop.raw
+	}
 	h.log.Info("requesting a token with the workload's assertion (jwt-bearer grant)", "source", h.cfg.Workload.source())
 	return h.jwtBearer(ctx, c)
 }
@@ -196,7 +199,11 @@ func (h *Handler) jwtBearer(ctx context.Context, c *Credentials) (*Credentials, 
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
-	t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
+	key, err := h.dpopKey(c)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form, key)
 	if te, ok := errors.AsType[*TokenError](err); ok {
 		return nil, fmt.Errorf("%w: %s refused the assertion from %s: %w%s", ErrAssertionRefused, quoteURL(c.Issuer), w.source(), te, refusalHint(te.Code, c.TokenEndpoint))
 	}

@@ -296,6 +296,9 @@ func (h *Handler) runSignIn(ctx context.Context, p *pendingLogin, challenges []o
 		return err
 	}
 	scopes = h.chooseScopes(challenges, d, scopes)
+	if d.dpop, err = h.signInKey(d.as, h.Credentials(ctx)); err != nil {
+		return err
+	}
 
 	var c *Credentials
 	switch {
@@ -450,6 +453,9 @@ func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *to
 		c.Scopes = strings.Fields(t.Scope)
 	}
 	c.Expiry = expiry(now, t.ExpiresIn)
+	if d.dpop != nil {
+		c.DPoPKey = d.dpop.raw
+	}
 	return c
 }
 

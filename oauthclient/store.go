@@ -62,6 +62,12 @@ type Credentials struct {
 
 	// Obtained is when the access token was issued or last refreshed.
 	Obtained time.Time `json:"obtained,omitzero"`
+
+	// DPoPKey is the private key the tokens are bound to (DPoP, RFC 9449),
+	// the raw P-256 scalar in base64url, or "" for Bearer tokens. It is a
+	// secret, kept with the refresh token, which the authorization server
+	// may bind to it.
+	DPoPKey string `json:"dpop_key,omitempty"`
 }
 
 // Client is a client registration at an authorization server.

@@ -60,12 +60,13 @@ func isTokenError(err error, code string) bool {
 }
 
 // tokenRequest posts form to the token endpoint of issuer, authenticating
-// as client.
-// It is the one way tokens are asked for (but the device grant's polling),
-// so that every grant sends the resource and every authentication method
-// works with every grant; x/oauth2 drops the resource on refresh and has
-// no private_key_jwt.
-func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values) (*tokenResponse, error) {
+// as client, with a DPoP proof of key if it is not nil (RFC 9449 section
+// 5).
+// It is the one way tokens are asked for, so that every grant sends the
+// resource and the proof, and every authentication method works with
+// every grant; x/oauth2 drops the resource on refresh and has no
+// private_key_jwt.
+func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, client Client, form url.Values, key *dpopKey) (*tokenResponse, error) {
 	if len(h.cfg.TokenParams) > 0 {
 		form = cloneValues(form)
 		for k, vs := range h.cfg.TokenParams {
@@ -74,16 +75,34 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 			}
 		}
 	}
+	t, err := h.postToken(ctx, issuer, endpoint, client, form, key)
+	if key != nil && isTokenError(err, "use_dpop_nonce") {
+		// RFC 9449 section 8: the answer carried the nonce, which the
+		// proof of this one retry holds.
+		h.log.Info("the authorization server asks for a DPoP nonce; asking once more with it")
+		t, err = h.postToken(ctx, issuer, endpoint, client, form, key)
+	}
+	return t, err
+}
+
+// postToken makes one token request for [Handler.tokenRequest].
+func (h *Handler) postToken(ctx context.Context, issuer, endpoint string, client Client, form url.Values, key *dpopKey) (*tokenResponse, error) {
 	req, err := h.clientRequest(ctx, issuer, endpoint, client, form)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if key != nil {
+		if err := h.setProof(req, key); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", boundURL(err))
 	}
 	defer resp.Body.Close()
+	h.ObserveDPoPNonce(req.URL, resp.Header.Get("DPoP-Nonce"))
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", err)
@@ -121,7 +140,8 @@ func (h *Handler) tokenRequest(ctx context.Context, issuer, endpoint string, cli
 // carries: what the answer quotes of them (an error page that echoes the
 // request) must not reach a log or the host.
 func sentSecrets(req *http.Request, client Client, form url.Values) []string {
-	secrets := []string{client.Secret}
+	// A DPoP proof is no secret, but is not shown either.
+	secrets := []string{client.Secret, req.Header.Get("DPoP")}
 	if _, basic, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok {
 		// client_secret_basic: quoted as sent, the base64 of id:secret
 		// shows neither the secret nor an Authorization label (issue 11).
@@ -232,8 +252,12 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			// is the grant unchanged (RFC 6749 section 6).
 			form.Set("scope", strings.Join(c.Scopes, " "))
 		}
+		key, err := h.dpopKey(c)
+		if err != nil {
+			return nil, err
+		}
 		start := h.now()
-		t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form)
+		t, err := h.tokenRequest(ctx, c.Issuer, c.TokenEndpoint, c.Client, form, key)
 		// GitHub says bad_refresh_token for invalid_grant.
 		if isTokenError(err, "invalid_grant") || isTokenError(err, "bad_refresh_token") || isTokenError(err, "invalid_client") || isTokenError(err, "unauthorized_client") {
 			h.log.Info("the authorization server refused the refresh token; a new sign-in is needed", "err", err)
@@ -292,7 +316,7 @@ func (h *Handler) clientCredentials(ctx context.Context, d *discovered, scopes [
 		form.Set("resource", d.resource)
 	}
 	h.log.Info("requesting a token with the client credentials grant", "client_id", client.ID, "token_endpoint_auth_method", method)
-	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form)
+	t, err := h.tokenRequest(ctx, d.as.Issuer, d.as.TokenEndpoint, client, form, d.dpop)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials grant: %w", err)
 	}

@@ -120,7 +120,7 @@ func (j *secretJar) fromAuthorization(v string) {
 	j.add("Authorization header", v)
 	scheme, cred, _ := strings.Cut(v, " ")
 	switch strings.ToLower(scheme) {
-	case "bearer":
+	case "bearer", "dpop":
 		j.add("access token", cred)
 	case "basic":
 		j.add("Basic credentials", cred)
@@ -139,6 +139,7 @@ func (j *secretJar) fromAuthorization(v string) {
 // server.
 func (j *secretJar) fromRequest(r *http.Request, body []byte) {
 	j.fromAuthorization(r.Header.Get("Authorization"))
+	j.add("DPoP proof", r.Header.Get("DPoP"))
 	vals := r.URL.Query()
 	if form, err := url.ParseQuery(string(body)); err == nil {
 		for k, v := range form {
@@ -174,6 +175,29 @@ func (j *secretJar) fromResponse(h http.Header, body []byte) {
 	if form, err := url.ParseQuery(string(body)); err == nil {
 		for k, kind := range secretMembers {
 			j.add(kind, form.Get(k))
+		}
+	}
+}
+
+// addDPoPKey collects a DPoP private key in the forms a log could show
+// it: the stored raw scalar (base64url), its standard base64 and hex
+// forms, and its PEM (SEC 1 and PKCS #8).
+func (j *secretJar) addDPoPKey(raw string) {
+	const kind = "DPoP private key"
+	j.add(kind, raw)
+	d, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		j.add(kind+" (damaged)", raw)
+		return
+	}
+	j.add(kind, base64.StdEncoding.EncodeToString(d))
+	j.add(kind, fmt.Sprintf("%x", d))
+	if priv, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d); err == nil {
+		if der, err := x509.MarshalECPrivateKey(priv); err == nil {
+			j.addPEM(kind, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+		}
+		if der, err := x509.MarshalPKCS8PrivateKey(priv); err == nil {
+			j.addPEM(kind, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 		}
 	}
 }
@@ -337,6 +361,7 @@ func newLeakWorld(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.Resource
 	}
 	w.mcp = &httptest.Server{Listener: mcpLn, Config: &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.jar.fromAuthorization(r.Header.Get("Authorization"))
+		w.jar.add("DPoP proof", r.Header.Get("DPoP"))
 		if f, ok := w.takeFault(r); ok {
 			for k, v := range f.header {
 				rw.Header().Set(k, v)

@@ -172,6 +172,10 @@ func tokenText(e credstore.Entry, now time.Time) string {
 	if e.AccessToken != nil && !*e.AccessToken {
 		return "none (not signed in)"
 	}
+	if e.DPoP {
+		// Sender-constrained (RFC 9449): a copy is useless without the key.
+		return expiryText(e.Expiry, now) + ", DPoP-bound"
+	}
 	return expiryText(e.Expiry, now)
 }
 

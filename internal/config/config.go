@@ -93,6 +93,7 @@ type Auth struct {
 	IdPClientID       string            `json:"idp_client_id,omitempty"`
 	AssertionFile     string            `json:"assertion_file,omitempty"`
 	AssertionCommand  string            `json:"assertion_command,omitempty"`
+	DPoP              string            `json:"dpop,omitempty"` // off, on or auto: sender-constrained tokens (RFC 9449)
 }
 
 // DefaultPath returns os.UserConfigDir()/mcp-bridge/config.json.
@@ -222,6 +223,9 @@ func (s *Server) check(p string, bad func(field, format string, args ...any) err
 	if a.AssertionFile != "" && a.AssertionCommand != "" {
 		return bad(ap+".assertion_command", "give assertion_file or assertion_command, not both")
 	}
+	if !oneOf(a.DPoP, "", "off", "on", "auto") {
+		return bad(ap+".dpop", "want off, on or auto, got %q", a.DPoP)
+	}
 	if a.Preset != "" && !slices.Contains(Presets, a.Preset) {
 		return bad(ap+".preset", "want one of %s, got %q", strings.Join(Presets, ", "), a.Preset)
 	}
@@ -299,6 +303,7 @@ func (s *Server) Args() []string {
 	str("idp-client-id", a.IdPClientID)
 	str("assertion-file", a.AssertionFile)
 	str("assertion-command", a.AssertionCommand)
+	str("dpop", a.DPoP)
 	return args
 }
 

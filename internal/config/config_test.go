@@ -162,3 +162,20 @@ func TestWorkloadAuth(t *testing.T) {
 		t.Errorf("both sources: %v", err)
 	}
 }
+
+// TestDPoPAuth: the dpop field becomes --dpop; only off, on and auto
+// are taken.
+func TestDPoPAuth(t *testing.T) {
+	f, err := Parse("config.json", []byte(`{"version": 1, "servers": {
+  "bound": {"url": "https://mcp.example.com/mcp", "auth": {"dpop": "auto"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"https://mcp.example.com/mcp", "--dpop", "auto"}, f.Servers["bound"].Args()); diff != "" {
+		t.Errorf("Args (-want +got):\n%s", diff)
+	}
+	_, err = Parse("config.json", []byte(`{"version": 1, "servers": {"bad": {"url": "https://mcp.example.com/mcp", "auth": {"dpop": "yes"}}}}`))
+	if err == nil || !strings.Contains(err.Error(), "servers.bad.auth.dpop: want off, on or auto") {
+		t.Errorf("dpop yes: %v", err)
+	}
+}

@@ -11,8 +11,9 @@
 //
 //   - KEY.client: the client registration and the authorization server's
 //     endpoints ([clientItem]), which outlive the tokens.
-//   - KEY.tokens: the scopes and tokens ([tokensItem]), apart because an
-//     item of the Windows Credential Manager holds at most 2560 bytes.
+//   - KEY.tokens: the scopes and tokens ([tokensItem]), and the DPoP key
+//     the tokens are bound to (RFC 9449), apart because an item of the
+//     Windows Credential Manager holds at most 2560 bytes.
 //   - the index entry KEY: what status shows, plus the registration
 //     without its secret, so that a start with a public client reads one
 //     keychain item, not two. The index is a plain file, so the tokens
@@ -89,6 +90,11 @@ type tokensItem struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Obtained     time.Time `json:"obtained,omitzero"`
+
+	// DPoPKey is the private key the tokens are bound to (RFC 9449), the
+	// raw P-256 scalar in base64url: a secret, so here beside the refresh
+	// token and never in the index.
+	DPoPKey string `json:"dpop_key,omitempty"`
 
 	// Registration is the digest of the registration the index holds
 	// (see [registrationDigest]); empty in what versions before it wrote.
@@ -176,8 +182,8 @@ func (s *Store) Load(ctx context.Context, key string) (*oauthclient.Credentials,
 	if t.err != nil {
 		return c, nil
 	}
-	c.Scopes, c.AccessToken, c.RefreshToken, c.TokenType, c.Expiry, c.Obtained =
-		ti.Scopes, ti.AccessToken, ti.RefreshToken, ti.TokenType, ti.Expiry, ti.Obtained
+	c.Scopes, c.AccessToken, c.RefreshToken, c.TokenType, c.Expiry, c.Obtained, c.DPoPKey =
+		ti.Scopes, ti.AccessToken, ti.RefreshToken, ti.TokenType, ti.Expiry, ti.Obtained, ti.DPoPKey
 	return c, nil
 }
 
@@ -211,13 +217,13 @@ func (s *Store) Save(ctx context.Context, key string, c *oauthclient.Credentials
 	if err := s.s.Set(ctx, clientKey(key), ci); err != nil {
 		return err
 	}
-	if c.AccessToken == "" && c.RefreshToken == "" {
+	if c.AccessToken == "" && c.RefreshToken == "" && c.DPoPKey == "" {
 		if err := s.s.Delete(ctx, tokensKey(key)); err != nil {
 			return err
 		}
 	} else {
 		ti, _ := json.Marshal(tokensItem{Scopes: c.Scopes, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken,
-			TokenType: c.TokenType, Expiry: c.Expiry, Obtained: c.Obtained, Registration: registrationDigest(&reg)})
+			TokenType: c.TokenType, Expiry: c.Expiry, Obtained: c.Obtained, DPoPKey: c.DPoPKey, Registration: registrationDigest(&reg)})
 		if err := s.s.Set(ctx, tokensKey(key), ti); err != nil {
 			return err
 		}
@@ -227,7 +233,7 @@ func (s *Store) Save(ctx context.Context, key string, c *oauthclient.Credentials
 	entry, _ := json.Marshal(indexEntry{Registered: &public, HasSecret: c.Client.Secret != "", Entry: Entry{
 		Server: c.Server, Issuer: c.Issuer, ClientID: c.Client.ID,
 		Registration: c.Client.Kind, Scopes: c.Scopes, AccessToken: new(c.AccessToken != ""), Expiry: c.Expiry, RefreshToken: c.RefreshToken != "",
-		LastRefresh: c.Obtained, Store: s.s.Kind(), Location: s.s.Location(tokensKey(key))}})
+		LastRefresh: c.Obtained, Store: s.s.Kind(), Location: s.s.Location(tokensKey(key)), DPoP: c.SenderConstrained()}})
 	return s.s.SetIndex(ctx, key, entry)
 }
 

@@ -312,3 +312,54 @@ func TestSecrets(t *testing.T) {
 		t.Error("a deleted secret still reads")
 	}
 }
+
+// TestDPoPKey: the DPoP key is kept in the tokens item, beside the
+// refresh token it is bound to, never in the index, which says only that
+// the tokens are sender-constrained; it is read back, kept when the
+// tokens are dropped (a sign-in reuses it), and removed with the rest.
+func TestDPoPKey(t *testing.T) {
+	s := memory(t)
+	c := credentials()
+	c.TokenType, c.DPoPKey = "DPoP", "dpop-private-scalar-1"
+	if err := s.Save(t.Context(), key, c); err != nil {
+		t.Fatal(err)
+	}
+	got := stored(t, s)
+	if !bytes.Contains(got[key+".tokens"], []byte(`"dpop_key":"dpop-private-scalar-1"`)) {
+		t.Errorf("the tokens item %s lacks the key", got[key+".tokens"])
+	}
+	for _, item := range []string{"index", key + ".client"} {
+		if bytes.Contains(got[item], []byte("dpop-private-scalar-1")) {
+			t.Errorf("the key is in %s: %s", item, got[item])
+		}
+	}
+	if !bytes.Contains(got["index"], []byte(`"dpop":true`)) {
+		t.Errorf("the index %s does not say DPoP", got["index"])
+	}
+	back, err := s.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(c, back); diff != "" {
+		t.Errorf("Load (-want +got):\n%s", diff)
+	}
+	list, _ := s.List()
+	if len(list) != 1 || !list[0].DPoP {
+		t.Errorf("List: %+v, want DPoP", list)
+	}
+
+	dropped := *c
+	dropped.AccessToken, dropped.RefreshToken = "", ""
+	if err := s.Save(t.Context(), key, &dropped); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := s.Load(t.Context(), key); err != nil || back.DPoPKey != c.DPoPKey {
+		t.Errorf("after the tokens were dropped: %v, key kept %v", err, back != nil && back.DPoPKey == c.DPoPKey)
+	}
+	if err := s.Save(t.Context(), key, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored(t, s); len(got) != 0 {
+		t.Errorf("after Save(nil) the store holds %v", got)
+	}
+}

@@ -29,6 +29,10 @@ type Entry struct {
 	// client that never signed in has none); nil on an index line written
 	// before it was recorded.
 	AccessToken *bool `json:"access_token,omitempty"`
+
+	// DPoP says whether the tokens are sender-constrained: bound to a key
+	// kept beside them (RFC 9449). The key is never in the index.
+	DPoP bool `json:"dpop,omitempty"`
 }
 
 // List returns an entry per server with stored credentials, sorted by

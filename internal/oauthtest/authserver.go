@@ -278,6 +278,24 @@ type ASOptions struct {
 	// request, as debugging gateways and some identity products do: a
 	// client_secret_basic client's credentials come back in the answer.
 	EchoAuthorizationOnTokenError bool
+
+	// DPoP advertises ES256 in dpop_signing_alg_values_supported and binds
+	// the tokens of every token request that carries a valid DPoP proof
+	// to its key (RFC 9449 section 5): token_type DPoP, and cnf.jkt in
+	// what [AuthServer.Verify] says of them. A refresh token so bound
+	// needs a proof of the same key. A request with a bad proof is refused
+	// with invalid_dpop_proof.
+	DPoP bool
+	// RequireDPoP, with DPoP, refuses token requests without a proof.
+	RequireDPoP bool
+	// DPoPNonce, if set with DPoP, is the nonce every proof must carry
+	// (RFC 9449 section 8): a proof without it is answered 400
+	// use_dpop_nonce with the nonce in the DPoP-Nonce header, which every
+	// token response carries.
+	DPoPNonce string
+	// DPoPWindow is how far a proof's iat may be from Now, either way.
+	// Default [DefaultDPoPWindow].
+	DPoPWindow time.Duration
 }
 
 // A Denial is an answer an endpoint gives instead of serving a request: an
@@ -325,6 +343,8 @@ type AuthServer struct {
 	userCodes map[string]*deviceGrant // by normalized user_code
 	jtis      map[string]time.Time    // assertion IDs seen, until they expire
 	stats     Stats
+
+	dpop *dpopChecker // nil without ASOptions.DPoP
 }
 
 // StartAuthServer starts an authorization server on 127.0.0.1 at a free
@@ -365,6 +385,9 @@ func StartAuthServer(ctx context.Context, opts *ASOptions) (*AuthServer, error) 
 	}
 	if o.CodeChallengeMethods == nil {
 		o.CodeChallengeMethods = []string{"S256"}
+	}
+	if o.DPoP {
+		a.dpop = newDPoPChecker(a.now, o.DPoPWindow, o.DPoPNonce)
 	}
 	a.httpClient = o.HTTPClient
 	if a.httpClient == nil {
@@ -575,6 +598,9 @@ func (a *AuthServer) metadata() map[string]any {
 	}
 	if !o.OmitCodeChallengeMethods {
 		m["code_challenge_methods_supported"] = o.CodeChallengeMethods
+	}
+	if o.DPoP {
+		m["dpop_signing_alg_values_supported"] = []string{"ES256"}
 	}
 	if !o.OmitIssSupported {
 		m["authorization_response_iss_parameter_supported"] = true

@@ -71,6 +71,24 @@ type ResourceOptions struct {
 	// MetadataResource, if set, is the resource claimed by the metadata
 	// instead of Resource (RFC 9728 §3.3 says clients must refuse it).
 	MetadataResource string
+
+	// A token the Verifier says is DPoP-bound (TokenInfo.Extra["cnf"]
+	// holds a "jkt") is taken only with the DPoP scheme and a valid proof
+	// of that key (RFC 9449 section 7): typ, signature, htm, htu, iat
+	// within DPoPWindow, a jti not seen before, and the ath of the token.
+	// Other tokens are taken only with the Bearer scheme.
+
+	// RequireDPoP refuses tokens that are not DPoP-bound, and challenges
+	// with the DPoP scheme as well as Bearer.
+	RequireDPoP bool
+	// DPoPNonce, if set, is the nonce every proof must carry: a proof
+	// without it is answered 401 with a DPoP error="use_dpop_nonce"
+	// challenge and the nonce in the DPoP-Nonce header (RFC 9449 section
+	// 9).
+	DPoPNonce string
+	// DPoPWindow is how far a proof's iat may be from Now, either way.
+	// Default [DefaultDPoPWindow].
+	DPoPWindow time.Duration
 }
 
 // ResourceMetadataURL returns the path-inserted RFC 9728 metadata URL of
@@ -107,6 +125,7 @@ func Protect(next http.Handler, opts *ResourceOptions) (http.Handler, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	p.dpop = newDPoPChecker(p.now, opts.DPoPWindow, opts.DPoPNonce)
 	mux := http.NewServeMux()
 	if !opts.Legacy {
 		res := opts.Resource
@@ -156,13 +175,18 @@ type protector struct {
 	now         func() time.Time
 	metadataURL string // for challenges; "" for none
 	next        http.Handler
+	dpop        *dpopChecker
 }
 
 type checkedInfoKey struct{}
 
 func (p *protector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fields := strings.Fields(r.Header.Get("Authorization"))
-	if len(fields) != 2 || !strings.EqualFold(fields[0], "Bearer") {
+	scheme := ""
+	if len(fields) == 2 {
+		scheme = strings.ToLower(fields[0])
+	}
+	if scheme != "bearer" && scheme != "dpop" {
 		// RFC 6750 §3.1: no error code when the request had no credentials.
 		p.challenge(w, http.StatusUnauthorized, "", "", p.opts.Scopes)
 		return
@@ -178,6 +202,15 @@ func (p *protector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !p.audienceOK(info):
 		p.challenge(w, http.StatusUnauthorized, "invalid_token", "the token is not for "+p.audience(), p.opts.Scopes)
 		return
+	}
+	if !p.checkDPoP(w, r, scheme, fields[1], info) {
+		return
+	}
+	if scheme == "dpop" {
+		// What follows (auth.RequireBearerToken) knows only Bearer; the
+		// proof has been checked.
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+fields[1])
 	}
 	need := slices.Clone(p.opts.Scopes)
 	tool, err := p.calledTool(r)
@@ -195,6 +228,55 @@ func (p *protector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), checkedInfoKey{}, info)))
+}
+
+// checkDPoP checks that a request with a token, tok, of info, sent with
+// scheme, is as RFC 9449 section 7 wants it: a DPoP-bound token with the
+// DPoP scheme and a proof of its key, any other with Bearer. It answers
+// the request and returns false if not.
+func (p *protector) checkDPoP(w http.ResponseWriter, r *http.Request, scheme, tok string, info *auth.TokenInfo) bool {
+	jkt := ""
+	if cnf, ok := info.Extra["cnf"].(map[string]any); ok {
+		jkt, _ = cnf["jkt"].(string)
+	}
+	switch {
+	case jkt == "" && p.opts.RequireDPoP:
+		p.challenge(w, http.StatusUnauthorized, "invalid_token", "the token is not DPoP-bound", p.opts.Scopes)
+		return false
+	case jkt == "" && scheme == "dpop":
+		p.challenge(w, http.StatusUnauthorized, "invalid_token", "a Bearer token sent with the DPoP scheme", p.opts.Scopes)
+		return false
+	case jkt == "":
+		return true
+	case scheme != "dpop":
+		// RFC 9449 section 7.2: a bound token is no bearer token.
+		p.dpopChallenge(w, "invalid_token", "the token is DPoP-bound: send it with the DPoP scheme and a proof")
+		return false
+	}
+	got, err := p.dpop.check(r, requestURL(r), tok)
+	if de, ok := errors.AsType[*dpopError](err); ok {
+		p.dpopChallenge(w, de.code, de.desc)
+		return false
+	}
+	if got != jkt {
+		p.dpopChallenge(w, "invalid_token", "the proof's key is not the one the token is bound to")
+		return false
+	}
+	return true
+}
+
+// dpopChallenge answers 401 with a DPoP challenge (RFC 9449 section 7.1)
+// and, for use_dpop_nonce, the nonce.
+func (p *protector) dpopChallenge(w http.ResponseWriter, code, desc string) {
+	if code == errUseDPoPNonce {
+		w.Header().Set("DPoP-Nonce", p.opts.DPoPNonce)
+	}
+	params := []string{`algs="ES256"`, fmt.Sprintf("error=%q", code), fmt.Sprintf("error_description=%q", desc)}
+	if p.metadataURL != "" {
+		params = append(params, fmt.Sprintf("resource_metadata=%q", p.metadataURL))
+	}
+	w.Header().Set("WWW-Authenticate", "DPoP "+strings.Join(params, ", "))
+	http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 }
 
 // checked is the verifier given to [auth.RequireBearerToken]: it returns the
@@ -301,5 +383,8 @@ func (p *protector) challenge(w http.ResponseWriter, status int, code, desc stri
 		h += " " + strings.Join(params, ", ")
 	}
 	w.Header().Set("WWW-Authenticate", h)
+	if p.opts.RequireDPoP {
+		w.Header().Add("WWW-Authenticate", `DPoP algs="ES256"`)
+	}
 	http.Error(w, http.StatusText(status), status)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,8 +21,13 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	form := r.PostForm
 	gt := form.Get("grant_type")
 	a.count(func(s *Stats) { s.TokenRequests[gt]++ })
+	jkt, err := a.checkDPoP(w, r)
+	if err != nil {
+		a.tokenFail(w, r, form.Get("client_id"), gt, err)
+		return
+	}
 	if gt == GrantJWTBearer && a.isWorkloadRequest(r) {
-		a.handleWorkloadToken(w, r)
+		a.handleWorkloadToken(w, r, jkt)
 		return
 	}
 	c, err := a.authenticate(r)
@@ -39,7 +45,7 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 	case grantAuthorizationCode:
 		resp, g, err = a.codeGrant(c, form)
 	case grantRefresh:
-		resp, g, err = a.refreshGrant(c, form)
+		resp, g, err = a.refreshGrant(c, form, jkt)
 	case grantClientCredentials:
 		resp, g, err = a.clientCredentialsGrant(c, form)
 	case GrantDeviceCode:
@@ -53,11 +59,48 @@ func (a *AuthServer) handleToken(w http.ResponseWriter, r *http.Request) {
 		a.tokenFail(w, r, c.ID, gt, err)
 		return
 	}
+	a.bind(resp, jkt)
 	if a.opts.BeforeTokenResponse != nil {
 		a.opts.BeforeTokenResponse(gt)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	a.emit(a.issuedEvent(r, gt, g, resp))
+}
+
+// checkDPoP checks the DPoP proof of a token request, if the server
+// takes DPoP, and returns the thumbprint of its key, or "" with no proof.
+// It sets the DPoP-Nonce header of the answer.
+func (a *AuthServer) checkDPoP(w http.ResponseWriter, r *http.Request) (string, error) {
+	if a.dpop == nil {
+		return "", nil
+	}
+	if a.opts.DPoPNonce != "" {
+		w.Header().Set("DPoP-Nonce", a.opts.DPoPNonce)
+	}
+	if len(r.Header.Values("DPoP")) == 0 {
+		if a.opts.RequireDPoP {
+			return "", errorf(errInvalidDPoPProof, "a DPoP proof is required")
+		}
+		return "", nil
+	}
+	// The URL the metadata names: the request may have come through a
+	// proxy (ASOptions.EndpointBase).
+	jkt, err := a.dpop.check(r, a.endpoint("/token"), "")
+	if de, ok := errors.AsType[*dpopError](err); ok {
+		return "", errorf(de.code, "%s", de.desc)
+	}
+	return jkt, err
+}
+
+// bind binds the tokens of resp to the DPoP key of thumbprint jkt, if
+// not empty.
+func (a *AuthServer) bind(resp *tokenResponse, jkt string) {
+	if jkt == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.bindLocked(resp, jkt)
 }
 
 // tokenFail answers a token request of grant type gt with err: as [fail]
@@ -127,7 +170,8 @@ func (a *AuthServer) codeGrant(c *client, form url.Values) (*tokenResponse, gran
 
 // refreshGrant uses a refresh token (RFC 6749 §6), rotating it (OAuth 2.1
 // §4.3.1) unless ASOptions.NoRefreshRotation is set.
-func (a *AuthServer) refreshGrant(c *client, form url.Values) (*tokenResponse, grant, error) {
+// A refresh token bound to a DPoP key needs a proof of that key, jkt.
+func (a *AuthServer) refreshGrant(c *client, form url.Values, jkt string) (*tokenResponse, grant, error) {
 	o := &a.opts
 	if o.NoRefreshTokens {
 		return nil, grant{}, errorf("unsupported_grant_type", "refresh tokens are disabled")
@@ -143,6 +187,8 @@ func (a *AuthServer) refreshGrant(c *client, form url.Values) (*tokenResponse, g
 		return nil, grant{}, errorf("invalid_grant", "refresh token expired")
 	case t.clientID != c.ID:
 		return nil, grant{}, errorf("invalid_grant", "refresh token was issued to another client")
+	case t.jkt != "" && t.jkt != jkt:
+		return nil, grant{}, errorf(errInvalidDPoPProof, "the refresh token is bound to another DPoP key")
 	case !t.rotated.IsZero() && !now.Before(t.rotated.Add(o.RefreshGrace)):
 		return nil, grant{}, errorf("invalid_grant", "refresh token was rotated; use the newest one")
 	case o.RequireScopeOnRefresh && !form.Has("scope"):

@@ -25,6 +25,9 @@ type grant struct {
 	// offline reports that a refresh token may be issued under the Google
 	// rule (RequireOfflineAccessType).
 	offline bool
+	// jkt is the thumbprint of the DPoP key the tokens are bound to, or ""
+	// (RFC 9449 section 6).
+	jkt string
 }
 
 // A token is an issued access or refresh token.
@@ -118,6 +121,17 @@ func (a *AuthServer) refreshAllowed(g grant) bool {
 		(!o.RequireOfflineAccessType || g.offline)
 }
 
+// bindLocked binds the tokens of resp, just issued, to the DPoP key of
+// thumbprint jkt (RFC 9449 section 5). a.mu must be held.
+func (a *AuthServer) bindLocked(resp *tokenResponse, jkt string) {
+	for _, v := range []string{resp.AccessToken, resp.RefreshToken} {
+		if t, ok := a.tokens[v]; ok && v != "" {
+			t.jkt = jkt
+		}
+	}
+	resp.TokenType = "DPoP"
+}
+
 // revokeGrantLocked deletes every token of the grant id. a.mu must be held.
 func (a *AuthServer) revokeGrantLocked(id string) {
 	for v, t := range a.tokens {
@@ -148,7 +162,8 @@ func (a *AuthServer) issuedEvent(r *http.Request, grantType string, g grant, res
 //
 // The [auth.TokenInfo] holds the scopes, the expiry, the user as UserID, and
 // in Extra: "aud" (the resource the token is bound to, absent if none),
-// "client_id" and "iss".
+// "client_id", "iss" and, for a DPoP-bound token, "cnf" (a map[string]any
+// with the key's thumbprint as "jkt", RFC 9449 section 6.1).
 func (a *AuthServer) Verify(_ context.Context, tok string, _ *http.Request) (*auth.TokenInfo, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -164,6 +179,9 @@ func (a *AuthServer) Verify(_ context.Context, tok string, _ *http.Request) (*au
 		Expiration: t.expiry,
 		UserID:     t.subject,
 		Extra:      map[string]any{"client_id": t.clientID, "iss": a.issuer},
+	}
+	if t.jkt != "" {
+		info.Extra["cnf"] = map[string]any{"jkt": t.jkt}
 	}
 	if t.resource != "" {
 		info.Extra["aud"] = t.resource

@@ -79,13 +79,14 @@ func (a *AuthServer) isWorkloadRequest(r *http.Request) bool {
 // endpoint or the issuer), name a subject and not have expired. The same
 // assertion may be presented again until it expires: platforms hand out
 // one token for many requests and rotate it well before its exp.
-func (a *AuthServer) handleWorkloadToken(w http.ResponseWriter, r *http.Request) {
+func (a *AuthServer) handleWorkloadToken(w http.ResponseWriter, r *http.Request, jkt string) {
 	form := r.PostForm
 	resp, g, err := a.workloadGrant(form)
 	if err != nil {
 		a.tokenFail(w, r, form.Get("client_id"), GrantJWTBearer, err)
 		return
 	}
+	a.bind(resp, jkt)
 	if a.opts.BeforeTokenResponse != nil {
 		a.opts.BeforeTokenResponse(GrantJWTBearer)
 	}

@@ -16,11 +16,11 @@ const Mark = "[redacted]"
 
 // secretField matches a credential-bearing JSON member, form field or
 // header and its value: "client_secret": "x", refresh_token=x,
-// Authorization: Bearer x, Cookie: x. Compiled at first use: errors are
-// rare, and starts are timed.
+// Authorization: Bearer x, DPoP: x (a proof), Cookie: x. Compiled at
+// first use: errors are rare, and starts are timed.
 var secretField = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)("?\b(?:client_secret|access_token|refresh_token|id_token|code|code_verifier|device_code|client_assertion|assertion|subject_token|registration_access_token|password)"?\s*[:=]\s*"?)[^"&\s,;}]+` +
-		`|(\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key)\s*:\s*)[^\r\n"]+`)
+	return regexp.MustCompile(`(?i)("?\b(?:client_secret|access_token|refresh_token|id_token|code|code_verifier|device_code|client_assertion|assertion|subject_token|registration_access_token|password|dpop_key)"?\s*[:=]\s*"?)[^"&\s,;}]+` +
+		`|(\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|dpop)\s*:\s*)[^\r\n"]+`)
 })
 
 // String returns s with every secret in secrets (exact values, in any

@@ -127,6 +127,11 @@ func makePlan(cfg *planConfig) (*plan, error) {
 	// Tokens live only as long as the process: each scenario starts logged
 	// out, and no keychain is needed on CI.
 	p.Args = append(p.Args, "--token-store", "memory")
+	if strings.HasPrefix(cfg.Scenario, "auth/dpop") {
+		// SEP-1932: sender-constrained tokens, proofs on every token and
+		// MCP request, the servers' nonces answered.
+		p.Args = append(p.Args, "--dpop", "on")
+	}
 
 	switch {
 	case c.ValidJWT != "":
