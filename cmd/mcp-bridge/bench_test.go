@@ -78,10 +78,15 @@ func removeBenchBinary() {
 // wake-ups that the bridge's calls pay.
 func startDemo(b *testing.B) string { return startServer(b, "demo") }
 
-// startServer starts a server process of the given kind: "demo", the Go
-// SDK demo server, or "minimal", a server that answers every call at once
-// with one SSE event, to measure the bridge without the SDK server's own
-// variance.
+// startServer starts a server process of the given kind and returns its
+// MCP URL:
+//   - "demo", the Go SDK demo server;
+//   - "minimal", a server that answers every call at once with one SSE
+//     event, to measure the bridge without the SDK server's own variance;
+//   - "modern", a minimal 2026-07-28 server;
+//   - "protected", the demo server behind the OAuth test servers;
+//   - "protected-dpop", the minimal server behind them, with tokens bound
+//     to a DPoP key where the client sends a proof.
 func startServer(b *testing.B, kind string) string {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "MCP_BRIDGE_TEST_SERVER="+kind)
@@ -105,9 +110,13 @@ func serveBenchServer(kind string) {
 	case "modern":
 		ts := httptest.NewServer(http.HandlerFunc(modernBenchServer))
 		url, stop = ts.URL+"/mcp", ts.Close
-	case "protected":
-		pd, err := oauthtest.StartProtectedDemo(context.Background(), &oauthtest.DemoOptions{
-			AuthServer: &oauthtest.ASOptions{AutoApprove: true, AccessTokenTTL: time.Hour}})
+	case "protected", "protected-dpop":
+		opts := &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{AutoApprove: true, AccessTokenTTL: time.Hour}}
+		if kind == "protected-dpop" {
+			opts.AuthServer.DPoP = true
+			opts.Handler = http.HandlerFunc(minimalServer)
+		}
+		pd, err := oauthtest.StartProtectedDemo(context.Background(), opts)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -308,6 +317,13 @@ func startPiped(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
 func startBridgeProcess(b *testing.B, url string, args ...string) (cmd *exec.Cmd, in io.WriteCloser, out *bufio.Reader) {
 	cmd = exec.Command(bridgeBinary(b), append([]string{url, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
+	in, out = startInitialized(b, cmd)
+	return cmd, in, out
+}
+
+// startInitialized starts the bridge command cmd and runs the initialize
+// handshake.
+func startInitialized(b *testing.B, cmd *exec.Cmd) (in io.WriteCloser, out *bufio.Reader) {
 	in, stdout := startPiped(b, cmd)
 	out = bufio.NewReaderSize(stdout, 64<<10)
 	io.WriteString(in, benchInit+"\n")
@@ -315,7 +331,7 @@ func startBridgeProcess(b *testing.B, url string, args ...string) (cmd *exec.Cmd
 		b.Fatal(err)
 	}
 	io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-	return cmd, in, out
+	return in, out
 }
 
 // seqStdio drives the bridge one call at a time and reads its stdout on
