@@ -192,13 +192,7 @@ func (h *Handler) jwtBearer(ctx context.Context, c *Credentials) (*Credentials, 
 	if err != nil {
 		return nil, err
 	}
-	form := url.Values{"grant_type": {GrantJWTBearer}, "assertion": {assertion}}
-	if c.Resource != "" {
-		form.Set("resource", c.Resource)
-	}
-	if len(c.Scopes) > 0 {
-		form.Set("scope", strings.Join(c.Scopes, " "))
-	}
+	form := c.renewal(url.Values{"grant_type": {GrantJWTBearer}, "assertion": {assertion}})
 	key, err := h.dpopKey(c)
 	if err != nil {
 		return nil, err
@@ -210,13 +204,9 @@ func (h *Handler) jwtBearer(ctx context.Context, c *Credentials) (*Credentials, 
 	if err != nil {
 		return nil, fmt.Errorf("jwt-bearer grant: %w", err)
 	}
-	fresh := c.clone()
-	now := h.now()
-	fresh.AccessToken, fresh.TokenType, fresh.RefreshToken, fresh.Obtained = t.AccessToken, t.TokenType, "", now
-	fresh.Expiry = expiry(now, t.ExpiresIn)
-	if t.Scope != "" {
-		fresh.Scopes = strings.Fields(t.Scope)
-	}
+	// A workload renews with its assertion: a refresh token is not kept.
+	fresh := c.withToken(t, h.now())
+	fresh.RefreshToken = ""
 	return fresh, nil
 }
 

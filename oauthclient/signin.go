@@ -435,7 +435,6 @@ func randomState() string { return rand.Text() }
 
 // fromToken makes credentials out of a token response.
 func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *tokenResponse) *Credentials {
-	now := h.now()
 	c := &Credentials{
 		Server:             h.cfg.ServerURL,
 		Client:             client,
@@ -444,15 +443,8 @@ func (h *Handler) fromToken(d *discovered, client Client, scopes []string, t *to
 		RevocationEndpoint: d.as.RevocationEndpoint,
 		Resource:           d.resource,
 		Scopes:             scopes,
-		AccessToken:        t.AccessToken,
-		RefreshToken:       t.RefreshToken,
-		TokenType:          t.TokenType,
-		Obtained:           now,
 	}
-	if t.Scope != "" {
-		c.Scopes = strings.Fields(t.Scope)
-	}
-	c.Expiry = expiry(now, t.ExpiresIn)
+	c = c.withToken(t, h.now())
 	if d.dpop != nil {
 		c.DPoPKey = d.dpop.raw
 	}

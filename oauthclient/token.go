@@ -217,6 +217,36 @@ func cloneValues(v url.Values) url.Values {
 	return c
 }
 
+// renewal adds to form, a token request that renews c's token, c's
+// resource (RFC 8707) and the scopes granted: some providers (Entra) need
+// the scope repeated; to others it is the grant unchanged (RFC 6749
+// section 6).
+func (c *Credentials) renewal(form url.Values) url.Values {
+	if c.Resource != "" {
+		form.Set("resource", c.Resource)
+	}
+	if len(c.Scopes) > 0 {
+		form.Set("scope", strings.Join(c.Scopes, " "))
+	}
+	return form
+}
+
+// withToken returns a copy of c that holds t, a token answer obtained
+// now: its access token, a rotated refresh token if it has one, and the
+// scopes it names, if any (else those asked for, RFC 6749 section 5.1).
+func (c *Credentials) withToken(t *tokenResponse, now time.Time) *Credentials {
+	fresh := c.clone()
+	fresh.AccessToken, fresh.TokenType, fresh.Obtained = t.AccessToken, t.TokenType, now
+	fresh.Expiry = expiry(now, t.ExpiresIn)
+	if t.RefreshToken != "" {
+		fresh.RefreshToken = t.RefreshToken
+	}
+	if t.Scope != "" {
+		fresh.Scopes = strings.Fields(t.Scope)
+	}
+	return fresh
+}
+
 // errRefreshRefused means the authorization server no longer takes the
 // refresh token (invalid_grant) or the client (invalid_client): only a
 // new sign-in helps.
@@ -243,15 +273,7 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 		if cur != nil && cur.RefreshToken != "" {
 			c = cur
 		}
-		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}}
-		if c.Resource != "" {
-			form.Set("resource", c.Resource)
-		}
-		if len(c.Scopes) > 0 {
-			// Some providers (Entra) need the scope repeated; to others it
-			// is the grant unchanged (RFC 6749 section 6).
-			form.Set("scope", strings.Join(c.Scopes, " "))
-		}
+		form := c.renewal(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}})
 		key, err := h.dpopKey(c)
 		if err != nil {
 			return nil, err
@@ -277,16 +299,8 @@ func (h *Handler) refresh(ctx context.Context, c *Credentials) (*Credentials, er
 			h.event(EventRefresh, start, err)
 			return nil, err
 		}
-		fresh := c.clone()
 		now := h.now()
-		fresh.AccessToken, fresh.TokenType, fresh.Obtained = t.AccessToken, t.TokenType, now
-		fresh.Expiry = expiry(now, t.ExpiresIn)
-		if t.RefreshToken != "" {
-			fresh.RefreshToken = t.RefreshToken // rotated
-		}
-		if t.Scope != "" {
-			fresh.Scopes = strings.Fields(t.Scope)
-		}
+		fresh := c.withToken(t, now)
 		if err := h.save(ctx, fresh); err != nil {
 			return nil, err
 		}
