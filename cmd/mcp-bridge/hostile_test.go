@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +267,91 @@ func TestDeviceUserCodeIsPlainText(t *testing.T) {
 			checkOutputs(t, w, false)
 		})
 	}
+}
+
+// TestStatusJSONEscapesServerText pins issue 11 for `status --json`
+// through the real binary: the issuer, the client ID and the scopes that
+// status lists are the authorization server's choice, and encoding/json
+// leaves a bidi override, a C1 control or DEL raw. Here the server's
+// issuer path holds a bidi override and a C1 CSI, its registration
+// answer a client ID of escape sequences and line breaks, and its token
+// answers such scopes: status --json and doctor --json write each
+// escaped as \uXXXX, so the output holds no raw control or bidi
+// character and decodes to the very strings stored; the plain status and
+// doctor show them escaped on one line.
+func TestStatusJSONEscapesServerText(t *testing.T) {
+	const (
+		issuerPath = "/t\u202eevil\u009b2J\u2066x\u2069"
+		clientID   = "mcp\u202eexe.txt\x1b[2J\x1b]0;pwned\x07\r\nmcp-bridge: signed in\x7f\u009b31m"
+		scope      = "mcp\u202e read\x1b[31m\nwrite\u2066x\u2069 del\x7f \u009b2J"
+	)
+	// The server registers the client under its own ID: the registration
+	// answer names the pre-registered client.
+	w := newLeakWorld(t, &oauthtest.ASOptions{IssuerPath: issuerPath, AutoApprove: true,
+		Clients: []oauthtest.Client{{ID: clientID, RedirectURIs: []string{"http://127.0.0.1/callback"}}}}, nil)
+	set := func(key string, value any) func([]byte) []byte {
+		return func(b []byte) []byte {
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil || m["error"] != nil {
+				return b
+			}
+			m[key] = value
+			b, _ = json.Marshal(m)
+			return b
+		}
+	}
+	w.editAS(issuerPath+"/register", set("client_id", clientID))
+	w.editAS(issuerPath+"/token", set("scope", scope))
+	h := w.bridge("bridge", nil, "--browser-command", approver())
+	if m := h.initialize(); m.Error != nil {
+		t.Fatalf("initialize: %+v\n%s", m.Error, h.stderr.String())
+	}
+	h.finish()
+
+	out := w.mustCommand("status --json", "", "status", "--json")
+	checkRaw(t, "status --json", out, true)
+	var got struct {
+		Servers []struct {
+			Issuer   string   `json:"issuer"`
+			ClientID string   `json:"client_id"`
+			Scopes   []string `json:"scopes"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if len(got.Servers) != 1 {
+		t.Fatalf("status --json lists %d servers, want 1:\n%s", len(got.Servers), out)
+	}
+	s := got.Servers[0]
+	if s.Issuer != w.as.Issuer() || s.ClientID != clientID || !slices.Equal(s.Scopes, strings.Fields(scope)) {
+		t.Errorf("status --json decodes to issuer %q, client %q, scopes %q; want %q, %q, %q",
+			s.Issuer, s.ClientID, s.Scopes, w.as.Issuer(), clientID, strings.Fields(scope))
+	}
+	for _, want := range []string{`\u202e`, `\u001b[2J`, `\u009b`, `\u007f`, `\u2066`, `\r\n`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status --json does not escape %s:\n%s", want, out)
+		}
+	}
+
+	// The plain status: one line per server, each field as safetext.Line
+	// writes it.
+	out = w.mustCommand("status", "", "status")
+	checkRaw(t, "status", out, true)
+	for _, want := range []string{safetext.Line(w.as.Issuer()), safetext.Line(clientID), safetext.Line(scope)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status does not show %s:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(strings.TrimSpace(out), "\n"); n != 1 {
+		t.Errorf("status writes %d lines, want a header and one row:\n%s", n+1, out)
+	}
+
+	out, _ = w.command("doctor --json", "", "doctor", "--json")
+	checkRaw(t, "doctor --json", out, true)
+	if !json.Valid([]byte(out)) {
+		t.Errorf("doctor --json is not JSON:\n%s", out)
+	}
+	w.command("doctor", "", "doctor")
+	checkOutputs(t, w, false)
 }
