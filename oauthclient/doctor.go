@@ -371,7 +371,7 @@ func (h *Handler) probeWith(ctx context.Context, token, scheme string) (*http.Re
 		}
 		resp, err := h.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, boundURL(err)
 		}
 		var body []byte
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {
