@@ -470,3 +470,28 @@ func TestServerChosenURLsAtTheHost(t *testing.T) {
 		})
 	}
 }
+
+// TestBindingErrorQuotesIssuer pins issue 11 for the issuer binding's
+// refusal, through the real binary: a configured client pinned with
+// --issuer, at a server that names an authorization server whose issuer
+// holds bidi controls, a C1 CSI and 2 KB of path. The refusal the host
+// hands its model, stderr and the log file show that issuer quoted,
+// bounded and printable; the client's credentials go nowhere.
+func TestBindingErrorQuotesIssuer(t *testing.T) {
+	issuerPath := "/t\u202eevil\u2066x\u2069\u009b2J" + strings.Repeat("/very-long", 200)
+	w := newLeakWorld(t, &oauthtest.ASOptions{IssuerPath: issuerPath}, nil)
+	h := w.bridge("bridge", nil, "--client-id", "app", "--issuer", "https://login.example.com", "--browser-command", approver())
+	m := h.initialize()
+	if m.Error == nil || !strings.Contains(m.Error.Message, "is configured for https://login.example.com, but the server names \"http://127.0.0.1:") {
+		t.Fatalf("initialize: want the binding's refusal, got %+v", m.Error)
+	}
+	checkRaw(t, "the host's error", m.Error.Message, false)
+	if n := strings.Count(m.Error.Message, "very-long"); n > 20 {
+		t.Errorf("the host's error quotes %d segments of the issuer's path, want at most 20:\n%s", n, m.Error.Message)
+	}
+	h.finish()
+	if st := w.as.Stats(); st.AuthorizationRequests != 0 || len(st.TokenRequests) != 0 {
+		t.Errorf("the authorization server saw %d authorization and %d token requests, want none", st.AuthorizationRequests, len(st.TokenRequests))
+	}
+	checkOutputs(t, w, false)
+}
