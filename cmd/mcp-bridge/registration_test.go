@@ -2,7 +2,10 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
@@ -64,3 +67,45 @@ func TestFailedSignInKeepsRegistrationBinary(t *testing.T) {
 			st.Registrations, st.AuthorizationRequests, st.Denials)
 	}
 }
+
+// TestBrowserGetsReencodedURL pins issue 11, "the browser opener receives
+// the raw authorization URL", through the real binary: the authorization
+// server's authorization_endpoint carries a query of quotes, ;, |, ^,
+// parentheses, angle brackets, ! and a space, the syntax of the shells
+// and of cmd.exe that a --browser-command may hand it to. The command
+// receives the URL re-serialised, every such character percent-encoded
+// (only the & and = between parameters left), and the sign-in works.
+func TestBrowserGetsReencodedURL(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the recording browser is a shell script (TestWindowsStartCommand in oauthclient covers cmd.exe)")
+	}
+	w := newLeakWorld(t, &oauthtest.ASOptions{EditMetadata: func(m map[string]any) {
+		m["authorization_endpoint"] = m["authorization_endpoint"].(string) + `?tenant=a"b';c|d^e f&x=(g)<h>!`
+	}}, nil)
+	got := filepath.Join(w.home, "opened")
+	script := filepath.Join(w.home, "browser.sh")
+	// Records the URL, then approves the sign-in as the demo's browser.
+	body := "#!/bin/sh\nprintf '%s' \"$1\" > '" + got + "'\nexec " + approver() + " \"$1\"\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h := w.bridge("bridge", nil, "--browser-command", "/bin/sh "+script)
+	if m := h.initialize(); m.Error != nil {
+		t.Fatalf("initialize: %+v\n%s", m.Error, h.stderr.String())
+	}
+	opened, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := string(opened)
+	if i := strings.IndexFunc(u, func(r rune) bool { return !strings.ContainsRune(urlChars, r) }); i >= 0 {
+		t.Errorf("the browser command got %q raw in %s", u[i], u)
+	}
+	if !strings.Contains(u, "tenant=a%22b%27%3Bc%7Cd%5Ee%20f&x=%28g%29%3Ch%3E%21") {
+		t.Errorf("the browser command got %s, want the server's parameters percent-encoded", u)
+	}
+}
+
+// urlChars are the characters a re-serialised authorization URL is made
+// of.
+const urlChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%/:?&=[]"
