@@ -1,12 +1,14 @@
 package main
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
@@ -109,3 +111,59 @@ func TestBrowserGetsReencodedURL(t *testing.T) {
 // urlChars are the characters a re-serialised authorization URL is made
 // of.
 const urlChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%/:?&=[]"
+
+// TestMCPRemoteLocalhostBothLoopbacks pins issue 11, "mcp-remote mode
+// advertises localhost while the listener binds 127.0.0.1", through the
+// real binary: in mcp-remote mode the redirect URI names localhost, which
+// a browser may resolve to [::1] first, so the bridge serves the redirect
+// on [::1] too. The browser here comes back on [::1] and the sign-in
+// completes.
+func TestMCPRemoteLocalhostBothLoopbacks(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the recording browser is a shell script")
+	}
+	if probe, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback here")
+	} else {
+		probe.Close()
+	}
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	// The browser only records the URL: the test plays the user.
+	dir := t.TempDir()
+	script := filepath.Join(dir, "browser")
+	os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" > '"+dir+"/url.tmp' && mv '"+dir+"/url.tmp' '"+dir+"/url'\n"), 0o700)
+	h := startBridge(t, "-y", "mcp-remote@latest", demo.URL, freePort(t), "--browser-command", script, "--token-store", "memory")
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	var authURL string
+	for deadline := time.Now().Add(recvTimeout); authURL == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(filepath.Join(dir, "url"))
+		authURL = strings.TrimSpace(string(b))
+	}
+	if authURL == "" {
+		t.Fatalf("the browser was not opened; stderr:\n%s", h.stderr.String())
+	}
+	redirect, err := demo.AuthServer.Consent(t.Context(), authURL, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redirect.Hostname() != "localhost" {
+		t.Fatalf("the redirect goes to %s, want localhost (mcp-remote's redirect URI)", redirect)
+	}
+	redirect.Host = net.JoinHostPort("::1", redirect.Port())
+	resp, err := http.Get(redirect.String())
+	if err != nil {
+		t.Fatalf("the redirect on [::1]: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the redirect on [::1] answered %s", resp.Status)
+	}
+	if m := h.recvMsg(); m.Error != nil {
+		t.Fatalf("initialize after the sign-in on [::1]: %+v", m.Error)
+	}
+	h.closeAndWait()
+}
