@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
@@ -166,4 +172,53 @@ func TestMCPRemoteLocalhostBothLoopbacks(t *testing.T) {
 		t.Fatalf("initialize after the sign-in on [::1]: %+v", m.Error)
 	}
 	h.closeAndWait()
+}
+
+// TestDoctorSaysTokenHasNoAudience pins the other half of issue 11's Ory
+// Hydra finding, through the real binary: Hydra ignores RFC 8707's
+// resource and issues JWT access tokens with "aud": [] unless its consent
+// app grants an audience. Here the token endpoint's access tokens are
+// such JWTs (wrapping the real token, which the server checks); doctor
+// says the token names no audience and what to ask the operator for.
+func TestDoctorSaysTokenHasNoAudience(t *testing.T) {
+	// unwrap returns the real token a wrapped one carries.
+	unwrap := func(token string) string {
+		var claims struct {
+			Token string `json:"tok"`
+		}
+		if parts := strings.Split(token, "."); len(parts) == 3 {
+			if b, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil && json.Unmarshal(b, &claims) == nil {
+				return claims.Token
+			}
+		}
+		return token
+	}
+	var as atomic.Pointer[oauthtest.AuthServer]
+	w := newLeakWorld(t, &oauthtest.ASOptions{NoCIMD: true}, &oauthtest.ResourceOptions{
+		Verifier: func(ctx context.Context, token string, r *http.Request) (*auth.TokenInfo, error) {
+			return as.Load().Verify(ctx, unwrap(token), r)
+		},
+	})
+	as.Store(w.as)
+	w.editAS("/token", func(b []byte) []byte {
+		var m map[string]any
+		if json.Unmarshal(b, &m) != nil || m["access_token"] == nil {
+			return b
+		}
+		payload, _ := json.Marshal(map[string]any{"aud": []string{}, "iss": w.as.Issuer(), "tok": m["access_token"]})
+		m["access_token"] = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." +
+			base64.RawURLEncoding.EncodeToString(payload) + ".c2lnbmF0dXJl"
+		b, _ = json.Marshal(m)
+		return b
+	})
+	h := w.bridge("bridge", nil, "--browser-command", approver())
+	if m := h.initialize(); m.Error != nil {
+		t.Fatalf("initialize: %+v\n%s", m.Error, h.stderr.String())
+	}
+	h.mustCall("echo", `{"text":"hydra"}`)
+	h.finish()
+	out, _ := w.command("doctor", "", "doctor")
+	if !strings.Contains(out, "the access token names no audience") || !strings.Contains(out, "grant the audience \""+w.url+"\"") {
+		t.Errorf("doctor does not say the token names no audience:\n%s", out)
+	}
 }
