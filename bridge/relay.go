@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/safetext"
 )
 
 // Transport names, for [Config.Transport].
@@ -343,6 +345,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// maxRedirectURL bounds a redirect target quoted in an error.
+const maxRedirectURL = 200
+
 // confineRedirects returns a copy of c (or of http.DefaultClient) whose
 // redirects never downgrade https to http and never carry credentials or
 // the session id to another origin. (Static headers are the client's
@@ -359,7 +364,9 @@ func confineRedirects(c *http.Client) *http.Client {
 		}
 		from := via[0].URL
 		if from.Scheme == "https" && req.URL.Scheme != "https" {
-			return fmt.Errorf("refusing a redirect from https to %s", req.URL.Redacted())
+			// The target is the server's choice: quoted and bounded, as
+			// oauthclient quotes the URLs a server chose (issue 11).
+			return fmt.Errorf("refusing a redirect from https to %s", safetext.Quote(req.URL.Redacted(), maxRedirectURL))
 		}
 		if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
 			for _, h := range []string{"Authorization", "DPoP", "Cookie", headerSessionID} {

@@ -165,7 +165,7 @@ func (h *Handler) doctor(ctx context.Context) []Check {
 	case h.cfg.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported:
 		kind = "client ID metadata document " + h.cfg.ClientMetadataURL
 	case as.RegistrationEndpoint != "":
-		kind = "dynamic registration at " + as.RegistrationEndpoint + ", bound to its issuer"
+		kind = "dynamic registration at " + quoteURL(as.RegistrationEndpoint) + ", bound to its issuer"
 	default:
 		add(Check{Step: "client registration", Detail: "the authorization server offers no dynamic registration and no client is configured",
 			Fix: "register a client with the server's operator, then pass --client-id (and --client-secret-file)"})
@@ -250,9 +250,9 @@ func (h *Handler) binding(ctx context.Context, issuer string) string {
 		return "bound to " + h.cfg.ClientIssuer + " (--issuer)"
 	}
 	if c := h.Credentials(ctx); c != nil && c.Issuer != "" && c.Client.Kind == KindPreregistered && c.Client.ID == h.cfg.ClientID {
-		return "bound to " + c.Issuer + ", where it was first used"
+		return "bound to " + quoteURL(c.Issuer) + ", where it was first used"
 	}
-	return "to be bound to " + issuer + " at the first sign-in (pin it with --issuer)"
+	return "to be bound to " + quoteURL(issuer) + " at the first sign-in (pin it with --issuer)"
 }
 
 // audienceCheck looks at the audience a JWT access token names. A token
@@ -264,7 +264,7 @@ func audienceCheck(aud []string, resource string) Check {
 	switch {
 	case len(aud) == 0:
 		c.Detail = "the access token names no audience: the authorization server ignored the resource parameter (RFC 8707), so the token is good at any server that trusts it"
-		c.Fix = "ask the authorization server's operator to grant the audience " + resource + " (Ory Hydra: the consent app's grant_access_token_audience)"
+		c.Fix = "ask the authorization server's operator to grant the audience " + quoteURL(resource) + " (Ory Hydra: the consent app's grant_access_token_audience)"
 	case slices.Contains(aud, resource):
 		c.OK, c.Detail = true, "the access token is for "+resource
 	default:
@@ -371,7 +371,7 @@ func (h *Handler) probeWith(ctx context.Context, token, scheme string) (*http.Re
 		}
 		resp, err := h.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, boundURL(err)
 		}
 		var body []byte
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct != "text/event-stream" {

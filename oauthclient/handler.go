@@ -699,14 +699,14 @@ func (h *Handler) checkBinding(c *Credentials, issuer string) error {
 			return nil
 		}
 		return fmt.Errorf("%w: the client %s is configured for %s, but the server names %s; its credentials are not sent there",
-			ErrAuthorizationServerChanged, h.cfg.ClientID, h.cfg.ClientIssuer, issuer)
+			ErrAuthorizationServerChanged, h.cfg.ClientID, h.cfg.ClientIssuer, quoteURL(issuer))
 	}
 	if c == nil || c.Issuer == "" || c.Issuer == issuer || c.Client.Kind != KindPreregistered || c.Client.ID != h.cfg.ClientID {
 		return nil
 	}
 	return fmt.Errorf("%w: the client %s is registered at %s, but the server now names %s; its credentials are not sent there. "+
 		"Register a client at %s and configure it, or sign out of this server if the same client is registered there too",
-		ErrAuthorizationServerChanged, h.cfg.ClientID, c.Issuer, issuer, issuer)
+		ErrAuthorizationServerChanged, h.cfg.ClientID, quoteURL(c.Issuer), quoteURL(issuer), quoteURL(issuer))
 }
 
 // ErrAuthorizationServerChanged is wrapped by the error a sign-in returns

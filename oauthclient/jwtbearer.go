@@ -215,7 +215,7 @@ func (h *Handler) jwtBearer(ctx context.Context, c *Credentials) (*Credentials, 
 func refusalHint(code, tokenEndpoint string) string {
 	switch code {
 	case "invalid_grant":
-		return "; the assertion may have expired, be meant for another audience (it must be " + tokenEndpoint +
+		return "; the assertion may have expired, be meant for another audience (it must be " + quoteURL(tokenEndpoint) +
 			" or the server's issuer), or come from an issuer the server does not trust"
 	case "unauthorized_client", "access_denied":
 		return "; the server does not let this workload have a token for this server"

@@ -54,13 +54,20 @@ func quoteURL(raw string) string {
 	return safetext.Quote(raw, maxURL)
 }
 
-// A urlError is a [*url.Error] shown with its URL quoted by [quoteURL]:
-// net/url and net/http put the whole URL they were given in their
-// errors, quoted by strconv but not bounded.
+// maxURLError bounds the text of the error a [*url.Error] wraps: room for
+// the two quoted URLs of a refused redirect and the words between them.
+const maxURLError = 3 * maxURL
+
+// A urlError is a [*url.Error] shown with its URL quoted by [quoteURL]
+// and the error it wraps clipped to [maxURLError] runes: net/url and
+// net/http put the whole URL they were given in their errors, quoted by
+// strconv but not bounded, and net/http puts what a server sent in the
+// error of a response it cannot parse (a malformed header line, all of
+// it: a 10 KB Location header came back whole, issue 11).
 type urlError struct{ err *url.Error }
 
 func (e *urlError) Error() string {
-	return e.err.Op + " " + quoteURL(e.err.URL) + ": " + e.err.Err.Error()
+	return e.err.Op + " " + quoteURL(e.err.URL) + ": " + safetext.Clip(e.err.Err.Error(), maxURLError)
 }
 
 func (e *urlError) Unwrap() error { return e.err }

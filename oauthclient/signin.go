@@ -420,7 +420,7 @@ func (h *Handler) probe(ctx context.Context) ([]oauthex.Challenge, error) {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("reach %s: %w", h.cfg.ServerURL, err)
+		return nil, fmt.Errorf("reach %s: %w", h.cfg.ServerURL, boundURL(err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 401 {

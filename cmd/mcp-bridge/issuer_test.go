@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
 )
@@ -50,5 +54,58 @@ func TestIssuerFlag(t *testing.T) {
 	}
 	if out, code := login(demo.AuthServer.Issuer()); code != exitOK {
 		t.Errorf("login with the right issuer: exit %d, %s", code, out)
+	}
+}
+
+// TestClientBoundToFirstIssuer pins issue 11 for a configured client
+// without --issuer, through the real binary: its credentials are bound to
+// the authorization server it is first used at (trust on first use).
+// When the server then names another one, which knows the same client,
+// login is refused with an error naming both, and the new one gets no
+// token request, so never the secret; doctor names the binding.
+func TestClientBoundToFirstIssuer(t *testing.T) {
+	const id, secret = "m2m", "m2m-secret-value-for-the-test"
+	opts := func() *oauthtest.ASOptions {
+		return &oauthtest.ASOptions{
+			Clients:                  []oauthtest.Client{{ID: id, Secret: secret, AuthMethod: oauthtest.AuthClientSecretBasic}},
+			TokenEndpointAuthMethods: []string{oauthtest.AuthClientSecretBasic},
+		}
+	}
+	other, err := oauthtest.StartAuthServer(t.Context(), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	var current atomic.Pointer[oauthtest.AuthServer] // the one the server names
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: opts(), Resource: &oauthtest.ResourceOptions{
+		CurrentAuthorizationServers: func() []string { return []string{current.Load().Issuer()} },
+		Verifier: func(ctx context.Context, token string, r *http.Request) (*auth.TokenInfo, error) {
+			return current.Load().Verify(ctx, token, r)
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	current.Store(demo.AuthServer)
+	home := t.TempDir()
+	secretFile := filepath.Join(home, "secret")
+	os.WriteFile(secretFile, []byte(secret), 0o600)
+	args := []string{demo.URL, "--token-store", "file", "--client-credentials", "--client-id", id, "--client-secret-file", secretFile}
+	if _, stderr, code := runBinary(t, home, append([]string{"login"}, args...)...); code != exitOK {
+		t.Fatalf("the first login: exit %d\n%s", code, stderr)
+	}
+	if out, _, _ := runBinary(t, home, append([]string{"doctor"}, args...)...); !strings.Contains(out, `bound to "`+demo.AuthServer.Issuer()+`", where it was first used`) {
+		t.Errorf("doctor does not name the binding:\n%s", out)
+	}
+
+	current.Store(other)
+	stdout, stderr, code := runBinary(t, home, append([]string{"login"}, args...)...)
+	out := strings.ReplaceAll(stdout+stderr, `\"`, `"`) // the log quotes the error
+	if code == exitOK || !strings.Contains(out, `is registered at "`+demo.AuthServer.Issuer()+`"`) || !strings.Contains(out, `now names "`+other.Issuer()+`"`) {
+		t.Errorf("login after the move: exit %d, %s; want a refusal naming both issuers", code, out)
+	}
+	if n := other.Stats().TokenRequests["client_credentials"]; n != 0 {
+		t.Errorf("%d token requests, with the secret, reached the authorization server the server moved to", n)
 	}
 }

@@ -175,7 +175,9 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	checks := append([]oauthclient.Check{c.store.Check(c.handler.Key())}, c.handler.Doctor(ctx)...)
 	failed := len(checks) > 0 && !checks[len(checks)-1].OK
 	if asJSON {
-		json.NewEncoder(stdout).Encode(map[string]any{"server": c.url, "ok": !failed, "checks": checks})
+		// The checks' details quote servers: escaped as status --json's.
+		b, _ := json.Marshal(map[string]any{"server": c.url, "ok": !failed, "checks": checks})
+		stdout.Write(append(safetext.JSON(b), '\n'))
 	} else {
 		fmt.Fprintf(stdout, "mcp-bridge doctor %s\n\n", c.url)
 		for _, ch := range checks {

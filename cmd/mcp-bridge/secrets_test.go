@@ -277,7 +277,8 @@ type leakFault struct {
 	body string
 }
 
-// newLeakWorld starts the servers of a scenario. as and res may be nil.
+// newLeakWorld starts the servers of a scenario. as and res may be nil;
+// res.Verifier, if set, replaces the authorization server's.
 //
 // The authorization server's metadata names the recording proxy as the
 // base of every endpoint (ASOptions.EndpointBase), while the issuer stays
@@ -354,7 +355,10 @@ func newLeakWorld(t *testing.T, as *oauthtest.ASOptions, res *oauthtest.Resource
 	if res != nil {
 		ro = *res
 	}
-	ro.Resource, ro.AuthorizationServers, ro.Verifier, ro.Now = w.url, []string{a.Issuer()}, a.Verify, w.clock.Now
+	ro.Resource, ro.AuthorizationServers, ro.Now = w.url, []string{a.Issuer()}, w.clock.Now
+	if ro.Verifier == nil {
+		ro.Verifier = a.Verify
+	}
 	protected, err := oauthtest.Protect(demoserver.Handler(nil), &ro)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,9 +110,15 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if list == nil {
 			list = []credstore.Entry{} // [] rather than null
 		}
-		enc := json.NewEncoder(stdout)
+		// Servers chose the issuer, the client ID and the scopes: what
+		// is not printable in them is written as a \u escape, which a
+		// JSON decoder reads as the same string but a terminal does not
+		// act on (issue 11).
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		enc.Encode(map[string]any{"store": w.store.Kind(), "servers": list})
+		stdout.Write(safetext.JSON(b.Bytes()))
 		return exitOK
 	}
 	if len(list) == 0 {

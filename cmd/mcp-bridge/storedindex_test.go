@@ -134,3 +134,58 @@ func TestPlainFilesChecked(t *testing.T) {
 		t.Errorf("status with a world-writable credentials directory: %v\n%s\nwant a refusal with the fix", err, out)
 	}
 }
+
+// TestOtherUsersFilesRefused pins issue 11, "nothing trusted from plain
+// files", for files another user owns, through the real binary (as root,
+// which can give a file away): a log file another user created is
+// refused, not appended to; so is a credentials directory of another
+// user's; a cache directory of another user's is not read.
+func TestOtherUsersFilesRefused(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another user")
+	}
+	const nobody = 65534
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := t.TempDir()
+
+	logFile := filepath.Join(home, "planted.log")
+	os.WriteFile(logFile, nil, 0o600)
+	if err := os.Chown(logFile, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runBinary(t, home, "login", demo.URL, "--token-store", "file", "--login=device", "--login-timeout", "5s", "--log-file", logFile)
+	if code == exitOK || !strings.Contains(stderr, "another user") {
+		t.Errorf("--log-file of another user's: exit %d\n%s\nwant a refusal", code, stderr)
+	}
+	if data, _ := os.ReadFile(logFile); len(data) != 0 {
+		t.Errorf("another user's log file was written: %q", data)
+	}
+
+	cache := filepath.Join(home, "cache", "mcp-bridge")
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(cache, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	h := startBridgeEnv(t, homeEnv(home), demo.URL, "--token-store", "memory", "--log-level", "info")
+	h.closeAndWait()
+	if s := h.stderr.String(); !strings.Contains(s, "not using the cache") || !strings.Contains(s, "another user") {
+		t.Errorf("a bridge with another user's cache directory:\n%s\nwant it not used", s)
+	}
+
+	creds := filepath.Join(home, "config", "mcp-bridge", "credentials")
+	if err := os.MkdirAll(creds, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(creds, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runBinary(t, home, "status", "--token-store", "file"); code == exitOK || !strings.Contains(stderr, "another user") {
+		t.Errorf("status with another user's credentials directory: exit %d\n%s\nwant a refusal", code, stderr)
+	}
+}

@@ -16,13 +16,16 @@
 // characters, unassigned code points) become \uXXXX, and invalid UTF-8
 // becomes U+FFFD. The output holds no backslash-x escape, so that a
 // handler that turns "\x1b" back into ESC (the colour log's) cannot
-// revive one.
+// revive one. [JSON] escapes the same characters in JSON text, as JSON
+// escapes that decode to what they replace.
 package safetext
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -74,6 +77,35 @@ func Escape(s string) string {
 		writeRune(&b, r, size, false)
 	}
 	return strings.ReplaceAll(b.String(), `\x1b`, `\x1B`)
+}
+
+// JSON returns js, JSON text, with every character that is not
+// printable written as a \uXXXX escape (a UTF-16 surrogate pair beyond
+// U+FFFF): C0 and C1 controls, DEL, bidi and other format characters,
+// white space other than the ASCII kinds, unassigned code points, and
+// U+FFFD, which stands for invalid UTF-8 (those bytes become \ufffd).
+// Such characters can only be in JSON strings, where the escape decodes
+// to the character it replaces, so js decodes to the same values; the
+// white space between tokens (space, tab, line feed, carriage return)
+// is kept. encoding/json escapes only the ASCII controls, U+2028 and
+// U+2029: a server's U+202E in a client ID would reach, raw, the
+// terminal of whoever reads `status --json` (issue 11).
+func JSON(js []byte) []byte {
+	var b bytes.Buffer
+	for i := 0; i < len(js); {
+		r, size := utf8.DecodeRune(js[i:])
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || unicode.IsPrint(r) && r != utf8.RuneError:
+			b.Write(js[i : i+size])
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += size
+	}
+	return b.Bytes()
 }
 
 // Plain reports whether s is short plain text that can be shown and typed

@@ -1,10 +1,14 @@
 package safetext
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestClip(t *testing.T) {
@@ -107,5 +111,41 @@ func TestEscape(t *testing.T) {
 	want := `line one␊line two␉␛[31mred\u202e \x1B[2J ` + "\ufffd"
 	if got := Escape(in); got != want {
 		t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	in := map[string]any{
+		"client_id": "cli\u202eent\x1b[2J\x1b]0;pwned\x07\r\nmcp-bridge: signed in\x7f\u009b31m",
+		"scopes":    []string{"read\u2066x\u2069", "tag\U000e0041", "zero\u200bwidth\u00a0nbsp", "Grüße, 世界"},
+		"invalid":   "a\xffb",
+	}
+	plain, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := JSON(plain)
+	for i, r := range string(got) {
+		if !unicode.IsPrint(r) && r != ' ' && r != '\n' || r == utf8.RuneError {
+			t.Errorf("JSON left %U raw at byte %d: %s", r, i, got)
+		}
+	}
+	for _, want := range []string{`cli\u202eent\u001b[2J`, `\u007f\u009b31m`, `tag\udb40\udc41`, `zero\u200bwidth\u00a0nbsp`, `"Grüße, 世界"`, `a\ufffdb`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("JSON does not hold %s:\n%s", want, got)
+		}
+	}
+	var before, after any
+	if err := json.Unmarshal(plain, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got, &after); err != nil {
+		t.Fatalf("JSON wrote invalid JSON: %v\n%s", err, got)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("JSON changed the decoded value (-want +got):\n%s", diff)
+	}
+	if !bytes.Contains(got, []byte("{\n  \"client_id\"")) {
+		t.Errorf("JSON changed the white space between tokens:\n%s", got)
 	}
 }
