@@ -45,8 +45,9 @@ type urlAsks struct {
 
 // signInAtHost handles err, request m's failure: when it is a sign-in
 // waiting at a page and the host takes URL elicitations, it has the host
-// show the page, waits for the sign-in and sends m again. It returns the
-// error that remains: err itself when the host cannot help, or declines.
+// show the page and waits for the sign-in. It returns nil once signed in,
+// when m may go again, else the error that remains: err itself when the
+// host cannot help, or declines.
 func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
 	var p PendingSignIn
 	if !errors.As(err, &p) || !m.IsRequest() || m.Method == "initialize" || !r.era.hostTakesURLs() {
@@ -75,7 +76,7 @@ func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
 		r.reply(n)
 	}
 	r.urls.mu.Unlock()
-	return r.send(ctx, m)
+	return nil
 }
 
 // askURL asks the host to show the sign-in page url, once for every
