@@ -769,6 +769,9 @@ func (r *Relay) replyAll(m *Message, answers []*Message) {
 // errorFor builds the error response the host sees for a request the relay
 // could not complete. The message says what failed, never what was sent.
 func errorFor(id []byte, err error) *Message {
+	if u, ok := errors.AsType[*urlRequired](err); ok {
+		return u.response(id)
+	}
 	if se, ok := errors.AsType[*StatusError](err); ok && se.RPCError != nil {
 		// The server explained itself in JSON-RPC terms: pass that on.
 		raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, id, se.RPCError)

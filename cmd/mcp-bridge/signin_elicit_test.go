@@ -30,7 +30,7 @@ func TestURLElicitationSignIn(t *testing.T) {
 	for _, accept := range []bool{true, false} {
 		t.Run(map[bool]string{true: "accept", false: "decline"}[accept], func(t *testing.T) {
 			demo, home, env := cachedSignedOut(t)
-			h := startBridgeEnv(t, append(env, "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER=", "WSL_DISTRO_NAME=", "WSL_INTEROP="), demo.URL, "--token-store", "file")
+			h := startBridgeEnv(t, noBrowserEnv(env), demo.URL, "--token-store", "file")
 			h.initialize("2025-11-25", `{"elicitation":{"url":{}}}`)
 			start := time.Now()
 			h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
@@ -88,5 +88,63 @@ func TestURLElicitationSignIn(t *testing.T) {
 				t.Errorf("%d authorization requests and %d consents, want 2 sign-ins", st.AuthorizationRequests, st.Consents)
 			}
 		})
+	}
+}
+
+// noBrowserEnv is env with no graphical session, no $BROWSER and no WSL.
+func noBrowserEnv(env []string) []string {
+	return append(env, "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER=", "WSL_DISTRO_NAME=", "WSL_INTEROP=")
+}
+
+// TestURLElicitationRequiredAtInitialize: signed out, with nothing cached
+// to answer initialize from and no browser that opens, a 2025-11-25 host
+// that declares URL-mode elicitation gets the URLElicitationRequiredError
+// (-32042) as the answer to initialize, at once: the sign-in's text, and
+// the sign-in process's URL as a URL elicitation (before the host is
+// initialized the bridge may not send it elicitation/create). The user
+// opens it; the host's next start signs in with no new authorization.
+// Before, the error had the code -32000 and no elicitation.
+func TestURLElicitationRequiredAtInitialize(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	home := t.TempDir()
+	env := noBrowserEnv(agentEnv(home))
+	h := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
+	start := time.Now()
+	h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{"url":{}}},"clientInfo":{"name":"test-host","version":"1.0"}}}`)
+	m := h.recvMsg()
+	took := time.Since(start)
+	rec, _ := waitRecord(t, home)
+	if string(m.ID) != "0" || m.Error == nil || m.Error.Code != -32042 {
+		t.Fatalf("initialize signed out with no browser: %+v, want the error -32042", m)
+	}
+	if took > 5*time.Second {
+		t.Errorf("initialize answered after %v, past the 5 s the least patient host waits", took)
+	}
+	var data struct {
+		Elicitations []urlElicitation `json:"elicitations"`
+	}
+	json.Unmarshal(m.Error.Data, &data)
+	if len(data.Elicitations) != 1 {
+		t.Fatalf("the -32042 error's data: %s, want one elicitation", m.Error.Data)
+	}
+	if e := data.Elicitations[0]; e.Mode != "url" || e.URL != rec.URL || e.ElicitationID == "" || e.Message == "" {
+		t.Errorf("the -32042 error's elicitation: %+v, want URL mode with %s", e, rec.URL)
+	}
+	if !strings.Contains(m.Error.Message, rec.URL) || loginHintRE.FindStringSubmatch(m.Error.Message) == nil {
+		t.Errorf("the -32042 error's message: %q, want the URL and the login command", m.Error.Message)
+	}
+	var browser oauthtest.Browser
+	if err := browser.Visit(t.Context(), rec.URL); err != nil {
+		t.Fatalf("signing in at the elicited URL: %v", err)
+	}
+	h.closeAndWait()
+	again := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
+	signedInCall(t, again, "after the elicited sign-in")
+	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 1 || st.Consents != 1 {
+		t.Errorf("%d authorization requests and %d consents, want 1 sign-in", st.AuthorizationRequests, st.Consents)
 	}
 }
