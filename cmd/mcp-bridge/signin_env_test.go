@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,68 @@ func TestLoginNoBrowserPrintsURL(t *testing.T) {
 		t.Fatalf("login never printed the sign-in URL:\n%s", strings.Join(seen, "\n"))
 	}
 	t.Logf("login printed the sign-in URL %v after it started", time.Since(start).Round(time.Millisecond))
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	approve := exec.CommandContext(ctx, os.Args[0], "demo", "approve", url)
+	approve.Env = env
+	if out, err := approve.CombinedOutput(); err != nil {
+		t.Fatalf("opening the printed URL: %v\n%s", err, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("login after the URL was opened by hand: %v", err)
+	}
+}
+
+// TestLoginBrowserCommandFails: a --browser-command that exits with an
+// error has opened nothing: login says so and prints the sign-in URL at
+// once, as with no browser at all; opened by hand, it completes the
+// sign-in. Before, the command counted as opened once started, and login
+// printed no URL and waited for the login timeout.
+func TestLoginBrowserCommandFails(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	env := headlessEnv(t)
+	cmd := exec.CommandContext(ctx, os.Args[0], "login", demo.URL, "--token-store", "file", "--login-timeout", "20s", "--browser-command", "false")
+	cmd.Env = env
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var url string
+	var seen []string
+	var opening time.Time // when login set out to open the browser
+	sc := bufio.NewScanner(stderr)
+	for url == "" && sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		seen = append(seen, line)
+		switch {
+		case strings.Contains(line, "opening the browser to sign in"):
+			opening = time.Now()
+		case strings.HasPrefix(line, "http") && strings.Contains(line, "code_challenge="):
+			url = line
+		}
+	}
+	if url == "" || opening.IsZero() {
+		cmd.Wait()
+		t.Fatalf("login with a browser command that fails never printed the sign-in URL:\n%s", strings.Join(seen, "\n"))
+	}
+	took := time.Since(opening)
+	t.Logf("login printed the sign-in URL %v after it ran the browser command", took.Round(time.Millisecond))
+	if took > time.Second {
+		t.Errorf("login printed the sign-in URL %v after it ran the browser command, want within a second", took)
+	}
+	if !slices.ContainsFunc(seen, func(l string) bool {
+		return strings.HasPrefix(l, "No browser could be opened here") && strings.Contains(l, "false")
+	}) {
+		t.Errorf("login does not say the browser command failed:\n%s", strings.Join(seen, "\n"))
+	}
 	go func() {
 		for sc.Scan() {
 		}
