@@ -19,8 +19,8 @@ import (
 // with the URL and the login command, as the answer.
 //
 // The host's initialize cannot be held that way: until the host has sent
-// notifications/initialized the bridge may send it no request
-// (basic/lifecycle, "Initialization"). So, with no cached result to
+// notifications/initialized the bridge should send it no request but
+// pings (basic/lifecycle, "Initialization"). So, with no cached result to
 // answer it from (signin_wait.go), initialize is answered with the
 // URLElicitationRequiredError (-32042, client/elicitation, "URL
 // Elicitation Required Error"): the same text, plus the page as a URL
