@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +148,59 @@ func TestURLElicitationRequiredAtInitialize(t *testing.T) {
 	signedInCall(t, again, "after the elicited sign-in")
 	if st := demo.AuthServer.Stats(); st.AuthorizationRequests != 1 || st.Consents != 1 {
 		t.Errorf("%d authorization requests and %d consents, want 1 sign-in", st.AuthorizationRequests, st.Consents)
+	}
+}
+
+// TestURLElicitationMidSession: signed in by `mcp-bridge login`, the real
+// binary runs a session with no browser; the tokens expire, and the
+// refresh token with them (the authorization server's clock moves on).
+// The host's next call makes the bridge send elicitation/create in URL
+// mode with the new sign-in's URL; signed in there, the host is told the
+// elicitation is complete and gets the call's answer, in the same session.
+func TestURLElicitationMidSession(t *testing.T) {
+	clock := oauthtest.NewClock()
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
+		Now: clock.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 2 * time.Hour,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	home := t.TempDir()
+	env := noBrowserEnv(agentEnv(home))
+	login := exec.Command(os.Args[0], "login", demo.URL, "--token-store", "file", "--browser-command", approver())
+	login.Env = append(os.Environ(), env...)
+	if out, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	h := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
+	h.initialize("2025-11-25", `{"elicitation":{"url":{}}}`)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"first"}}}`)
+	if m := h.recvMsg(); m.Error != nil || !strings.Contains(string(m.Result), "first") {
+		t.Fatalf("tools/call signed in: %+v", m)
+	}
+
+	clock.Advance(3 * time.Hour)
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"again"}}}`)
+	m := h.recvMsg()
+	var ask urlElicitation
+	json.Unmarshal(m.Params, &ask)
+	rec, _ := waitRecord(t, home)
+	if m.Method != "elicitation/create" || ask.Mode != "url" || ask.URL != rec.URL || ask.ElicitationID == "" {
+		t.Fatalf("tools/call after the tokens expired, with no browser: %+v, want an elicitation/create in URL mode with %s", m, rec.URL)
+	}
+	h.send(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":{"action":"accept"}}`)
+	var browser oauthtest.Browser
+	if err := browser.Visit(t.Context(), ask.URL); err != nil {
+		t.Fatalf("signing in at the elicited URL: %v", err)
+	}
+	if m := h.recvMsg(); m.Method != "notifications/elicitation/complete" || !strings.Contains(string(m.Params), ask.ElicitationID) {
+		t.Fatalf("after the sign-in the host got %+v, want the elicitation completed", m)
+	}
+	if m := h.recvMsg(); string(m.ID) != "2" || m.Error != nil || !strings.Contains(string(m.Result), "again") {
+		t.Errorf("tools/call after the sign-in: %+v", m)
+	}
+	if st := demo.AuthServer.Stats(); st.Consents != 2 {
+		t.Errorf("%d consents, want 2 sign-ins", st.Consents)
 	}
 }
