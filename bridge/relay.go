@@ -508,18 +508,11 @@ func (r *Relay) fromHost(data []byte) bool {
 	send := func() {
 		defer r.calls.Done()
 		defer cancel()
-		if early != nil {
-			answered, err := r.waitSession(callCtx, early, m)
-			if err != nil {
-				r.failed(m, err)
-			}
-			if answered || err != nil {
-				return
-			}
-		}
-		err := r.send(callCtx, m)
+		err := r.deliver(callCtx, early, m, false)
 		if err != nil {
-			err = r.signInAtHost(callCtx, m, err)
+			if err = r.signInAtHost(callCtx, m, err); err == nil {
+				err = r.deliver(callCtx, early, m, true)
+			}
 		}
 		if err != nil {
 			r.failed(m, err)
@@ -541,6 +534,20 @@ func (r *Relay) fromHost(data []byte) bool {
 		r.workers.do(send)
 	}
 	return true
+}
+
+// deliver sends m, the host's, to the server: once the server's session
+// is set up, if the host runs ahead of it (early, see signin_wait.go).
+// signedIn says a sign-in m waited for has completed: what was said of it
+// is out of date.
+func (r *Relay) deliver(ctx context.Context, early *earlyInit, m *Message, signedIn bool) error {
+	if early != nil {
+		answered, err := r.waitSession(ctx, early, m, signedIn)
+		if answered || err != nil {
+			return err
+		}
+	}
+	return r.send(ctx, m)
 }
 
 // track records the requests in m as pending, with the function that
@@ -769,6 +776,9 @@ func (r *Relay) replyAll(m *Message, answers []*Message) {
 // errorFor builds the error response the host sees for a request the relay
 // could not complete. The message says what failed, never what was sent.
 func errorFor(id []byte, err error) *Message {
+	if u, ok := errors.AsType[*urlRequired](err); ok {
+		return u.response(id)
+	}
 	if se, ok := errors.AsType[*StatusError](err); ok && se.RPCError != nil {
 		// The server explained itself in JSON-RPC terms: pass that on.
 		raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, id, se.RPCError)

@@ -17,6 +17,45 @@ import (
 // host it is complete (notifications/elicitation/complete) and sends the
 // request that needed it once more. Other hosts get the sign-in's error,
 // with the URL and the login command, as the answer.
+//
+// The host's initialize cannot be held that way: until the host has sent
+// notifications/initialized the bridge should send it no request but
+// pings (basic/lifecycle, "Initialization"). So, with no cached result to
+// answer it from (signin_wait.go), initialize is answered with the
+// URLElicitationRequiredError (-32042, client/elicitation, "URL
+// Elicitation Required Error"): the same text, plus the page as a URL
+// elicitation the host can show. The sign-in goes on in the background;
+// the host connects again once it is over. No
+// notifications/elicitation/complete follows: the host is not initialized.
+// Revision 2026-07-28 has no -32042, and the bridge sends it only to
+// 2025-11-25 hosts that declared URL mode.
+
+// codeURLElicitationRequired is the URLElicitationRequiredError's code.
+const codeURLElicitationRequired = -32042
+
+// urlRequired is a sign-in waiting at a page that the host must show
+// before its request can succeed: the -32042 answer.
+type urlRequired struct {
+	err          error  // the sign-in's, what the host is told in words
+	id           string // the elicitationId
+	url, message string
+}
+
+func (u *urlRequired) Error() string { return u.err.Error() }
+func (u *urlRequired) Unwrap() error { return u.err }
+
+// response is the -32042 answer to the request with id.
+func (u *urlRequired) response(id []byte) *Message {
+	data := mustMarshal(map[string]any{"elicitations": []map[string]string{
+		{"mode": "url", "elicitationId": u.id, "url": u.url, "message": u.message},
+	}})
+	m, err := ParseMessage(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s,"data":%s}}`,
+		id, codeURLElicitationRequired, mustMarshal("mcp-bridge: "+u.err.Error()), data))
+	if err != nil {
+		panic("bridge: " + err.Error())
+	}
+	return m
+}
 
 // A PendingSignIn is an authorization error that the [auth.OAuthHandler]
 // returns while a sign-in goes on and waits for the user at a page.
@@ -45,16 +84,20 @@ type urlAsks struct {
 
 // signInAtHost handles err, request m's failure: when it is a sign-in
 // waiting at a page and the host takes URL elicitations, it has the host
-// show the page, waits for the sign-in and sends m again. It returns the
-// error that remains: err itself when the host cannot help, or declines.
+// show the page and waits for the sign-in. It returns nil once signed in,
+// when m may go again, else the error that remains: err itself when the
+// host cannot help, or declines.
 func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
 	var p PendingSignIn
-	if !errors.As(err, &p) || !m.IsRequest() || m.Method == "initialize" || !r.era.hostTakesURLs() {
+	if !errors.As(err, &p) || !m.IsRequest() || !r.era.hostTakesURLs() {
 		return err
 	}
 	url, message := p.Elsewhere()
 	if url == "" {
 		return err
+	}
+	if m.Method == "initialize" {
+		return &urlRequired{err: err, id: elicitationID(), url: url, message: message}
 	}
 	a := r.askURL(url, message)
 	select {
@@ -75,7 +118,7 @@ func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
 		r.reply(n)
 	}
 	r.urls.mu.Unlock()
-	return r.send(ctx, m)
+	return nil
 }
 
 // askURL asks the host to show the sign-in page url, once for every
@@ -86,9 +129,7 @@ func (r *Relay) askURL(url, message string) *urlAsk {
 	if a := r.urls.m[url]; a != nil {
 		return a
 	}
-	id := make([]byte, 16)
-	rand.Read(id)
-	a := &urlAsk{done: make(chan struct{}), id: base64.RawURLEncoding.EncodeToString(id)}
+	a := &urlAsk{done: make(chan struct{}), id: elicitationID()}
 	if r.urls.m == nil {
 		r.urls.m = map[string]*urlAsk{}
 	}
@@ -109,4 +150,11 @@ func (r *Relay) askURL(url, message string) *urlAsk {
 		r.log.Info("the host showed the sign-in page", "action", res.Action)
 	}()
 	return a
+}
+
+// elicitationID returns a new, unguessable elicitationId.
+func elicitationID() string {
+	id := make([]byte, 16)
+	rand.Read(id)
+	return base64.RawURLEncoding.EncodeToString(id)
 }

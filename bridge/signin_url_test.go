@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -132,6 +133,58 @@ func TestSignInAtHost(t *testing.T) {
 			}
 			if l := h.recv(); !strings.Contains(l, `"id":1`) || !strings.Contains(l, `"result"`) {
 				t.Errorf("the call after the sign-in: %s", l)
+			}
+		})
+	}
+}
+
+// TestInitializeFromCacheURLHost: after an initialize answered from the
+// cache, a host that declares URL-mode elicitation is shown the sign-in
+// page rather than an error: at once when no browser opened, after
+// [Config.SignInWait] when one did. Once signed in it is told the
+// elicitation is complete, and its request is answered with the server's
+// session set up. Before, the host got the sign-in's error.
+func TestInitializeFromCacheURLHost(t *testing.T) {
+	for _, notice := range []bool{true, false} {
+		t.Run(map[bool]string{true: "no browser", false: "browser"}[notice], func(t *testing.T) {
+			srv := newSignInServer(t)
+			oauth := &slowSignIn{done: make(chan struct{}), notice: notice}
+			h, _ := signInRelay(t, srv, oauth, strings.Replace(cachedInitRes, "2025-06-18", "2025-11-25", 1))
+			h.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{"url":{}}},"clientInfo":{"name":"t","version":"1"}}}`)
+			if id, _, _, errMsg := decode(t, h.recv()); id != "0" || errMsg != "" {
+				t.Fatalf("initialize: id %s, error %q", id, errMsg)
+			}
+			h.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+			h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+			l := h.recv()
+			var ask struct {
+				ID     json.RawMessage `json:"id"`
+				Method string          `json:"method"`
+				Params struct{ Mode, URL, ElicitationID string }
+			}
+			json.Unmarshal([]byte(l), &ask)
+			if ask.Method != "elicitation/create" || ask.Params.Mode != "url" || ask.Params.URL != "https://as.example/authorize?x=1" {
+				t.Fatalf("tools/list while signing in: %s, want the sign-in page as a URL elicitation", l)
+			}
+			h.send(`{"jsonrpc":"2.0","id":` + string(ask.ID) + `,"result":{"action":"accept"}}`)
+			close(oauth.done)
+			completed := false
+			for {
+				id, method, res, errMsg := decode(t, h.recv())
+				if method == "notifications/elicitation/complete" {
+					completed = true
+					continue
+				}
+				if id == "" {
+					continue // list_changed
+				}
+				if id != "1" || errMsg != "" || !strings.Contains(string(res["tools"]), "echo") || !completed {
+					t.Errorf("tools/list after the sign-in: id %s, error %q, result %v, elicitation completed before: %v", id, errMsg, res, completed)
+				}
+				break
+			}
+			if methods, inits := srv.seen(); len(inits) != 1 || !slices.Contains(methods, "tools/list") {
+				t.Errorf("the server got %q, want one initialize and the tools/list", methods)
 			}
 		})
 	}

@@ -384,8 +384,9 @@ func (r *Relay) openEarly(e *earlyInit) {
 // is set up, at most [Config.SignInWait]. It reports whether m was
 // answered here (a ping), and the error to answer m with if it may not go:
 // at once if the user must act elsewhere (no browser opened), as the
-// host's initialize would have been without the cache.
-func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool, error) {
+// host's initialize would have been without the cache, unless signedIn
+// says that sign-in has completed.
+func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message, signedIn bool) (bool, error) {
 	e.mu.Lock()
 	if e.open {
 		e.mu.Unlock()
@@ -416,7 +417,7 @@ func (r *Relay) waitSession(ctx context.Context, e *earlyInit, m *Message) (bool
 	}
 	attempt, notice := e.attempt, e.notice
 	e.mu.Unlock()
-	if notice != nil {
+	if notice != nil && !signedIn {
 		return false, fmt.Errorf("the server's session waits for a sign-in: %w", notice)
 	}
 	t := time.NewTimer(r.cfg.SignInWait)

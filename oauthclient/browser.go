@@ -107,16 +107,23 @@ func browserCommands(env, url string) [][]string {
 const openerPatience = 3 * time.Second
 
 // runOpener runs argv, which opens url, without a shell and with its
-// output discarded, and reports whether it failed: it exited with an
-// error, or did not start, within openerPatience. A command still running
-// then is left to run.
+// output discarded, as [startOpener] does.
 func runOpener(ctx context.Context, argv []string, url string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if len(argv) > 1 && argv[len(argv)-1] == url && isCmd(argv[0]) {
 		setCommandLine(cmd, windowsCommandLine(argv[:len(argv)-1], url))
 	}
+	return startOpener(ctx, cmd, nil)
+}
+
+// startOpener starts cmd, which opens a URL, and reports whether it
+// failed: it did not start, or exited with an error, within
+// openerPatience. A command still running then is left to run; if log is
+// not nil, its failure after that is logged.
+func startOpener(ctx context.Context, cmd *exec.Cmd, log *slog.Logger) error {
+	name := cmd.Args[0]
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: %w", argv[0], err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -125,14 +132,20 @@ func runOpener(ctx context.Context, argv []string, url string) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("%s: %w", argv[0], err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
 	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return nil // the sign-in is over; the command may go on
+	case <-ctx.Done(): // the sign-in is over; the command may go on
 	}
+	if log != nil {
+		go func() {
+			if err := <-done; err != nil {
+				log.Warn("the browser command failed", "command", name, "err", err)
+			}
+		}()
+	}
+	return nil
 }
 
 // isWSL reports whether this is Linux under Windows (the Windows Subsystem
@@ -148,10 +161,13 @@ func isWSL() bool {
 // CommandOpener returns an opener that runs argv with the URL appended as
 // its last argument, without a shell: a browser other than the default, a
 // profile, wslview. The command's output goes to output, never to stdout.
-// The opener does not wait for the command: the sign-in goes on while the
-// browser runs.
+// A command that cannot run, or exits with an error within a few seconds
+// (false, a helper with no display to reach), has opened nothing: the
+// opener fails, and the user is shown the URL as with no browser. One
+// still running then is taken to be the browser, and the sign-in goes on
+// while it runs; its failure later is logged to log.
 func CommandOpener(argv []string, output io.Writer, log *slog.Logger) func(ctx context.Context, url string) error {
-	return func(_ context.Context, url string) error {
+	return func(ctx context.Context, url string) error {
 		url, err := browserURL(url)
 		if err != nil {
 			return err
@@ -161,14 +177,9 @@ func CommandOpener(argv []string, output io.Writer, log *slog.Logger) func(ctx c
 		}
 		cmd := openerCommand(argv, url)
 		cmd.Stdout, cmd.Stderr = output, output
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("run the browser command: %w", err)
+		if err := startOpener(ctx, cmd, log); err != nil {
+			return fmt.Errorf("the browser command failed: %w", err)
 		}
-		go func() {
-			if err := cmd.Wait(); err != nil && log != nil {
-				log.Warn("the browser command failed", "command", argv[0], "err", err)
-			}
-		}()
 		return nil
 	}
 }

@@ -196,7 +196,8 @@ type Config struct {
 	StoreKey string
 
 	// OpenURL opens the authorization URL for the user. If nil, the system
-	// browser (see [OpenBrowser]).
+	// browser (see [OpenBrowser]). An error means nothing opened: the URL
+	// is then shown to the user (the prompt, the host's answer).
 	OpenURL func(ctx context.Context, url string) error
 
 	// SignInAgent, if not nil, runs a browser sign-in (the authorization

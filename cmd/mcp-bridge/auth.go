@@ -88,7 +88,7 @@ func (a *authOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.assertionFile, "assertion-file", "", "sign in as a workload with the platform's JWT in `file` (a Kubernetes projected service-account token, a CI job's OIDC token), read again before every token request: no browser, no client registration (workload identity federation, SEP-1933)")
 	fs.StringVar(&a.assertionCommand, "assertion-command", "", "sign in as a workload with the JWT that `command` prints (words split at spaces, \"double quotes\" group; no shell), run before every token request")
 	fs.StringVar(&a.dpop, "dpop", oauthclient.DPoPOff, "bind the tokens to a key kept with them, so that a copy is useless without it (DPoP, RFC 9449): `mode` is off, on, or auto (where the authorization server supports it)")
-	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` (words split at spaces, \"double quotes\" group; no shell) with the URL as its last argument, instead of the default browser")
+	fs.StringVar(&a.browserCommand, "browser-command", "", "open sign-in pages by running `command` (words split at spaces, \"double quotes\" group; no shell) with the URL as its last argument, instead of the default browser; one that fails within 3 s has opened nothing, and the URL is shown")
 	fs.StringVar(&a.tokenStore, "token-store", tokenstore.KindAuto, "where credentials are kept: `auto` (the OS keychain, or 0600 files where there is none), keychain, file or memory (not kept)")
 }
 

@@ -305,8 +305,8 @@ func TestAgentSignIn(t *testing.T) {
 // the host is told to list again.
 func TestInitializeFromCacheNoBrowser(t *testing.T) {
 	demo, home, env := cachedSignedOut(t)
-	// A browser command that fails still counts as opened (it is only
-	// started): no graphical session is what leaves no browser.
+	// No graphical session and no $BROWSER: no browser opens (as with a
+	// --browser-command that fails, TestLoginBrowserCommandFails).
 	h := startBridgeEnv(t, append(env, "DISPLAY=", "WAYLAND_DISPLAY=", "BROWSER="), demo.URL, "--token-store", "file")
 	h.initialize("2025-11-25", `{}`)
 	start := time.Now()

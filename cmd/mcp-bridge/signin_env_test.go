@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,33 @@ func TestLoginWithBrowserVariable(t *testing.T) {
 // sign-in URL at once; opened by hand (here by the approving browser),
 // it completes the sign-in.
 func TestLoginNoBrowserPrintsURL(t *testing.T) {
+	loginByHand(t)
+}
+
+// TestLoginBrowserCommandFails: a --browser-command that exits with an
+// error has opened nothing: login says so and prints the sign-in URL at
+// once, as with no browser at all; opened by hand, it completes the
+// sign-in. Before, the command counted as opened once started, and login
+// printed no URL and waited for the login timeout.
+func TestLoginBrowserCommandFails(t *testing.T) {
+	seen, took := loginByHand(t, "--browser-command", "false")
+	if took > time.Second {
+		t.Errorf("login printed the sign-in URL %v after it ran the browser command, want within a second", took)
+	}
+	if !slices.ContainsFunc(seen, func(l string) bool {
+		return strings.HasPrefix(l, "No browser could be opened here") && strings.Contains(l, "false")
+	}) {
+		t.Errorf("login does not say the browser command failed:\n%s", strings.Join(seen, "\n"))
+	}
+}
+
+// loginByHand runs login with args on a machine with no graphical session
+// and no $BROWSER, waits for it to print the sign-in URL, opens that with
+// the approving browser and checks that login completes. It returns the
+// lines login wrote until the URL, and how long after it set out to open
+// the browser the URL came.
+func loginByHand(t *testing.T, args ...string) (seen []string, took time.Duration) {
+	t.Helper()
 	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -71,28 +99,31 @@ func TestLoginNoBrowserPrintsURL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	env := headlessEnv(t)
-	cmd := exec.CommandContext(ctx, os.Args[0], "login", demo.URL, "--token-store", "file", "--login-timeout", "20s")
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"login", demo.URL, "--token-store", "file", "--login-timeout", "20s"}, args...)...)
 	cmd.Env = env
 	stderr, _ := cmd.StderrPipe()
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	var url string
-	var seen []string
+	var opening time.Time // when login set out to open the browser
 	sc := bufio.NewScanner(stderr)
 	for url == "" && sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		seen = append(seen, line)
-		if strings.HasPrefix(line, "http") && strings.Contains(line, "code_challenge=") {
+		switch {
+		case strings.Contains(line, "opening the browser to sign in"):
+			opening = time.Now()
+		case strings.HasPrefix(line, "http") && strings.Contains(line, "code_challenge="):
 			url = line
 		}
 	}
-	if url == "" {
+	if url == "" || opening.IsZero() {
 		cmd.Wait()
 		t.Fatalf("login never printed the sign-in URL:\n%s", strings.Join(seen, "\n"))
 	}
-	t.Logf("login printed the sign-in URL %v after it started", time.Since(start).Round(time.Millisecond))
+	took = time.Since(opening)
+	t.Logf("login printed the sign-in URL %v after it set out to open the browser", took.Round(time.Millisecond))
 	go func() {
 		for sc.Scan() {
 		}
@@ -105,6 +136,7 @@ func TestLoginNoBrowserPrintsURL(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("login after the URL was opened by hand: %v", err)
 	}
+	return seen, took
 }
 
 // The sign-in's notice is one a host can be shown as a URL elicitation.
