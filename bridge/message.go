@@ -220,7 +220,7 @@ func parseObject(data []byte) (*Message, error) {
 			i = skipSpace(data, i+1)
 		}
 	}
-	if v := ""; !bytes.Equal(version, []byte(`"2.0"`)) && (json.Unmarshal(version, &v) != nil || v != "2.0") {
+	if !bytes.Equal(version, []byte(`"2.0"`)) && !isVersion2(version) {
 		return nil, fmt.Errorf(`%w: "jsonrpc" must be "2.0"`, ErrInvalidMessage)
 	}
 	if m.ID != nil {
@@ -245,10 +245,23 @@ func parseObject(data []byte) (*Message, error) {
 	return m, nil
 }
 
+// isVersion2 reports whether the "jsonrpc" member, written with escapes,
+// is "2.0". (Apart from parseObject, so that the common case does not
+// allocate the string it decodes to.)
+func isVersion2(version []byte) bool {
+	var v string
+	return json.Unmarshal(version, &v) == nil && v == "2.0"
+}
+
 // unquote returns the string a JSON string literal holds, or "" if it is
-// malformed. Literals without escapes, the usual case, take no decoding.
+// malformed. Literals without escapes, the usual case, take no decoding,
+// and the methods and the protocol version that nearly every message
+// holds take no allocation either.
 func unquote(lit []byte) string {
 	if bytes.IndexByte(lit, '\\') < 0 && utf8.Valid(lit) {
+		if s, ok := known(lit[1 : len(lit)-1]); ok {
+			return s
+		}
 		return string(lit[1 : len(lit)-1])
 	}
 	var s string
@@ -256,6 +269,40 @@ func unquote(lit []byte) string {
 		return ""
 	}
 	return s
+}
+
+// known returns the string b holds if it is one that most messages carry:
+// a common method or the modern protocol version.
+func known(b []byte) (string, bool) {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "tools/call":
+		return "tools/call", true
+	case "tools/list":
+		return "tools/list", true
+	case "resources/read":
+		return "resources/read", true
+	case "resources/list":
+		return "resources/list", true
+	case "prompts/get":
+		return "prompts/get", true
+	case "prompts/list":
+		return "prompts/list", true
+	case "ping":
+		return "ping", true
+	case "notifications/progress":
+		return "notifications/progress", true
+	case "notifications/message":
+		return "notifications/message", true
+	case "notifications/cancelled":
+		return "notifications/cancelled", true
+	case "server/discover":
+		return "server/discover", true
+	case "subscriptions/listen":
+		return "subscriptions/listen", true
+	case modernVersion:
+		return modernVersion, true
+	}
+	return "", false
 }
 
 // idKey returns a key under which equal ids compare equal, even when a
