@@ -305,11 +305,15 @@ func (r *Relay) roundTrip(ctx context.Context, tr sender, m *Message) (*Message,
 
 // request builds a request of the relay's own, with a new id.
 func (r *Relay) request(method string, params []byte) *Message {
-	// One buffer of the final size: the relay sends one of these for each
-	// call of a 2025 host to a 2026 server.
+	// One buffer of the final size, and the envelope recorded as it is
+	// written, not parsed again: the relay sends one of these for each call
+	// of a 2025 host to a 2026 server, whose arguments may be large. params
+	// is the bridge's own making, or the host's spliced (paramsWithMeta).
 	raw := make([]byte, 0, 64+len(r.idPrefix)+len(method)+len(params))
 	raw = append(raw, `{"jsonrpc":"2.0","id":`...)
+	m := &Message{Method: method, idStart: len(raw)}
 	raw = r.appendID(raw)
+	m.idEnd = len(raw)
 	raw = append(raw, `,"method":`...)
 	if plainString(method) {
 		raw = append(append(append(raw, '"'), method...), '"')
@@ -317,11 +321,14 @@ func (r *Relay) request(method string, params []byte) *Message {
 		raw = append(raw, mustMarshal(method)...)
 	}
 	if len(params) > 0 {
-		raw = append(append(raw, `,"params":`...), params...)
+		raw = append(raw, `,"params":`...)
+		m.paramsAt = len(raw)
+		raw = append(raw, params...)
 	}
-	m, err := ParseMessage(append(raw, '}'))
-	if err != nil {
-		panic("bridge: malformed request: " + err.Error())
+	m.Raw = append(raw, '}')
+	m.ID = m.Raw[m.idStart:m.idEnd]
+	if len(params) > 0 {
+		m.params = m.Raw[m.paramsAt : m.paramsAt+len(params)]
 	}
 	return m
 }
