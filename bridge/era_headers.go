@@ -120,22 +120,40 @@ func (e *reqFields) nameSource(method string) (string, bool) {
 // for tools/call, an Mcp-Param-* header for each argument the tool's
 // inputSchema marks with x-mcp-header.
 func modernHeaders(method, version string, e *reqFields, tools *toolHeaders) http.Header {
-	h := http.Header{
-		headerProtocolVersion: {version},
-		headerMethod:          {method},
-	}
-	if name, ok := e.nameSource(method); ok {
-		h[headerName] = []string{encodeHeaderValue(name)}
-	}
+	var params []paramPath
 	if method == "tools/call" && tools != nil {
-		for _, p := range tools.params(e.Name) {
-			if v, ok := p.value(e.Arguments); ok {
-				h[http.CanonicalHeaderKey(headerParamPrefix+p.header)] = []string{v}
-			}
+		params = tools.params(e.Name)
+	}
+	h := make(http.Header, 3+len(params))
+	// One array holds the values (each slice capped at its one value, so
+	// that an append copies), and the version a modern host sends, nearly
+	// always the bridge's own, is shared: a request's headers are built
+	// for every call.
+	vals := make([]string, 0, 2+len(params))
+	if version == modernVersion {
+		h[headerProtocolVersion] = valueModernVersion
+	} else {
+		vals = append(vals, version)
+		h[headerProtocolVersion] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	vals = append(vals, method)
+	h[headerMethod] = vals[len(vals)-1 : len(vals) : len(vals)]
+	if name, ok := e.nameSource(method); ok {
+		vals = append(vals, encodeHeaderValue(name))
+		h[headerName] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for _, p := range params {
+		if v, ok := p.value(e.Arguments); ok {
+			vals = append(vals, v)
+			h[p.key] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	return h
 }
+
+// valueModernVersion is the MCP-Protocol-Version of requests at
+// modernVersion; never modified.
+var valueModernVersion = []string{modernVersion}
 
 // encodeHeaderValue returns s as a header value: as it is when it is plain
 // printable ASCII with no surrounding whitespace, else in the base64
@@ -167,7 +185,8 @@ type toolHeaders struct {
 // A paramPath is one x-mcp-header annotation: the header name and the
 // chain of properties keys that leads to the argument.
 type paramPath struct {
-	header string
+	header string // as the schema names it
+	key    string // of the Mcp-Param-* header, canonical
 	path   []string
 	kind   string // the JSON Schema type: string, integer or boolean
 }
@@ -302,7 +321,7 @@ func headerParams(schema json.RawMessage) ([]paramPath, error) {
 			default:
 				return fmt.Errorf("x-mcp-header %q is on a property of type %q, not string, integer or boolean", name, kind)
 			}
-			params = append(params, paramPath{header: name, path: append([]string(nil), path...), kind: kind})
+			params = append(params, paramPath{header: name, key: http.CanonicalHeaderKey(headerParamPrefix + name), path: append([]string(nil), path...), kind: kind})
 		}
 		for key, raw := range node {
 			if key == "x-mcp-header" || !bytes.Contains(raw, []byte(`x-mcp-header`)) {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -56,11 +57,7 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 			e.r.toHost(resp.withID(m.ID))
 			return nil
 		}
-		var rt struct {
-			ResultType string `json:"resultType"`
-		}
-		json.Unmarshal(resp.result, &rt)
-		switch rt.ResultType {
+		switch rt := resultType(resp.result); rt {
 		case "", "complete":
 			if m.Method == "tools/list" {
 				e.r.toHost(resultResponse(m.ID, e.observeTools(resp.result)))
@@ -76,9 +73,27 @@ func (e *eraStage) legacyCall(ctx context.Context, m *Message) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("the server answered with a result of type %q, which mcp-bridge does not know", rt.ResultType)
+			return fmt.Errorf("the server answered with a result of type %q, which mcp-bridge does not know", rt)
 		}
 	}
+}
+
+// resultType returns the resultType member of a result, or "" if it has
+// none that is a string. It reads the member as encoding/json would (a
+// name that matches case-insensitively, the last one if several), but
+// with the envelope scanner: decoding the whole result to find one member
+// was a full scan of every result, a large one's too.
+func resultType(result []byte) string {
+	rt := ""
+	eachMember(result, func(key, val []byte) {
+		if bytes.EqualFold(key, []byte("resultType")) {
+			rt = ""
+			if val[0] == '"' {
+				rt = unquote(val)
+			}
+		}
+	})
+	return rt
 }
 
 // meta returns the _meta members of a legacy host's requests, as a JSON

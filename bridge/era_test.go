@@ -450,8 +450,8 @@ func TestHeaderParams(t *testing.T) {
 		bad          bool
 	}{
 		{"none", `{"type":"object","properties":{"a":{"type":"string","description":"no x-mcp-header here"}}}`, nil, false},
-		{"top", `{"type":"object","properties":{"r":{"type":"string","x-mcp-header":"Region"}}}`, []paramPath{{"Region", []string{"r"}, "string"}}, false},
-		{"nested", `{"type":"object","properties":{"o":{"type":"object","properties":{"n":{"type":"integer","x-mcp-header":"N"}}}}}`, []paramPath{{"N", []string{"o", "n"}, "integer"}}, false},
+		{"top", `{"type":"object","properties":{"r":{"type":"string","x-mcp-header":"Region"}}}`, []paramPath{{"Region", "Mcp-Param-Region", []string{"r"}, "string"}}, false},
+		{"nested", `{"type":"object","properties":{"o":{"type":"object","properties":{"n":{"type":"integer","x-mcp-header":"N"}}}}}`, []paramPath{{"N", "Mcp-Param-N", []string{"o", "n"}, "integer"}}, false},
 		{"number", `{"type":"object","properties":{"n":{"type":"number","x-mcp-header":"N"}}}`, nil, true},
 		{"items", `{"type":"object","properties":{"l":{"type":"array","items":{"type":"string","x-mcp-header":"L"}}}}`, nil, true},
 		{"anyOf", `{"type":"object","anyOf":[{"properties":{"a":{"type":"string","x-mcp-header":"A"}}}]}`, nil, true},

@@ -126,9 +126,7 @@ func (l *legacySSE) Send(ctx context.Context, m *Message) error {
 	resp, err := l.do(ctx, true, safeToRepeat(m), func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.postURL, bytes.NewReader(m.Raw))
 		if err == nil {
-			for k, v := range m.postHeader() {
-				req.Header[k] = v
-			}
+			m.setPostHeader(req.Header)
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,19 +172,31 @@ func parseBatch(data []byte) (*Message, error) {
 }
 
 func parseObject(data []byte) (*Message, error) {
-	end, err := skipValue(data, 0)
-	if err != nil {
-		return nil, err
-	}
-	if end != len(data) {
-		return nil, fmt.Errorf("%w: data after the object", ErrSyntax)
-	}
+	// One pass checks the structure and reads the envelope: the members'
+	// values are each checked as they are skipped. (A first pass over the
+	// whole object, then a second for its members, scanned every message
+	// twice.) A member that breaks the envelope's rules is reported only
+	// once the whole object is known to be well formed, so that a syntax
+	// error anywhere is still a parse error.
 	m := &Message{Raw: data}
 	var version []byte
 	hasError := false
+	var invalid error
+	syntax := func(i int) (*Message, error) {
+		return nil, fmt.Errorf("%w: syntax error at offset %d", ErrSyntax, i)
+	}
 	i := skipSpace(data, 1)
+	if i >= len(data) {
+		return syntax(i)
+	}
 	for data[i] != '}' {
-		keyEnd, _ := skipValue(data, i)
+		if data[i] != '"' {
+			return syntax(i)
+		}
+		keyEnd, err := skipString(data, i)
+		if err != nil {
+			return nil, err
+		}
 		key := data[i+1 : keyEnd-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
 			// An escaped name ("\u0069d") means what it decodes to.
@@ -192,9 +205,14 @@ func parseObject(data []byte) (*Message, error) {
 				key = []byte(s)
 			}
 		}
-		i = skipSpace(data, keyEnd) + 1 // ':'
-		i = skipSpace(data, i)
-		valEnd, _ := skipValue(data, i)
+		if i = skipSpace(data, keyEnd); i >= len(data) || data[i] != ':' {
+			return syntax(i)
+		}
+		i = skipSpace(data, i+1)
+		valEnd, err := skipValue(data, i)
+		if err != nil {
+			return nil, err
+		}
 		val := data[i:valEnd]
 		switch {
 		case bytes.Equal(key, []byte("jsonrpc")):
@@ -202,11 +220,13 @@ func parseObject(data []byte) (*Message, error) {
 		case bytes.Equal(key, []byte("id")):
 			m.ID, m.idStart, m.idEnd = val, i, valEnd
 		case bytes.Equal(key, []byte("method")):
-			if val[0] != '"' {
-				return nil, fmt.Errorf("%w: method is not a string", ErrInvalidMessage)
-			}
-			if m.Method = unquote(val); m.Method == "" {
-				return nil, fmt.Errorf("%w: bad method", ErrInvalidMessage)
+			switch {
+			case val[0] != '"':
+				invalid = cmp.Or(invalid, fmt.Errorf("%w: method is not a string", ErrInvalidMessage))
+			default:
+				if m.Method = unquote(val); m.Method == "" {
+					invalid = cmp.Or(invalid, fmt.Errorf("%w: bad method", ErrInvalidMessage))
+				}
 			}
 		case bytes.Equal(key, []byte("params")):
 			m.params, m.paramsAt = val, i
@@ -215,12 +235,26 @@ func parseObject(data []byte) (*Message, error) {
 		case bytes.Equal(key, []byte("error")):
 			hasError = true
 		}
-		i = skipSpace(data, valEnd)
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
+		if i = skipSpace(data, valEnd); i >= len(data) {
+			return syntax(i)
+		}
+		switch data[i] {
+		case ',':
+			if i = skipSpace(data, i+1); i >= len(data) || data[i] != '"' {
+				return syntax(i)
+			}
+		case '}':
+		default:
+			return syntax(i)
 		}
 	}
-	if v := ""; !bytes.Equal(version, []byte(`"2.0"`)) && (json.Unmarshal(version, &v) != nil || v != "2.0") {
+	if i+1 != len(data) {
+		return nil, fmt.Errorf("%w: data after the object", ErrSyntax)
+	}
+	if invalid != nil {
+		return nil, invalid
+	}
+	if !bytes.Equal(version, []byte(`"2.0"`)) && !isVersion2(version) {
 		return nil, fmt.Errorf(`%w: "jsonrpc" must be "2.0"`, ErrInvalidMessage)
 	}
 	if m.ID != nil {
@@ -245,10 +279,23 @@ func parseObject(data []byte) (*Message, error) {
 	return m, nil
 }
 
+// isVersion2 reports whether the "jsonrpc" member, written with escapes,
+// is "2.0". (Apart from parseObject, so that the common case does not
+// allocate the string it decodes to.)
+func isVersion2(version []byte) bool {
+	var v string
+	return json.Unmarshal(version, &v) == nil && v == "2.0"
+}
+
 // unquote returns the string a JSON string literal holds, or "" if it is
-// malformed. Literals without escapes, the usual case, take no decoding.
+// malformed. Literals without escapes, the usual case, take no decoding,
+// and the methods and the protocol version that nearly every message
+// holds take no allocation either.
 func unquote(lit []byte) string {
 	if bytes.IndexByte(lit, '\\') < 0 && utf8.Valid(lit) {
+		if s, ok := known(lit[1 : len(lit)-1]); ok {
+			return s
+		}
 		return string(lit[1 : len(lit)-1])
 	}
 	var s string
@@ -256,6 +303,40 @@ func unquote(lit []byte) string {
 		return ""
 	}
 	return s
+}
+
+// known returns the string b holds if it is one that most messages carry:
+// a common method or the modern protocol version.
+func known(b []byte) (string, bool) {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "tools/call":
+		return "tools/call", true
+	case "tools/list":
+		return "tools/list", true
+	case "resources/read":
+		return "resources/read", true
+	case "resources/list":
+		return "resources/list", true
+	case "prompts/get":
+		return "prompts/get", true
+	case "prompts/list":
+		return "prompts/list", true
+	case "ping":
+		return "ping", true
+	case "notifications/progress":
+		return "notifications/progress", true
+	case "notifications/message":
+		return "notifications/message", true
+	case "notifications/cancelled":
+		return "notifications/cancelled", true
+	case "server/discover":
+		return "server/discover", true
+	case "subscriptions/listen":
+		return "subscriptions/listen", true
+	case modernVersion:
+		return modernVersion, true
+	}
+	return "", false
 }
 
 // idKey returns a key under which equal ids compare equal, even when a
@@ -394,6 +475,14 @@ func skipValue(data []byte, i int) (int, error) {
 // skipString returns the offset just past the string starting at data[i].
 func skipString(data []byte, i int) (int, error) {
 	j := i + 1
+	// The first bytes one by one: most strings of an envelope are short
+	// names and values, on which a call of IndexByte costs more than it
+	// saves. An escape is left to the loop below.
+	for end := min(len(data), j+16); j < end && data[j] != '\\'; j++ {
+		if data[j] == '"' {
+			return j + 1, nil
+		}
+	}
 	for {
 		k := bytes.IndexByte(data[j:], '"')
 		if k < 0 {

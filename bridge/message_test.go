@@ -839,3 +839,23 @@ func TestIDKeyIntegerForms(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseMessage parses a 2026-07-28 host's tools/call as the relay
+// reads each line, and a small tool result as it reads each response: the
+// envelope scan every message pays.
+func BenchmarkParseMessage(b *testing.B) {
+	for _, tt := range []struct{ name, msg string }{
+		{"call", `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello","region":"eu-west-1"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}`},
+		{"result", `{"jsonrpc":"2.0","id":12,"result":{"resultType":"complete","content":[{"type":"text","text":"hello"}]}}`},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			data := []byte(tt.msg)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseMessage(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -205,6 +205,7 @@ type Relay struct {
 	stop       context.CancelFunc        // cancels life
 	background sync.WaitGroup            // new sessions being started, the keep-alive loop
 	idPrefix   string                    // of the relay's own request ids
+	readOn     func()                    // goes on reading the host's lines (readHost)
 	nextID     atomic.Uint64
 	active     atomic.Bool // a host message went upstream since the last new session
 	traffic    atomic.Bool // a host message went upstream since the last keep-alive tick
@@ -395,7 +396,9 @@ func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	// The reader handles each line itself, without a hand-off to another
 	// goroutine: that hand-off was a measurable share of a call's latency.
 	inputDone := make(chan error, 1)
-	go func() { inputDone <- r.readHost(in) }()
+	lr := newLineReader(in, r.cfg.MaxMessageSize)
+	r.readOn = func() { r.readHost(lr, inputDone) }
+	go r.readOn()
 	if r.cfg.KeepAlive > 0 {
 		r.background.Add(1)
 		go r.keepAlive(r.cfg.KeepAlive)
@@ -418,9 +421,12 @@ func (r *Relay) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 }
 
 // readHost reads and handles the host's lines until stdin fails or ends,
-// or the relay shuts down.
-func (r *Relay) readHost(in io.Reader) error {
-	lr := newLineReader(in, r.cfg.MaxMessageSize)
+// or the relay shuts down; then it sends the reason to done (nil for a
+// shutdown). A request it sends itself: it hands the reading on to a
+// worker first, so that the request's POST goes out before the next read
+// of stdin (which, on the bridge's one P, used to come first and find
+// nothing), and the host's next line is read while the server works.
+func (r *Relay) readHost(lr *lineReader, done chan<- error) {
 	for {
 		data, err := lr.next()
 		switch {
@@ -428,18 +434,27 @@ func (r *Relay) readHost(in io.Reader) error {
 			r.log.Warn("message from the host refused", "err", err)
 			r.reply(errorResponse(nil, codeInvalidRequest, "mcp-bridge: "+err.Error()))
 		case err != nil:
-			return err
+			done <- err
+			return
 		default:
-			if !r.fromHost(data) {
-				return nil
+			send, ok := r.fromHost(data)
+			if !ok {
+				done <- nil
+				return
+			}
+			if send != nil {
+				r.workers.do(r.readOn)
+				send()
+				return
 			}
 		}
 	}
 }
 
 // fromHost handles one line from the host. It reports false once the relay
-// is shutting down.
-func (r *Relay) fromHost(data []byte) bool {
+// is shutting down. A request it does not send itself it returns as send,
+// for the caller to run: each request goes on a goroutine of its own.
+func (r *Relay) fromHost(data []byte) (send func(), ok bool) {
 	m, err := ParseMessage(data)
 	if err != nil {
 		code := codeInvalidRequest
@@ -448,17 +463,17 @@ func (r *Relay) fromHost(data []byte) bool {
 		}
 		r.log.Warn("message from the host refused", "err", err)
 		r.reply(errorResponse(nil, code, "mcp-bridge: "+err.Error()))
-		return true
+		return nil, true
 	}
 	r.log.Debug("host → server", "msg", m)
 	if m.Batch != nil {
 		if ok, version := r.batchAllowed(m); !ok {
 			r.refuseBatch(m, version)
-			return true
+			return nil, true
 		}
 	}
 	if m.IsResponse() && r.era.answered(m) {
-		return true // the host answered the bridge's own request
+		return nil, true // the host answered the bridge's own request
 	}
 	if m.Method == "notifications/cancelled" {
 		// Before forwarding: once the server reads it, the cancelled
@@ -474,7 +489,7 @@ func (r *Relay) fromHost(data []byte) bool {
 			r.reply(answer)
 		}
 		if fwd == nil {
-			return true
+			return nil, true
 		}
 		m = fwd
 	}
@@ -485,12 +500,12 @@ func (r *Relay) fromHost(data []byte) bool {
 		if m.Method == "notifications/initialized" {
 			r.sess.hostInitialized(m)
 		}
-		return true
+		return nil, true
 	}
 	callCtx, cancel := context.WithCancel(r.baseCtx)
 	if !r.track(m, cancel) {
 		cancel()
-		return false
+		return nil, false
 	}
 	switch m.Method {
 	case "initialize":
@@ -505,7 +520,7 @@ func (r *Relay) fromHost(data []byte) bool {
 	if !r.traffic.Load() {
 		r.traffic.Store(true)
 	}
-	send := func() {
+	send = func() {
 		defer r.calls.Done()
 		defer cancel()
 		err := r.deliver(callCtx, early, m, false)
@@ -531,9 +546,9 @@ func (r *Relay) fromHost(data []byte) bool {
 		// session id comes with the initialize response.
 		send()
 	default:
-		r.workers.do(send)
+		return send, true
 	}
-	return true
+	return nil, true
 }
 
 // deliver sends m, the host's, to the server: once the server's session

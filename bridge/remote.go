@@ -311,6 +311,10 @@ func excerpt(b []byte, n int) string {
 
 // mediaType returns the media type of a Content-Type header, lower-cased.
 func mediaType(header string) string {
+	switch header { // what nearly every response says: nothing to parse
+	case "application/json", "text/event-stream":
+		return header
+	}
 	t, _, err := mime.ParseMediaType(header)
 	if err != nil {
 		return strings.ToLower(strings.TrimSpace(strings.Split(header, ";")[0]))

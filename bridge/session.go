@@ -305,21 +305,54 @@ func (r *Relay) roundTrip(ctx context.Context, tr sender, m *Message) (*Message,
 
 // request builds a request of the relay's own, with a new id.
 func (r *Relay) request(method string, params []byte) *Message {
-	raw := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"method":%s`, r.newID(), mustMarshal(method))
-	if len(params) > 0 {
-		raw = append(append(raw, `,"params":`...), params...)
+	// One buffer of the final size, and the envelope recorded as it is
+	// written, not parsed again: the relay sends one of these for each call
+	// of a 2025 host to a 2026 server, whose arguments may be large. params
+	// is the bridge's own making, or the host's spliced (paramsWithMeta).
+	raw := make([]byte, 0, 64+len(r.idPrefix)+len(method)+len(params))
+	raw = append(raw, `{"jsonrpc":"2.0","id":`...)
+	m := &Message{Method: method, idStart: len(raw)}
+	raw = r.appendID(raw)
+	m.idEnd = len(raw)
+	raw = append(raw, `,"method":`...)
+	if plainString(method) {
+		raw = append(append(append(raw, '"'), method...), '"')
+	} else {
+		raw = append(raw, mustMarshal(method)...)
 	}
-	m, err := ParseMessage(append(raw, '}'))
-	if err != nil {
-		panic("bridge: malformed request: " + err.Error())
+	if len(params) > 0 {
+		raw = append(raw, `,"params":`...)
+		m.paramsAt = len(raw)
+		raw = append(raw, params...)
+	}
+	m.Raw = append(raw, '}')
+	m.ID = m.Raw[m.idStart:m.idEnd]
+	if len(params) > 0 {
+		m.params = m.Raw[m.paramsAt : m.paramsAt+len(params)]
 	}
 	return m
 }
 
 // newID returns a request id for the relay's own requests, one that no
 // host is likely to use.
-func (r *Relay) newID() []byte {
-	return strconv.AppendQuote(nil, r.idPrefix+strconv.FormatUint(r.nextID.Add(1), 10))
+func (r *Relay) newID() []byte { return r.appendID(nil) }
+
+// appendID appends a new id of newID's to b. (idPrefix needs no escape.)
+func (r *Relay) appendID(b []byte) []byte {
+	b = append(append(b, '"'), r.idPrefix...)
+	return append(strconv.AppendUint(b, r.nextID.Add(1), 10), '"')
+}
+
+// plainString reports whether s is written in JSON as it is, between
+// quotes, by encoding/json too: printable ASCII without the characters it
+// escapes.
+func plainString(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // keepAlive pings the server every interval in which no message from the

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // pipeHost runs a Relay in this process and talks to it as a host does.
@@ -281,6 +283,29 @@ func TestInternalIDs(t *testing.T) {
 	var sa, sb string
 	if json.Unmarshal(a, &sa) != nil || json.Unmarshal(b, &sb) != nil || sa == sb || !strings.HasPrefix(sa, "mcp-bridge-") {
 		t.Errorf("ids %s and %s", a, b)
+	}
+}
+
+// TestRequestEnvelope checks that the relay's own requests, whose
+// envelope is recorded as they are written, hold what a parse finds.
+func TestRequestEnvelope(t *testing.T) {
+	r, err := New(&Config{URL: "http://127.0.0.1:1/mcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ method, params string }{
+		{"tools/call", `{"name":"x","arguments":{"a":[1,{"b":"c"}]},"_meta":{"k":"v"}}`},
+		{"ping", ""},
+		{"odd\"<method>", `{}`},
+	} {
+		got := r.request(tt.method, []byte(tt.params))
+		want, err := ParseMessage(got.Raw)
+		if err != nil {
+			t.Fatalf("request(%q, %s) = %s: %v", tt.method, tt.params, got.Raw, err)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Message{})); diff != "" {
+			t.Errorf("request(%q, %s): (-parsed +built):\n%s", tt.method, tt.params, diff)
+		}
 	}
 }
 

@@ -78,7 +78,9 @@ func (s *streamable) session() (id, version string) {
 	return s.sessionID, s.protocolVersion
 }
 
-func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool, extra http.Header) func() (*http.Request, error) {
+// request returns a function that builds the transport's request with
+// method and body, for m, if not nil, with the headers m carries.
+func (s *streamable) request(ctx context.Context, method string, body []byte, isInit bool, m *Message) func() (*http.Request, error) {
 	return func() (*http.Request, error) {
 		var r io.Reader
 		if body != nil {
@@ -105,8 +107,8 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 				req.Header[headerProtocolVersion] = []string{version}
 			}
 		}
-		for k, v := range extra {
-			req.Header[k] = v
+		if m != nil {
+			m.setPostHeader(req.Header)
 		}
 		return req, nil
 	}
@@ -117,7 +119,7 @@ func (s *streamable) request(ctx context.Context, method string, body []byte, is
 // with GET and Last-Event-ID if the connection drops.
 func (s *streamable) Send(ctx context.Context, m *Message) error {
 	isInit := m.Method == "initialize"
-	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m.postHeader()))
+	resp, err := s.do(ctx, true, safeToRepeat(m), s.request(ctx, http.MethodPost, m.Raw, isInit, m))
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,14 @@ func TestWithMetaMember(t *testing.T) {
 			t.Errorf("withMetaMember(%s) = %s, want an error", tt.in, got.Raw)
 		case tt.want != "" && (err != nil || string(got.Raw) != tt.want || string(got.ID) != "1"):
 			t.Errorf("withMetaMember(%s) = %v, %v, want %s", tt.in, got, err, tt.want)
+		case tt.want != "":
+			// The envelope is moved, not parsed again: it must be what a
+			// parse finds.
+			re, _ := ParseMessage(got.Raw)
+			if string(got.params) != string(re.params) || got.paramsAt != re.paramsAt || got.idStart != re.idStart || got.idEnd != re.idEnd || got.Method != re.Method {
+				t.Errorf("withMetaMember(%s): envelope %q at %d, id %d-%d; a parse finds %q at %d, id %d-%d",
+					tt.in, got.params, got.paramsAt, got.idStart, got.idEnd, re.params, re.paramsAt, re.idStart, re.idEnd)
+			}
 		}
 	}
 }
