@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
@@ -33,12 +34,21 @@ func main() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// With SIGPIPE delivered to a channel, a write to a closed stdout fails
-	// with EPIPE instead of killing the process, so the bridge can still end
-	// the session upstream.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, stop := context.WithCancelCause(context.Background())
+	go watchSignals(stop)
 	code := run(ctx, os.Args[1:], pollableStdin(), os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
+}
+
+// watchSignals ends the bridge's context with the first SIGINT or SIGTERM.
+// It runs beside start-up, not before it: each signal's registration waits
+// for the runtime's signal thread, up to a millisecond of a start that
+// takes five (BenchmarkColdStart). With SIGPIPE delivered to a channel, a
+// write to a closed stdout fails with EPIPE instead of killing the
+// process, so the bridge can still end the session upstream.
+func watchSignals(stop context.CancelCauseFunc) {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	stop(fmt.Errorf("%v signal received", <-c))
 }
