@@ -110,7 +110,22 @@ type dpopChecker struct {
 	mu     sync.Mutex           // guards seen and pruned
 	seen   map[string]time.Time // jti → when it may be forgotten
 	pruned time.Time            // when seen was last rid of what it may forget
+
+	keysMu sync.Mutex                  // guards keys
+	keys   map[string]*dpopProofHeader // a proof's header segment, as sent → what it says
 }
+
+// A dpopProofHeader is a proof's JOSE header once checked: typ dpop+jwt,
+// alg ES256 and a P-256 public key, decoded, with its thumbprint.
+type dpopProofHeader struct {
+	pub *ecdsa.PublicKey
+	jkt string
+}
+
+// maxDPoPKeys bounds dpopChecker.keys: a client's proofs all carry the
+// same header, so a handful of clients fill a few entries; past the bound
+// the map starts again.
+const maxDPoPKeys = 64
 
 func newDPoPChecker(now func() time.Time, window time.Duration, nonce string) *dpopChecker {
 	if window <= 0 {
@@ -119,7 +134,7 @@ func newDPoPChecker(now func() time.Time, window time.Duration, nonce string) *d
 	if now == nil {
 		now = time.Now
 	}
-	return &dpopChecker{now: now, window: window, nonce: nonce, seen: map[string]time.Time{}}
+	return &dpopChecker{now: now, window: window, nonce: nonce, seen: map[string]time.Time{}, keys: map[string]*dpopProofHeader{}}
 }
 
 // requestURL is the htu a request to this server must have: its URL
@@ -130,6 +145,60 @@ func requestURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + r.URL.EscapedPath()
+}
+
+// header returns what the header segment seg of a proof says, checked.
+// A client sends the same header with each of its proofs: it is decoded,
+// checked and its key's thumbprint computed once, and kept by its exact
+// bytes. What depends on the proof, the signature above all, is checked
+// by the caller on every proof.
+func (d *dpopChecker) header(seg string) (*dpopProofHeader, error) {
+	d.keysMu.Lock()
+	h := d.keys[seg]
+	d.keysMu.Unlock()
+	if h != nil {
+		return h, nil
+	}
+	hb, err := b64.DecodeString(seg)
+	if err != nil {
+		return nil, fmt.Errorf("base64: %v", err)
+	}
+	var header struct {
+		Typ string   `json:"typ"`
+		Alg string   `json:"alg"`
+		JWK *jwkJSON `json:"jwk"`
+	}
+	if err := json.Unmarshal(hb, &header); err != nil {
+		return nil, fmt.Errorf("header: %v", err)
+	}
+	key := header.JWK
+	switch {
+	case key == nil || key.N != "":
+		return nil, errors.New("no public EC jwk in the header")
+	case header.Typ != "dpop+jwt":
+		return nil, fmt.Errorf("typ %q, want dpop+jwt", header.Typ)
+	case header.Alg != "ES256":
+		return nil, fmt.Errorf("alg %q, want ES256", header.Alg)
+	case key.Kty != "EC" || key.Crv != "P-256":
+		return nil, errors.New("jwk is not a P-256 key")
+	}
+	x, err1 := b64.DecodeString(key.X)
+	y, err2 := b64.DecodeString(key.Y)
+	if errors.Join(err1, err2) != nil || len(x) != 32 || len(y) != 32 {
+		return nil, errors.New("jwk coordinates")
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		return nil, fmt.Errorf("jwk: %v", err)
+	}
+	h = &dpopProofHeader{pub: pub, jkt: thumbprint(pub)}
+	d.keysMu.Lock()
+	if len(d.keys) >= maxDPoPKeys {
+		clear(d.keys)
+	}
+	d.keys[seg] = h
+	d.keysMu.Unlock()
+	return h, nil
 }
 
 // check verifies the one DPoP header of r, a request to the URL htu,
@@ -143,54 +212,33 @@ func (d *dpopChecker) check(r *http.Request, htu, accessToken string) (string, e
 	bad := func(format string, args ...any) (string, error) {
 		return "", &dpopError{errInvalidDPoPProof, fmt.Sprintf(format, args...)}
 	}
-	parts := strings.Split(vs[0], ".")
-	if len(parts) != 3 {
+	proof := vs[0]
+	hseg, rest, ok1 := strings.Cut(proof, ".")
+	cseg, sseg, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(sseg, ".") {
 		return bad("not a compact JWS")
 	}
-	var header struct {
-		Typ string          `json:"typ"`
-		Alg string          `json:"alg"`
-		JWK json.RawMessage `json:"jwk"`
+	h, err := d.header(hseg)
+	if err != nil {
+		return bad("%v", err)
 	}
-	var claims DPoPClaims
-	hb, err1 := b64.DecodeString(parts[0])
-	cb, err2 := b64.DecodeString(parts[1])
-	sig, err3 := b64.DecodeString(parts[2])
-	if err := errors.Join(err1, err2, err3); err != nil {
+	cb, err1 := b64.DecodeString(cseg)
+	var sig [64]byte
+	var err2 error
+	if b64.DecodedLen(len(sseg)) != len(sig) {
+		err2 = errors.New("the signature is not 64 bytes")
+	} else {
+		_, err2 = b64.Decode(sig[:], []byte(sseg))
+	}
+	if err := errors.Join(err1, err2); err != nil {
 		return bad("base64: %v", err)
 	}
-	if err := json.Unmarshal(hb, &header); err != nil {
-		return bad("header: %v", err)
-	}
+	var claims DPoPClaims
 	if err := json.Unmarshal(cb, &claims); err != nil {
 		return bad("claims: %v", err)
 	}
-	var key jwkJSON
-	if err := json.Unmarshal(header.JWK, &key); err != nil {
-		return bad("jwk: %v", err)
-	}
-	if key.N != "" || len(header.JWK) == 0 {
-		return bad("no public EC jwk in the header")
-	}
-	switch {
-	case header.Typ != "dpop+jwt":
-		return bad("typ %q, want dpop+jwt", header.Typ)
-	case header.Alg != "ES256":
-		return bad("alg %q, want ES256", header.Alg)
-	case key.Kty != "EC" || key.Crv != "P-256":
-		return bad("jwk is not a P-256 key")
-	}
-	x, err1 := b64.DecodeString(key.X)
-	y, err2 := b64.DecodeString(key.Y)
-	if errors.Join(err1, err2) != nil || len(x) != 32 || len(y) != 32 {
-		return bad("jwk coordinates")
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-	if err != nil {
-		return bad("jwk: %v", err)
-	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if len(sig) != 64 || !ecdsa.Verify(pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+	digest := sha256.Sum256([]byte(proof[:len(hseg)+1+len(cseg)]))
+	if !ecdsa.Verify(h.pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
 		return bad("the signature does not verify")
 	}
 	now := d.now()
@@ -227,5 +275,5 @@ func (d *dpopChecker) check(r *http.Request, htu, accessToken string) (string, e
 		return bad("jti %q replayed", claims.JTI)
 	}
 	d.seen[claims.JTI] = iat.Add(d.window)
-	return thumbprint(pub), nil
+	return h.jkt, nil
 }

@@ -1,11 +1,15 @@
 package oauthtest
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 )
 
 // dpopToken gets a client_credentials token bound to key, with the proof
@@ -161,6 +165,13 @@ func TestDPoPResource(t *testing.T) {
 		{"stale iat", "DPoP", key.Proof(func() DPoPClaims { c := claims(); c.IAT -= 600; return c }(), ""), errInvalidDPoPProof},
 		{"future iat", "DPoP", key.Proof(func() DPoPClaims { c := claims(); c.IAT += 600; return c }(), ""), errInvalidDPoPProof},
 		{"wrong typ", "DPoP", key.Proof(claims(), "JWT"), errInvalidDPoPProof},
+		// The header of these is the one of the valid proofs above, which the
+		// checker has seen: each proof's signature is still verified.
+		{"another proof's signature", "DPoP", func() string {
+			p, q := key.Proof(claims(), ""), key.Proof(claims(), "")
+			return p[:strings.LastIndexByte(p, '.')] + q[strings.LastIndexByte(q, '.'):]
+		}(), errInvalidDPoPProof},
+		{"a short signature", "DPoP", func() string { p := key.Proof(claims(), ""); return p[:len(p)-4] }(), errInvalidDPoPProof},
 		{"missing nonce", "DPoP", key.Proof(func() DPoPClaims { c := claims(); c.Nonce = ""; return c }(), ""), errUseDPoPNonce},
 		{"another key", "DPoP", NewDPoPKey().Proof(claims(), ""), "invalid_token"},
 		{"no proof", "DPoP", "", errInvalidDPoPProof},
@@ -191,4 +202,53 @@ func TestDPoPResource(t *testing.T) {
 	if status, wa, _ := callDPoP(t, strict, "Bearer", bearer, ""); status != 401 || !strings.Contains(wa, "DPoP") {
 		t.Errorf("a Bearer token where DPoP is required: %d %s", status, wa)
 	}
+}
+
+// BenchmarkDPoPResource is what the resource server's DPoP check costs a
+// request (the server half of cmd/mcp-bridge's BenchmarkLatencyDPoP): a
+// request with a Bearer token against one with a DPoP-bound token and a
+// fresh proof, through Protect. The proofs are signed before the timer
+// starts; each is sent once.
+func BenchmarkDPoPResource(b *testing.B) {
+	const u = "http://127.0.0.1:8080/mcp"
+	key := NewDPoPKey()
+	jkt := key.Thumbprint()
+	verify := func(_ context.Context, tok string, _ *http.Request) (*auth.TokenInfo, error) {
+		info := &auth.TokenInfo{Scopes: []string{}, Expiration: time.Now().Add(time.Hour), UserID: "u", Extra: map[string]any{"aud": u}}
+		if tok == "dpop-token" {
+			info.Extra["cnf"] = map[string]any{"jkt": jkt}
+		}
+		return info, nil
+	}
+	h, err := Protect(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), &ResourceOptions{
+		Resource: u, AuthorizationServers: []string{"http://127.0.0.1:8081"}, Verifier: verify})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, scheme, tok string, proof func() string) {
+		proofs := make([]string, b.N)
+		for i := range proofs {
+			proofs[i] = proof()
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			r := httptest.NewRequest(http.MethodPost, u, nil)
+			r.Header.Set("Authorization", scheme+" "+tok)
+			if proofs[i] != "" {
+				r.Header.Set("DPoP", proofs[i])
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Fatalf("%d %s", w.Code, w.Header().Get("WWW-Authenticate"))
+			}
+		}
+	}
+	b.Run("bearer", func(b *testing.B) { run(b, "Bearer", "bearer-token", func() string { return "" }) })
+	b.Run("dpop", func(b *testing.B) {
+		run(b, "DPoP", "dpop-token", func() string {
+			return key.Proof(DPoPClaims{JTI: newSecret(), HTM: "POST", HTU: u, IAT: time.Now().Unix(), ATH: TokenHash("dpop-token")}, "")
+		})
+	})
 }
