@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,6 +112,8 @@ type dpopChecker struct {
 	seen   map[string]time.Time // jti → when it may be forgotten
 	pruned time.Time            // when seen was last rid of what it may forget
 
+	ath atomic.Pointer[[2]string] // the access token last checked and its ath
+
 	keysMu sync.Mutex                  // guards keys
 	keys   map[string]*dpopProofHeader // a proof's header segment, as sent → what it says
 }
@@ -201,6 +204,17 @@ func (d *dpopChecker) header(seg string) (*dpopProofHeader, error) {
 	return h, nil
 }
 
+// tokenHash returns the ath of accessToken, kept for the token last
+// asked for: a client sends the same one until it is refreshed.
+func (d *dpopChecker) tokenHash(accessToken string) string {
+	if m := d.ath.Load(); m != nil && m[0] == accessToken {
+		return m[1]
+	}
+	m := &[2]string{accessToken, TokenHash(accessToken)}
+	d.ath.Store(m)
+	return m[1]
+}
+
 // check verifies the one DPoP header of r, a request to the URL htu,
 // carrying accessToken (empty at the token endpoint), and returns the
 // thumbprint of its key.
@@ -254,7 +268,7 @@ func (d *dpopChecker) check(r *http.Request, htu, accessToken string) (string, e
 		return bad("iat %v is not within %v of %v", iat.UTC(), d.window, now.UTC())
 	case accessToken == "" && claims.ATH != "":
 		return bad("ath in a proof without an access token")
-	case accessToken != "" && claims.ATH != TokenHash(accessToken):
+	case accessToken != "" && claims.ATH != d.tokenHash(accessToken):
 		return bad("ath does not match the access token")
 	case d.nonce != "" && claims.Nonce != d.nonce:
 		return "", &dpopError{errUseDPoPNonce, "a DPoP nonce is required"}

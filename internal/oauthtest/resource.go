@@ -208,8 +208,10 @@ func (p *protector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if scheme == "dpop" {
 		// What follows (auth.RequireBearerToken) knows only Bearer; the
-		// proof has been checked.
-		r = r.Clone(r.Context())
+		// proof has been checked. A shallow copy with headers of its own
+		// (what r.Clone would copy besides is not changed).
+		r = r.WithContext(r.Context())
+		r.Header = r.Header.Clone()
 		r.Header.Set("Authorization", "Bearer "+fields[1])
 	}
 	need := slices.Clone(p.opts.Scopes)
