@@ -75,7 +75,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 			return nil, nil, err
 		}
 		resp, err := h.client.Do(req)
-		if err == nil && req.Header.Get("DPoP") != "" {
+		if err == nil && req.Header.Get(headerDPoP) != "" {
 			h.observeNonce(req, resp)
 		}
 		return req, resp, err
@@ -84,7 +84,7 @@ func (h *httpLeg) do(ctx context.Context, interactive, repeat bool, newReq func(
 	// a DPoP proof (RFC 9449 section 9) with one retry, whose proof has
 	// the nonce the answer carried.
 	withNonce := func(req *http.Request, resp *http.Response, err error) (*http.Request, *http.Response, error) {
-		if err != nil || req.Header.Get("DPoP") == "" || !wantsNonce(resp) {
+		if err != nil || req.Header.Get(headerDPoP) == "" || !wantsNonce(resp) {
 			return req, resp, err
 		}
 		drainClose(resp.Body)
@@ -176,12 +176,19 @@ func (h *httpLeg) setBearer(ctx context.Context, req *http.Request) error {
 			return fmt.Errorf("DPoP proof: %w", err)
 		}
 		req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
-		req.Header.Set("DPoP", proof)
+		req.Header[headerDPoP] = []string{proof}
 		return nil
 	}
 	req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 	return nil
 }
+
+// The DPoP headers (RFC 9449), in the canonical form [http.Header] keeps
+// them in: Get and Set would canonicalize "DPoP" anew on every request.
+const (
+	headerDPoP      = "Dpop"
+	headerDPoPNonce = "Dpop-Nonce"
+)
 
 // A DPoPSigner is an [auth.OAuthHandler] whose access tokens may be bound
 // to a key (DPoP, RFC 9449): a token the token source types "DPoP" goes
@@ -199,7 +206,7 @@ type DPoPSigner interface {
 // observeNonce hands the DPoP-Nonce of the answer to a request with a
 // proof to the signer.
 func (h *httpLeg) observeNonce(req *http.Request, resp *http.Response) {
-	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+	if n := resp.Header.Get(headerDPoPNonce); n != "" {
 		if signer, ok := h.oauth.(DPoPSigner); ok {
 			signer.ObserveDPoPNonce(req.URL, n)
 		}
@@ -209,7 +216,7 @@ func (h *httpLeg) observeNonce(req *http.Request, resp *http.Response) {
 // wantsNonce reports whether resp is a 401 whose DPoP challenge says
 // use_dpop_nonce and that carries the nonce (RFC 9449 section 9).
 func wantsNonce(resp *http.Response) bool {
-	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("DPoP-Nonce") == "" {
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get(headerDPoPNonce) == "" {
 		return false
 	}
 	cs, _ := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
@@ -299,7 +306,7 @@ func bearer(req *http.Request) []string {
 	}
 	auth := req.Header.Get("Authorization")
 	_, token, _ := strings.Cut(auth, " ")
-	return []string{auth, token, req.Header.Get("DPoP")}
+	return []string{auth, token, req.Header.Get(headerDPoP)}
 }
 
 // excerpt returns at most n runes of b as one line of printable text
