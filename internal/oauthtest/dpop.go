@@ -199,7 +199,7 @@ func (d *dpopChecker) header(seg string) (*dpopProofHeader, error) {
 	if len(d.keys) >= maxDPoPKeys {
 		clear(d.keys)
 	}
-	d.keys[seg] = h
+	d.keys[strings.Clone(seg)] = h // not a slice of the request's header
 	d.keysMu.Unlock()
 	return h, nil
 }
