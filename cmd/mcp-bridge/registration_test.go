@@ -44,25 +44,7 @@ func TestHydraSignIn(t *testing.T) {
 // registration for two sign-ins.
 func TestFailedSignInKeepsRegistrationBinary(t *testing.T) {
 	w := newLeakWorld(t, &oauthtest.ASOptions{NoCIMD: true}, nil)
-	// No browser opens: the host learns the URL, and the user, who opens
-	// it, denies.
-	h := w.bridge("denied", nil, "--browser-command", filepath.Join(w.home, "no-such-browser"), "--login-timeout", "10s")
-	m := h.initialize()
-	if m.Error == nil {
-		t.Fatal("initialize succeeded without a sign-in")
-	}
-	u := urlToOpen.FindStringSubmatch(m.Error.Message)
-	if u == nil {
-		t.Fatalf("the error names no URL: %s", m.Error.Message)
-	}
-	redirect, err := w.as.Consent(t.Context(), u[1], false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := http.Get(redirect.String()); err == nil {
-		resp.Body.Close()
-	}
-	h.waitStderr("sign-in failed", 1)
+	h := w.deniedSignIn(t, "denied")
 	h.finish()
 
 	h = w.bridge("approved", nil, "--browser-command", approver())

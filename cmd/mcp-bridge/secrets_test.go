@@ -454,6 +454,31 @@ type leakHost struct {
 
 // bridge starts a bridge for the scenario's server with the debug flags
 // and args.
+// deniedSignIn starts a bridge named name where no browser opens: the
+// host learns the sign-in's URL, and the user, who opens it, denies. It
+// returns the bridge once it has said that the sign-in failed.
+func (w *leakWorld) deniedSignIn(t *testing.T, name string) *leakHost {
+	t.Helper()
+	h := w.bridge(name, nil, "--browser-command", filepath.Join(w.home, "no-such-browser"), "--login-timeout", "10s")
+	m := h.initialize()
+	if m.Error == nil {
+		t.Fatal("initialize succeeded without a sign-in")
+	}
+	u := urlToOpen.FindStringSubmatch(m.Error.Message)
+	if u == nil {
+		t.Fatalf("the error names no URL: %s", m.Error.Message)
+	}
+	redirect, err := w.as.Consent(t.Context(), u[1], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(redirect.String()); err == nil {
+		resp.Body.Close()
+	}
+	h.waitStderr("sign-in failed", 1)
+	return h
+}
+
 func (w *leakWorld) bridge(name string, extraEnv []string, args ...string) *leakHost {
 	w.t.Helper()
 	th := startBridgeEnv(w.t, append(slices.Clone(w.env), extraEnv...), append(append([]string{w.url}, w.debugArgs()...), args...)...)
@@ -960,23 +985,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		w := newLeakWorld(t, &oauthtest.ASOptions{TokenEndpointAuthMethods: []string{oauthtest.AuthClientSecretBasic}}, nil)
 		// No browser opens: the host learns the URL, and the user, who
 		// opens it, denies.
-		h := w.bridge("bridge", nil, "--browser-command", filepath.Join(w.home, "no-such-browser"), "--login-timeout", "10s")
-		m := h.initialize()
-		if m.Error == nil {
-			t.Fatal("initialize succeeded without a sign-in")
-		}
-		u := urlToOpen.FindStringSubmatch(m.Error.Message)
-		if u == nil {
-			t.Fatalf("the error names no URL: %s", m.Error.Message)
-		}
-		redirect, err := w.as.Consent(t.Context(), u[1], false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp, err := http.Get(redirect.String()); err == nil {
-			resp.Body.Close()
-		}
-		h.waitStderr("sign-in failed", 1)
+		h := w.deniedSignIn(t, "bridge")
 		if m := h.initialize(); m.Error == nil {
 			t.Error("initialize succeeded after a denied sign-in")
 		}
@@ -986,7 +995,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		// And in a terminal, pasting the refusal.
 		c := w.start("login --login=paste", "login", "--login", "paste")
 		authURL := c.waitStderr(regexp.MustCompile(`sign in:\s+(http\S+)`))
-		redirect, err = w.as.Consent(t.Context(), authURL[1], false)
+		redirect, err := w.as.Consent(t.Context(), authURL[1], false)
 		if err != nil {
 			t.Fatal(err)
 		}
