@@ -456,8 +456,8 @@ func BenchmarkColdStart(b *testing.B) {
 // BenchmarkColdStartSignedIn is BenchmarkColdStart against an
 // OAuth-protected server with a token the bridge kept from an earlier
 // sign-in: the extra start-up time the stored credentials cost (target:
-// 5 ms or less over BenchmarkColdStart). The store is what --token-store
-// auto finds: the OS keychain if one answers, else files.
+// 3 ms or less over BenchmarkColdStart, issue 14). The store is what
+// --token-store auto finds: the OS keychain if one answers, else files.
 func BenchmarkColdStartSignedIn(b *testing.B) {
 	url := startServer(b, "protected")
 	bin := bridgeBinary(b)
