@@ -1,10 +1,28 @@
 package tokenstore
 
 import (
+	"errors"
 	"testing"
+	"time"
 
+	"github.com/zalando/go-keyring"
 	ss "github.com/zalando/go-keyring/secret_service"
 )
+
+// checkDirect checks that secretServiceGet, the read a start makes, reads
+// account here without go-keyring (this session's login collection is
+// unlocked) and finds what go-keyring's Get finds.
+func checkDirect(t *testing.T, account string) {
+	t.Helper()
+	start := time.Now()
+	got, err, ok := secretServiceGet(Service, account)
+	took := time.Since(start)
+	want, wantErr := keyring.Get(Service, account)
+	if !ok || got != want || !errors.Is(err, wantErr) {
+		t.Errorf("secretServiceGet(%q) = %d bytes, %v, %v; go-keyring's Get: %d bytes, %v", account, len(got), err, ok, len(want), wantErr)
+	}
+	t.Logf("direct read of %q: %v", account, took)
+}
 
 // realAccounts lists the accounts (username attributes) of the items of
 // service Service in the Secret Service's login collection, through its

@@ -65,11 +65,13 @@ func TestKeychainReal(t *testing.T) {
 			t.Fatalf("Get after Set(%d bytes) = %d bytes, %v", len(v), len(got), err)
 		}
 		t.Logf("read %d bytes: %v", len(v), time.Since(start))
+		checkDirect(t, key)
 	}
 
 	if _, err := k.Get(ctx, key); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get of a new key = %v, want ErrNotFound", err)
 	}
+	checkDirect(t, key)
 	set([]byte(`{"client_id":"abc"}`))
 	if got := accounts(); checked && !slices.Equal(got, []string{key}) {
 		t.Errorf("items = %v, want [%s]", got, key)

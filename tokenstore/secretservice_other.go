@@ -1,0 +1,9 @@
+//go:build !((dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd)
+
+package tokenstore
+
+// secretServiceGet is for the systems where go-keyring uses the Secret
+// Service; here ok is always false.
+func secretServiceGet(service, user string) (secret string, err error, ok bool) {
+	return "", nil, false
+}
