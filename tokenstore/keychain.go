@@ -64,7 +64,7 @@ func (r goKeyring) Get(service, user string) (string, error) {
 		return "", err
 	}
 	if r.direct {
-		if v, err, ok := secretServiceGet(service, user); ok {
+		if v, ok, err := secretServiceGet(service, user); ok {
 			return v, err
 		}
 	}

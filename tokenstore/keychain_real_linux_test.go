@@ -15,7 +15,7 @@ import (
 func checkDirect(t *testing.T, account string) {
 	t.Helper()
 	start := time.Now()
-	got, err, ok := secretServiceGet(Service, account)
+	got, ok, err := secretServiceGet(Service, account)
 	took := time.Since(start)
 	want, wantErr := keyring.Get(Service, account)
 	if !ok || got != want || !errors.Is(err, wantErr) {

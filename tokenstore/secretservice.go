@@ -32,10 +32,10 @@ const (
 // It never unlocks anything, so it never prompts: ok is false, and the
 // caller should use go-keyring's Get, where anything is unusual (the login
 // collection missing or locked, the item locked, an error).
-func secretServiceGet(service, user string) (secret string, err error, ok bool) {
+func secretServiceGet(service, user string) (secret string, ok bool, err error) {
 	conn, err := dbus.SessionBus() // the connection go-keyring shares
 	if err != nil {
-		return "", nil, false
+		return "", false, nil
 	}
 	svc := conn.Object(ssName, ssPath)
 	attrs := map[string]string{"username": user, "service": service}
@@ -51,17 +51,17 @@ func secretServiceGet(service, user string) (secret string, err error, ok bool) 
 	var isLocked dbus.Variant
 	var unlockedItems, lockedItems []dbus.ObjectPath
 	if (<-locked.Done).Store(&isLocked) != nil || isLocked.Value() != any(false) {
-		return "", nil, false
+		return "", false, nil
 	}
 	if (<-search.Done).Store(&unlockedItems, &lockedItems) != nil || session == "" {
-		return "", nil, false
+		return "", false, nil
 	}
 	item, found := inLogin(unlockedItems)
 	if _, l := inLogin(lockedItems); l {
-		return "", nil, false
+		return "", false, nil
 	}
 	if !found {
-		return "", keyring.ErrNotFound, true
+		return "", true, keyring.ErrNotFound
 	}
 	var s struct {
 		Session     dbus.ObjectPath
@@ -70,9 +70,9 @@ func secretServiceGet(service, user string) (secret string, err error, ok bool) 
 		ContentType string
 	}
 	if conn.Object(ssName, item).Call(ssItem+".GetSecret", 0, session).Store(&s) != nil {
-		return "", nil, false
+		return "", false, nil
 	}
-	return string(s.Value), nil, true
+	return string(s.Value), true, nil
 }
 
 // inLogin returns the first of items in the login collection.

@@ -4,6 +4,6 @@ package tokenstore
 
 // secretServiceGet is for the systems where go-keyring uses the Secret
 // Service; here ok is always false.
-func secretServiceGet(service, user string) (secret string, err error, ok bool) {
-	return "", nil, false
+func secretServiceGet(service, user string) (secret string, ok bool, err error) {
+	return "", false, nil
 }
