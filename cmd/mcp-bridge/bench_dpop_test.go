@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"testing"
 )
@@ -22,16 +21,10 @@ func BenchmarkLatencyDPoP(b *testing.B) {
 // credentials in files (two of them must not share a keychain), and
 // starts a bridge on those credentials.
 func signedInBridge(b *testing.B, url string, args ...string) *seqStdio {
-	bin := bridgeBinary(b)
-	env := append(os.Environ(), homeEnv(b.TempDir())...)
 	args = append(args, "--token-store", "file")
-	login := exec.Command(bin, append([]string{"login", url, "--browser-command", `"` + bin + `" demo approve`}, args...)...)
-	login.Env = env
-	if out, err := login.CombinedOutput(); err != nil {
-		b.Fatalf("login: %v\n%s", err, out)
-	}
+	env := signIn(b, url, args...)
 	// A browser command that fails: the bridge must need no sign-in.
-	cmd := exec.Command(bin, append([]string{url, "--log-level", "warn", "--browser-command", "false"}, args...)...)
+	cmd := exec.Command(bridgeBinary(b), append([]string{url, "--log-level", "warn", "--browser-command", "false"}, args...)...)
 	cmd.Env = env
 	in, out := startInitialized(b, cmd)
 	return &seqStdio{cmd, in, out}

@@ -460,15 +460,22 @@ func BenchmarkColdStart(b *testing.B) {
 // --token-store auto finds: the OS keychain if one answers, else files.
 func BenchmarkColdStartSignedIn(b *testing.B) {
 	url := startServer(b, "protected")
+	// A browser command that fails: the starts must need no sign-in.
+	coldStarts(b, url, signIn(b, url), "--browser-command", "false")
+}
+
+// signIn runs the real login command on url with args, the demo's
+// approver as the browser, in a home of its own, and returns the
+// environment of that home.
+func signIn(b *testing.B, url string, args ...string) []string {
 	bin := bridgeBinary(b)
 	env := append(os.Environ(), homeEnv(b.TempDir())...)
-	login := exec.Command(bin, "login", url, "--browser-command", `"`+bin+`" demo approve`)
+	login := exec.Command(bin, append([]string{"login", url, "--browser-command", `"` + bin + `" demo approve`}, args...)...)
 	login.Env = env
 	if out, err := login.CombinedOutput(); err != nil {
 		b.Fatalf("login: %v\n%s", err, out)
 	}
-	// A browser command that fails: the starts must need no sign-in.
-	coldStarts(b, url, env, "--browser-command", "false")
+	return env
 }
 
 // BenchmarkColdStartSignedInPaired is BenchmarkColdStart and
@@ -480,13 +487,7 @@ func BenchmarkColdStartSignedIn(b *testing.B) {
 func BenchmarkColdStartSignedInPaired(b *testing.B) {
 	plain, plainEnv := startDemo(b), append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
 	url := startServer(b, "protected")
-	bin := bridgeBinary(b)
-	env := append(os.Environ(), homeEnv(b.TempDir())...)
-	login := exec.Command(bin, "login", url, "--browser-command", `"`+bin+`" demo approve`)
-	login.Env = env
-	if out, err := login.CombinedOutput(); err != nil {
-		b.Fatalf("login: %v\n%s", err, out)
-	}
+	env := signIn(b, url)
 	var plainT, signedT, added []time.Duration
 	for i := 0; b.Loop(); i++ {
 		var p, s time.Duration
