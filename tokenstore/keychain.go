@@ -189,18 +189,32 @@ func (k *Keychain) Get(ctx context.Context, key string) ([]byte, error) {
 // replaced them during the read, or they are damaged.
 var errTorn = errors.New("the parts of a split value do not match its header (replaced while read, or damaged)")
 
+// getParts reads the parts of a split value after the first, whose
+// header h names them, up to partReads at a time: a start with large
+// tokens waits for about one read of them, not one after another.
 func (k *Keychain) getParts(ctx context.Context, key string, h header, first string) ([]byte, error) {
+	parts := make([]string, h.n)
+	errs := make([]error, h.n)
+	var wg sync.WaitGroup
+	turns := make(chan struct{}, partReads)
+	for i := 1; i < h.n; i++ {
+		turns <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-turns }()
+			parts[i], errs[i] = k.get(ctx, partName(key, h.gen, i))
+		})
+	}
+	wg.Wait()
 	var b bytes.Buffer
 	b.WriteString(first)
 	for i := 1; i < h.n; i++ {
-		part, err := k.get(ctx, partName(key, h.gen, i))
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(errs[i], ErrNotFound) {
 			return nil, errTorn
 		}
-		if err != nil {
-			return nil, err
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		b.WriteString(part)
+		b.WriteString(parts[i])
 	}
 	if checksum(b.Bytes()) != h.sum {
 		return nil, errTorn
@@ -462,6 +476,9 @@ func (h header) String() string {
 
 // maxParts bounds the parts a header may claim (a 2.5 MB value).
 const maxParts = 1000
+
+// partReads bounds the parts of a value read at the same time.
+const partReads = 8
 
 func parseHeader(head string) (header, string, error) {
 	line, rest, ok := strings.Cut(head, "\n")
