@@ -124,28 +124,26 @@ func modernHeaders(method, version string, e *reqFields, tools *toolHeaders) htt
 	if method == "tools/call" && tools != nil {
 		params = tools.params(e.Name)
 	}
-	h := make(http.Header, 3+len(params))
-	// One array holds the values (each slice capped at its one value, so
-	// that an append copies), and the version a modern host sends, nearly
-	// always the bridge's own, is shared: a request's headers are built
-	// for every call.
-	vals := make([]string, 0, 2+len(params))
-	if version == modernVersion {
-		h[headerProtocolVersion] = valueModernVersion
-	} else {
-		vals = append(vals, version)
-		h[headerProtocolVersion] = vals[len(vals)-1 : len(vals) : len(vals)]
+	// One array holds the values, and the version a modern host sends,
+	// nearly always the bridge's own, is shared: a request's headers are
+	// built for every call.
+	vals := make([]string, 0, 3+len(params))
+	one := func(v string) []string {
+		vals = append(vals, v)
+		return vals[len(vals)-1 : len(vals) : len(vals)] // capped: an append copies
 	}
-	vals = append(vals, method)
-	h[headerMethod] = vals[len(vals)-1 : len(vals) : len(vals)]
+	h := make(http.Header, 3+len(params))
+	h[headerProtocolVersion] = valueModernVersion
+	if version != modernVersion {
+		h[headerProtocolVersion] = one(version)
+	}
+	h[headerMethod] = one(method)
 	if name, ok := e.nameSource(method); ok {
-		vals = append(vals, encodeHeaderValue(name))
-		h[headerName] = vals[len(vals)-1 : len(vals) : len(vals)]
+		h[headerName] = one(encodeHeaderValue(name))
 	}
 	for _, p := range params {
 		if v, ok := p.value(e.Arguments); ok {
-			vals = append(vals, v)
-			h[p.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+			h[p.key] = one(v)
 		}
 	}
 	return h
