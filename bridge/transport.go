@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/rawio"
 )
 
 // TCP keep-alive for connections to the server: a probe after 15 s without
@@ -55,6 +57,7 @@ func TuneTransport(t *http.Transport) {
 		c, err := dial(ctx, network, addr)
 		if tc, ok := c.(*net.TCPConn); ok {
 			tc.SetKeepAliveConfig(keepAliveConfig) // best effort: not every OS takes every field
+			return rawio.Conn(tc), nil
 		}
 		return c, err
 	}

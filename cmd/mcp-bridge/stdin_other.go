@@ -9,3 +9,6 @@ import (
 
 // pollableStdin returns stdin: on this system reads block a thread.
 func pollableStdin() io.Reader { return os.Stdin }
+
+// pollableStdout returns stdout.
+func pollableStdout() io.Writer { return os.Stdout }
