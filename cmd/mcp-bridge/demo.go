@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/mcp-bridge/mcp-bridge/internal/demosession"
 	"github.com/mcp-bridge/mcp-bridge/internal/oauthtest"
@@ -28,7 +30,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		opts.Bridge = exe
 		if *serve {
-			err = demosession.Serve(ctx, opts)
+			// Watched before the entry is printed, so that a Ctrl-C from
+			// then on stops the demo cleanly: main starts watching beside
+			// start-up, which can be later.
+			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			err = demosession.Serve(sctx, opts)
 		} else {
 			err = demosession.Play(ctx, opts)
 		}
