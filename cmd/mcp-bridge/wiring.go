@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/mcp-bridge/mcp-bridge/bridge"
 	"github.com/mcp-bridge/mcp-bridge/internal/credstore"
 	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 	"github.com/mcp-bridge/mcp-bridge/internal/secretref"
@@ -55,6 +56,11 @@ func wire(o *bridgeOptions, p process) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The relay tunes its client's transport only when it is a bare
+	// *http.Transport (keep-alive probes, HTTP/2 health checks, reads and
+	// writes that wake no thread), and this one reaches it wrapped in the
+	// static headers.
+	bridge.TuneTransport(client.Transport.(*http.Transport))
 	w := &wiring{client: client, store: p.store}
 	if w.store == nil {
 		if w.store, err = o.auth.store(p.log); err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-bridge/mcp-bridge/internal/httpclient"
 )
 
 // forwardProxy is an HTTP forward proxy on loopback that records the
@@ -116,7 +118,7 @@ func TestEveryCommandSendsHeaderAndProxy(t *testing.T) {
 // TestWiringAuthContext checks what the bridge's configuration takes from
 // the wiring: the authorization context is the store key, which differs
 // between two clients of one server and holds no secret; and wire leaves
-// the options as they were.
+// the options as they were; and the client's transport is tuned.
 func TestWiringAuthContext(t *testing.T) {
 	for _, kv := range homeEnv(t.TempDir()) {
 		k, v, _ := strings.Cut(kv, "=")
@@ -154,5 +156,13 @@ func TestWiringAuthContext(t *testing.T) {
 	}
 	if a.cfg.HTTPClient != a.client || a.cfg.OAuthHandler != a.handler {
 		t.Error("the relay does not use the wiring's client and handler")
+	}
+	// Under the static headers, where the relay does not look.
+	h, _ := a.client.Transport.(*httpclient.Headers)
+	if h == nil {
+		t.Fatalf("the client's transport is %T, want the static headers", a.client.Transport)
+	}
+	if tr, _ := h.Unwrap().(*http.Transport); tr == nil || tr.HTTP2 == nil || tr.HTTP2.SendPingTimeout <= 0 {
+		t.Errorf("the transport under the headers is not tuned (bridge.TuneTransport)")
 	}
 }

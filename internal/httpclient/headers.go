@@ -38,6 +38,9 @@ func (t *Headers) Set(h http.Header) { t.h.Store(&h) }
 // Get returns the headers.
 func (t *Headers) Get() http.Header { return *t.h.Load() }
 
+// Unwrap returns the RoundTripper t sends its requests with.
+func (t *Headers) Unwrap() http.RoundTripper { return t.next }
+
 // RoundTrip implements http.RoundTripper.
 func (t *Headers) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := *t.h.Load()
