@@ -247,8 +247,12 @@ func (h *Handler) ObserveDPoPNonce(u *url.URL, nonce string) {
 // method to u that carries accessToken in an Authorization: DPoP header:
 // signed with the key the handler's tokens are bound to, with the ath of
 // accessToken and the newest nonce of u's origin. It fails if the tokens
-// are bound to no key. Safe for concurrent use; it costs one ECDSA
-// signature.
+// are bound to no key. Safe for concurrent use.
+//
+// The signature is mostly off the request's path: each call also signs,
+// on a goroutine of its own that runs while the request is on its way, a
+// spare proof for the next request like it, which that request takes if
+// nothing it depends on has changed (see [Handler.takeSpare]).
 func (h *Handler) DPoPProof(method string, u *url.URL, accessToken string) (string, error) {
 	h.mu.Lock()
 	raw := ""
@@ -263,7 +267,55 @@ func (h *Handler) DPoPProof(method string, u *url.URL, accessToken string) (stri
 	if k == nil {
 		return "", errors.New("the token is DPoP-bound, but no DPoP key is stored with it")
 	}
-	return k.proof(method, htu(u), accessToken, h.nonce(u), h.now())
+	want := spareProof{key: k, method: method, htu: htu(u), token: accessToken, nonce: h.nonce(u)}
+	jws, ok := h.takeSpare(&want, h.now())
+	if h.spareSigning.CompareAndSwap(false, true) {
+		go h.signSpare(want)
+	}
+	if ok {
+		return jws, nil
+	}
+	return k.proof(want.method, want.htu, want.token, want.nonce, h.now())
+}
+
+// A spareProof is a proof signed ahead of the request that will carry it,
+// with what it was signed for.
+type spareProof struct {
+	key                       *dpopKey
+	method, htu, token, nonce string
+	iat                       int64
+	jws                       string
+}
+
+// signSpare signs a proof for a request like want and keeps it as the
+// spare, replacing the one before. h.spareSigning is set: one spare is
+// signed at a time.
+func (h *Handler) signSpare(want spareProof) {
+	defer h.spareSigning.Store(false)
+	now := h.now()
+	jws, err := want.key.proof(want.method, want.htu, want.token, want.nonce, now)
+	if err != nil {
+		return // the request signs its own, and reports the error
+	}
+	want.iat, want.jws = now.Unix(), jws
+	h.spare.Store(&want)
+}
+
+// takeSpare takes the spare proof, if it was signed for a request like
+// want, with the same key, access token and nonce, in the second that now
+// falls in: its iat is then the iat a proof signed now would have, and
+// nothing a server checks tells it from one. A spare is taken once: its
+// jti is never sent twice.
+func (h *Handler) takeSpare(want *spareProof, now time.Time) (string, bool) {
+	p := h.spare.Load()
+	if p == nil || p.key.raw != want.key.raw || p.method != want.method || p.htu != want.htu ||
+		p.token != want.token || p.nonce != want.nonce || p.iat != now.Unix() {
+		return "", false
+	}
+	if !h.spare.CompareAndSwap(p, nil) {
+		return "", false // another request took it
+	}
+	return p.jws, true
 }
 
 // setProof adds the DPoP header to a request to an authorization server.

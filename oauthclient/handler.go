@@ -269,6 +269,9 @@ type Handler struct {
 
 	dpopCache atomic.Pointer[dpopKey] // the DPoP key last decoded
 	nonces    sync.Map                // origin (see dpopOrigin) → the newest DPoP-Nonce it sent
+
+	spare        atomic.Pointer[spareProof] // a DPoP proof signed ahead of its request
+	spareSigning atomic.Bool                // a spare is being signed
 }
 
 var _ auth.OAuthHandler = (*Handler)(nil)

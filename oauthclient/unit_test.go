@@ -339,3 +339,102 @@ func BenchmarkDPoPProof(b *testing.B) {
 		}
 	}
 }
+
+// TestSpareProof: a DPoP proof signed ahead of its request is taken only
+// by a request it fits exactly (key, method, htu, access token and nonce),
+// in the second it was signed in, and only once; DPoPProof hands it out
+// and it verifies with the key's claims.
+func TestSpareProof(t *testing.T) {
+	k, err := newDPoPKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := newDPoPKey()
+	now := time.Unix(1_800_000_000, 400e6)
+	h := &Handler{now: func() time.Time { return now }, creds: &Credentials{DPoPKey: k.raw}}
+	u, _ := url.Parse("https://mcp.example.com/mcp?q=1")
+	want := spareProof{key: k, method: "POST", htu: "https://mcp.example.com/mcp", token: "tok"}
+
+	h.signSpare(want)
+	spare := h.spare.Load()
+	if spare == nil {
+		t.Fatal("no spare signed")
+	}
+	for name, differ := range map[string]func(p *spareProof){
+		"another key":    func(p *spareProof) { p.key = other },
+		"another method": func(p *spareProof) { p.method = "GET" },
+		"another htu":    func(p *spareProof) { p.htu = "https://mcp.example.com/other" },
+		"another token":  func(p *spareProof) { p.token = "refreshed" },
+		"a nonce":        func(p *spareProof) { p.nonce = "n1" },
+	} {
+		p := want
+		differ(&p)
+		if _, ok := h.takeSpare(&p, now); ok {
+			t.Errorf("%s: the spare was taken", name)
+		}
+	}
+	if _, ok := h.takeSpare(&want, now.Add(600*time.Millisecond)); ok {
+		t.Error("the next second: the spare was taken")
+	}
+
+	got, err := h.DPoPProof("POST", u, "tok")
+	if err != nil || got != spare.jws {
+		t.Fatalf("DPoPProof = %.20s…, %v; want the spare", got, err)
+	}
+	if _, ok := h.takeSpare(&want, now); ok {
+		t.Error("the spare was taken twice")
+	}
+	parts := strings.Split(got, ".")
+	var claims dpopClaims
+	cb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	if json.Unmarshal(cb, &claims) != nil || claims.IAT != now.Unix() || claims.HTU != want.htu ||
+		claims.HTM != "POST" || claims.ATH != tokenHash("tok") || claims.JTI == "" || !ecdsa.Verify(&k.priv.PublicKey, digest[:], r, s) {
+		t.Errorf("spare proof %+v does not verify", claims)
+	}
+}
+
+// TestProofsNeverRepeat: proofs from many requests at once, spares among
+// them, never share a jti.
+func TestProofsNeverRepeat(t *testing.T) {
+	k, err := newDPoPKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handler{now: time.Now, creds: &Credentials{DPoPKey: k.raw}}
+	u, _ := url.Parse("https://mcp.example.com/mcp")
+	const workers, each = 8, 50
+	jtis := make(chan string, workers*each)
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for range each {
+				p, err := h.DPoPProof("POST", u, "tok")
+				if err != nil {
+					errs <- err
+					return
+				}
+				var c dpopClaims
+				b, _ := base64.RawURLEncoding.DecodeString(strings.Split(p, ".")[1])
+				json.Unmarshal(b, &c)
+				jtis <- c.JTI
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(jtis)
+	seen := map[string]bool{}
+	for j := range jtis {
+		if seen[j] || j == "" {
+			t.Fatalf("jti %q sent twice", j)
+		}
+		seen[j] = true
+	}
+}
