@@ -530,7 +530,8 @@ func classifyDiscover(resp *Message, err error) (verdict era, corrective string,
 // sign-in: hosts probe on a process they throw away. A modern server's
 // answer goes to the host; a legacy server's is made by the bridge
 // (legacyDiscover). A server that cannot be asked without a sign-in gets
-// the host -32601, on which a dual-era host falls back to initialize.
+// the host -32601, on which a dual-era host falls back to initialize, and
+// which tells a host that speaks only this era how to sign in.
 func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 	env := parseReqFields(m.params)
 	version := env.Meta.ProtocolVersion
@@ -561,7 +562,12 @@ func (e *eraStage) hostDiscover(ctx context.Context, m *Message) error {
 			return nil
 		}
 		e.r.log.Info("answering the host's server/discover without the server's", "err", err)
-		e.r.toHost(errorResponse(m.ID, codeMethodNotFound, "Method not found: mcp-bridge could not ask the server ("+err.Error()+")"))
+		msg := "Method not found: mcp-bridge could not ask the server (" + err.Error() + ")"
+		if advice := e.r.signInAdvice(err); advice != nil {
+			// For a host of this era alone, the last word it gets.
+			msg = "Method not found: mcp-bridge could not ask the server before a sign-in: " + advice.Error()
+		}
+		e.r.toHost(errorResponse(m.ID, codeMethodNotFound, msg))
 	}
 	return nil
 }

@@ -197,6 +197,7 @@ type Relay struct {
 
 	era        *eraStage                 // translation between protocol eras; the last stage
 	urls       urlAsks                   // sign-in pages the host was asked to show
+	signIns    parkedSignIns             // sign-in pages a 2026 host was shown
 	initCache  InitializeCache           // may be nil
 	initKey    string                    // of this server in initCache
 	early      atomic.Pointer[earlyInit] // the host's session, while it runs ahead of the server's
@@ -562,6 +563,10 @@ func (r *Relay) deliver(ctx context.Context, early *earlyInit, m *Message, signe
 			return err
 		}
 	}
+	m, err := r.resumeSignIn(ctx, m)
+	if err != nil {
+		return err
+	}
 	return r.send(ctx, m)
 }
 
@@ -793,6 +798,9 @@ func (r *Relay) replyAll(m *Message, answers []*Message) {
 func errorFor(id []byte, err error) *Message {
 	if u, ok := errors.AsType[*urlRequired](err); ok {
 		return u.response(id)
+	}
+	if s, ok := errors.AsType[*signInInput](err); ok {
+		return s.response(id)
 	}
 	if se, ok := errors.AsType[*StatusError](err); ok && se.RPCError != nil {
 		// The server explained itself in JSON-RPC terms: pass that on.

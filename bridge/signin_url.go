@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 )
 
@@ -68,6 +69,25 @@ type PendingSignIn interface {
 	Wait(ctx context.Context) error
 }
 
+// A SignInAdvisor is an [auth.OAuthHandler] that can tell the user how to
+// sign in, for the answers the bridge gives without starting a sign-in
+// (a host's server/discover).
+type SignInAdvisor interface {
+	// SignInAdvice returns the error that says how to sign in.
+	SignInAdvice() error
+}
+
+// signInAdvice returns the advice of the OAuth handler when err, a request
+// sent without a sign-in, was refused for want of one; else nil.
+func (r *Relay) signInAdvice(err error) error {
+	se, ok := errors.AsType[*StatusError](err)
+	a, advises := r.cfg.OAuthHandler.(SignInAdvisor)
+	if !ok || !advises || se.Status != http.StatusUnauthorized {
+		return nil
+	}
+	return a.SignInAdvice()
+}
+
 // urlAsk is one sign-in page shown to the host: every request waiting on
 // that sign-in shares it.
 type urlAsk struct {
@@ -89,11 +109,17 @@ type urlAsks struct {
 // host cannot help, or declines.
 func (r *Relay) signInAtHost(ctx context.Context, m *Message, err error) error {
 	var p PendingSignIn
-	if !errors.As(err, &p) || !m.IsRequest() || !r.era.hostTakesURLs() {
+	if !errors.As(err, &p) || !m.IsRequest() {
 		return err
 	}
 	url, message := p.Elsewhere()
 	if url == "" {
+		return err
+	}
+	if _, host := r.era.eras(); host == eraModern && takesURLInput(m) {
+		return r.parkSignIn(p, err, url, message) // signin_input.go
+	}
+	if !r.era.hostTakesURLs() {
 		return err
 	}
 	if m.Method == "initialize" {

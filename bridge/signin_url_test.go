@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -187,5 +188,35 @@ func TestInitializeFromCacheURLHost(t *testing.T) {
 				t.Errorf("the server got %q, want one initialize and the tools/list", methods)
 			}
 		})
+	}
+}
+
+// TestResumeSignIn: while a sign-in is parked for a 2026 host's retry,
+// a retry with the server's own requestState goes on as it is, and the
+// bridge's goes without its requestState and inputResponses once the
+// sign-in is over, once only.
+func TestResumeSignIn(t *testing.T) {
+	r := &Relay{log: slog.New(slog.DiscardHandler)}
+	p := &pageSignIn{done: make(chan struct{})}
+	s := r.parkSignIn(p, p, "https://as.example/authorize?x=1", "Sign in.").(*signInInput)
+	retry := func(state string) *Message {
+		m, err := ParseMessage(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","inputResponses":{%q:{"action":"accept"}},"requestState":%q}}`, signInInputKey, state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	server := retry("the server's")
+	if got, err := r.resumeSignIn(t.Context(), server); got != server || err != nil {
+		t.Errorf("a retry with the server's requestState: %v, %v; want it as it is", got, err)
+	}
+	close(p.done)
+	got, err := r.resumeSignIn(t.Context(), retry(s.state))
+	if err != nil || string(got.ID) != "7" || string(got.Params()) != `{"name":"t"}` {
+		t.Fatalf("the bridge's retry: %v, %v; want the request without the two members", got, err)
+	}
+	again := retry(s.state)
+	if got, err := r.resumeSignIn(t.Context(), again); got != again || err != nil {
+		t.Errorf("the bridge's requestState a second time: %v, %v; want it passed on, unknown", got, err)
 	}
 }

@@ -62,6 +62,13 @@ func (e *LoginRequiredError) Error() string {
 
 func (e *LoginRequiredError) Unwrap() error { return ErrLoginRequired }
 
+// SignInAdvice returns the error that tells the user how to sign in to
+// the server without a sign-in started: its login command. It implements
+// the bridge's SignInAdvisor.
+func (h *Handler) SignInAdvice() error {
+	return &LoginRequiredError{Server: h.cfg.ServerURL, Command: h.cfg.LoginCommand}
+}
+
 // Elsewhere returns, when the sign-in goes on while it waits for the user
 // at a page (a browser that did not open, a device code), that page and a
 // sentence to show with it; else "", "".

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -202,5 +204,115 @@ func TestURLElicitationMidSession(t *testing.T) {
 	}
 	if st := demo.AuthServer.Stats(); st.Consents != 2 {
 		t.Errorf("%d consents, want 2 sign-ins", st.Consents)
+	}
+}
+
+// TestModernHostSignedOut: signed out, with nothing cached, a host of
+// revision 2026-07-28 alone sends server/discover first, and nothing else
+// if that fails. The bridge starts no sign-in for it (hosts probe on a
+// process they throw away), so the answer, at once, is -32601 naming the
+// login command: a dual-era host falls back to initialize, and a 2026
+// host has the command to show. Before, the message held only the 401.
+func TestModernHostSignedOut(t *testing.T) {
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	h := startBridgeEnv(t, noBrowserEnv(agentEnv(t.TempDir())), demo.URL, "--token-store", "file")
+	start := time.Now()
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"modern-host","version":"1"}}}}`)
+	m := h.recvMsg()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("server/discover answered after %v", took)
+	}
+	if string(m.ID) != "1" || m.Error == nil || m.Error.Code != -32601 || loginHintRE.FindStringSubmatch(m.Error.Message) == nil {
+		t.Fatalf("server/discover signed out: %+v, want -32601 with the login command", m)
+	}
+	if n := demo.AuthServer.Stats().AuthorizationRequests; n != 0 {
+		t.Errorf("%d authorization requests, want no sign-in for server/discover", n)
+	}
+}
+
+// TestModernURLInputMidSession is TestURLElicitationMidSession for a host
+// of revision 2026-07-28 that declares URL-mode elicitation, against a
+// 2026 server: the bridge may send such a host no request, so the call
+// after the tokens expired is answered with an input_required result
+// holding the sign-in page as a URL-mode elicitation/create and a
+// requestState of the bridge's. The host's retry, once the user accepts,
+// waits for the sign-in and gets the call's answer; the server never sees
+// the bridge's requestState. A host that declines gets the error with the
+// URL and the login command. Before, both got the error.
+func TestModernURLInputMidSession(t *testing.T) {
+	for _, accept := range []bool{true, false} {
+		t.Run(map[bool]string{true: "accept", false: "decline"}[accept], func(t *testing.T) {
+			clock := oauthtest.NewClock()
+			demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
+				AuthServer: &oauthtest.ASOptions{Now: clock.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 2 * time.Hour},
+				Handler:    http.HandlerFunc(modernBenchServer),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(demo.Close)
+			home := t.TempDir()
+			env := noBrowserEnv(agentEnv(home))
+			login := exec.Command(os.Args[0], "login", demo.URL, "--token-store", "file", "--browser-command", approver())
+			login.Env = append(os.Environ(), env...)
+			if out, err := login.CombinedOutput(); err != nil {
+				t.Fatalf("login: %v\n%s", err, out)
+			}
+			h := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
+			meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{"url":{}}},"io.modelcontextprotocol/clientInfo":{"name":"modern-host","version":"1"}}`
+			call := func(id int, extra string) string {
+				return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello","region":"eu-west-1"},%s%s}}`, id, extra, meta)
+			}
+			h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{` + meta + `}}`)
+			if m := h.recvMsg(); m.Error != nil || !strings.Contains(string(m.Result), `"echo"`) {
+				t.Fatalf("tools/list signed in: %+v", m)
+			}
+			h.send(call(2, ""))
+			if m := h.recvMsg(); m.Error != nil || !strings.Contains(string(m.Result), "hello") {
+				t.Fatalf("tools/call signed in: %+v", m)
+			}
+
+			clock.Advance(3 * time.Hour)
+			h.send(call(3, ""))
+			m := h.recvMsg()
+			var res struct {
+				ResultType    string `json:"resultType"`
+				InputRequests map[string]struct {
+					Method string         `json:"method"`
+					Params urlElicitation `json:"params"`
+				} `json:"inputRequests"`
+				RequestState json.RawMessage `json:"requestState"`
+			}
+			json.Unmarshal(m.Result, &res)
+			rec, _ := waitRecord(t, home)
+			ask := res.InputRequests["mcp-bridge/sign-in"]
+			if string(m.ID) != "3" || res.ResultType != "input_required" || ask.Method != "elicitation/create" ||
+				ask.Params.Mode != "url" || ask.Params.URL != rec.URL || ask.Params.Message == "" || len(res.RequestState) < 3 {
+				t.Fatalf("tools/call after the tokens expired, with no browser: %+v, want input_required with a URL elicitation of %s", m, rec.URL)
+			}
+			action := map[bool]string{true: "accept", false: "decline"}[accept]
+			h.send(call(4, `"inputResponses":{"mcp-bridge/sign-in":{"action":"`+action+`"}},"requestState":`+string(res.RequestState)+`,`))
+			if !accept {
+				m := h.recvMsg()
+				if string(m.ID) != "4" || m.Error == nil || !strings.Contains(m.Error.Message, rec.URL) || loginHintRE.FindStringSubmatch(m.Error.Message) == nil {
+					t.Fatalf("the retry after the host declined: %+v, want an error with the URL and the login command", m)
+				}
+				return
+			}
+			var browser oauthtest.Browser
+			if err := browser.Visit(t.Context(), rec.URL); err != nil {
+				t.Fatalf("signing in at the elicited URL: %v", err)
+			}
+			if m := h.recvMsg(); string(m.ID) != "4" || m.Error != nil || !strings.Contains(string(m.Result), "hello") {
+				t.Errorf("the retry after the sign-in: %+v", m)
+			}
+			if st := demo.AuthServer.Stats(); st.Consents != 2 {
+				t.Errorf("%d consents, want 2 sign-ins", st.Consents)
+			}
+		})
 	}
 }
