@@ -36,7 +36,7 @@ func main() {
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	go watchSignals(stop)
-	code := run(ctx, os.Args[1:], pollableStdin(), pollableStdout(), os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	os.Exit(code)
 }
 

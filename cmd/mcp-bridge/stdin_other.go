@@ -7,8 +7,8 @@ import (
 	"os"
 )
 
-// pollableStdin returns stdin: on this system reads block a thread.
-func pollableStdin() io.Reader { return os.Stdin }
-
-// pollableStdout returns stdout.
-func pollableStdout() io.Writer { return os.Stdout }
+// pollableStdio returns stdin and stdout: on this system reads block a
+// thread.
+func pollableStdio() (in io.Reader, out io.Writer, restore func()) {
+	return os.Stdin, os.Stdout, func() {}
+}
