@@ -160,21 +160,7 @@ func TestURLElicitationRequiredAtInitialize(t *testing.T) {
 // mode with the new sign-in's URL; signed in there, the host is told the
 // elicitation is complete and gets the call's answer, in the same session.
 func TestURLElicitationMidSession(t *testing.T) {
-	clock := oauthtest.NewClock()
-	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{AuthServer: &oauthtest.ASOptions{
-		Now: clock.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 2 * time.Hour,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(demo.Close)
-	home := t.TempDir()
-	env := noBrowserEnv(agentEnv(home))
-	login := exec.Command(os.Args[0], "login", demo.URL, "--token-store", "file", "--browser-command", approver())
-	login.Env = append(os.Environ(), env...)
-	if out, err := login.CombinedOutput(); err != nil {
-		t.Fatalf("login: %v\n%s", err, out)
-	}
+	demo, clock, home, env := signedInWithClock(t, nil)
 	h := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
 	h.initialize("2025-11-25", `{"elicitation":{"url":{}}}`)
 	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"first"}}}`)
@@ -246,22 +232,7 @@ func TestModernHostSignedOut(t *testing.T) {
 func TestModernURLInputMidSession(t *testing.T) {
 	for _, accept := range []bool{true, false} {
 		t.Run(map[bool]string{true: "accept", false: "decline"}[accept], func(t *testing.T) {
-			clock := oauthtest.NewClock()
-			demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
-				AuthServer: &oauthtest.ASOptions{Now: clock.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 2 * time.Hour},
-				Handler:    http.HandlerFunc(modernBenchServer),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(demo.Close)
-			home := t.TempDir()
-			env := noBrowserEnv(agentEnv(home))
-			login := exec.Command(os.Args[0], "login", demo.URL, "--token-store", "file", "--browser-command", approver())
-			login.Env = append(os.Environ(), env...)
-			if out, err := login.CombinedOutput(); err != nil {
-				t.Fatalf("login: %v\n%s", err, out)
-			}
+			demo, clock, home, env := signedInWithClock(t, http.HandlerFunc(modernBenchServer))
 			h := startBridgeEnv(t, env, demo.URL, "--token-store", "file")
 			meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{"url":{}}},"io.modelcontextprotocol/clientInfo":{"name":"modern-host","version":"1"}}`
 			call := func(id int, extra string) string {
@@ -315,4 +286,30 @@ func TestModernURLInputMidSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedInWithClock starts the protected demo, with handler as its MCP
+// server if not nil, on a clock the test moves (hour-long access tokens,
+// two-hour refresh tokens), and signs in to it with `mcp-bridge login` in
+// a home of its own with no browser. It returns the demo, the clock, the
+// home and the environment of that home.
+func signedInWithClock(t *testing.T, handler http.Handler) (*oauthtest.ProtectedDemo, *oauthtest.Clock, string, []string) {
+	t.Helper()
+	clock := oauthtest.NewClock()
+	demo, err := oauthtest.StartProtectedDemo(t.Context(), &oauthtest.DemoOptions{
+		AuthServer: &oauthtest.ASOptions{Now: clock.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 2 * time.Hour},
+		Handler:    handler,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(demo.Close)
+	home := t.TempDir()
+	env := noBrowserEnv(agentEnv(home))
+	login := exec.Command(os.Args[0], "login", demo.URL, "--token-store", "file", "--browser-command", approver())
+	login.Env = append(os.Environ(), env...)
+	if out, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	return demo, clock, home, env
 }
