@@ -79,8 +79,9 @@ func takesURLInput(m *Message) bool {
 	return p.Meta.Caps.Elicitation != nil && p.Meta.Caps.Elicitation.URL != nil
 }
 
-// parkSignIn keeps the sign-in p, request m's failure err, for the host's
-// retry, and returns the input_required answer.
+// parkSignIn keeps p, the sign-in that a request's failure err waits on,
+// for the host's retry, and returns the error whose answer to the host is
+// the input_required result.
 func (r *Relay) parkSignIn(p PendingSignIn, err error, url, message string) error {
 	s := &signInInput{err: err, state: newHandle(), url: url, message: message}
 	now := time.Now()

@@ -175,7 +175,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if stdin == io.Reader(os.Stdin) && stdout == io.Writer(os.Stdout) {
-		// The host's pipes (stdin_unix.go), set back on the way out.
+		// The host's pipes (stdio_unix.go), set back on the way out.
 		var restore func()
 		stdin, stdout, restore = pollableStdio()
 		defer restore()
