@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -468,5 +469,38 @@ func TestNoResumeForAnsweredRequest(t *testing.T) {
 	defer mu.Unlock()
 	if resumes != 0 {
 		t.Errorf("%d resumes of the answered request's stream", resumes)
+	}
+}
+
+// TestHTTP2: a 2026 host's calls reach a server over TLS and HTTP/2, as
+// most remote servers are reached, through the tuned transport's
+// connections (package rawio, under crypto/tls), with the header a tool
+// argument mirrors derived on each.
+func TestHTTP2(t *testing.T) {
+	s := &modernServer{listens: make(chan json.RawMessage, 10)}
+	var notH2 atomic.Int32
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			notH2.Add(1)
+		}
+		s.serve(w, r)
+	}))
+	s.EnableHTTP2 = true
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	h := runRelay(t, &Config{URL: s.URL, HTTPClient: s.Client()})
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{` + meta + `}}`)
+	if l := h.recv(); !strings.Contains(l, `"region"`) {
+		t.Fatalf("tools/list: %s", l)
+	}
+	for i, region := range []string{"eu-west", "us-east", "ap-south"} {
+		h.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"region","arguments":{"region":%q},%s}}`, i+2, region, meta))
+		if l := h.recv(); !strings.Contains(l, "in "+region) {
+			t.Fatalf("tools/call in %s: %s", region, l)
+		}
+	}
+	if n := notH2.Load(); n > 0 || len(s.seen()) < 4 {
+		t.Errorf("%d of the %d requests were not HTTP/2", n, len(s.seen()))
 	}
 }
