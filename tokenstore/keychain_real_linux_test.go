@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 	ss "github.com/zalando/go-keyring/secret_service"
 )
@@ -50,4 +51,20 @@ func realAccounts(t *testing.T) ([]string, bool) {
 		accounts = append(accounts, attrs["username"])
 	}
 	return accounts, true
+}
+
+// lockLogin locks the Secret Service's login collection, as a screen lock
+// or a keyring timeout does.
+func lockLogin(t *testing.T) bool {
+	t.Helper()
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		t.Fatalf("Secret Service: %v", err)
+	}
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := conn.Object(ssName, ssPath).Call(ssService+".Lock", 0, []dbus.ObjectPath{ssLogin}).Store(&locked, &prompt); err != nil {
+		t.Fatalf("Secret Service: lock the login collection: %v", err)
+	}
+	return len(locked) == 1 && prompt == "/"
 }

@@ -10,3 +10,6 @@ func realAccounts(*testing.T) ([]string, bool) { return nil, false }
 
 // checkDirect checks the Secret Service's direct read, used on Linux only.
 func checkDirect(*testing.T, string) {}
+
+// lockLogin would lock the keychain; only the Secret Service's is.
+func lockLogin(*testing.T) bool { return false }

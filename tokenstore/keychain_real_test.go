@@ -137,3 +137,32 @@ func TestKeychainReal(t *testing.T) {
 		t.Logf("%s", s.Location(key))
 	}
 }
+
+// TestKeychainRealLocked runs after TestKeychainReal, in its session, and
+// locks the login keyring: with no display for the unlock prompt, "auto"
+// keeps values in files and says that the keychain is locked, with advice
+// to unlock it rather than to install one.
+func TestKeychainRealLocked(t *testing.T) {
+	if os.Getenv(realKeychainEnv) != "1" {
+		t.Skip("set " + realKeychainEnv + "=1 to use the OS keychain (.ci/run does, in its Secret Service section)")
+	}
+	if !lockLogin(t) {
+		t.Skip("this OS's keychain is not locked from a test")
+	}
+	s, err := Open(KindAuto, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := s.Get(t.Context(), "locked-probe"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get with the keychain locked = %v, want ErrNotFound from the files", err)
+	}
+	t.Logf("the locked keychain's read: %v", time.Since(start))
+	if s.Kind() != KindFile || !errors.Is(s.FellBack(), ErrLocked) || !errors.Is(s.FellBack(), ErrUnavailable) {
+		t.Errorf("kind %q, FellBack %v; want files, because the keychain is locked", s.Kind(), s.FellBack())
+	}
+	if a := s.Advice(); !strings.Contains(a, "unlock the login keyring") {
+		t.Errorf("Advice = %q, want how to unlock it", a)
+	}
+	t.Logf("%v; %s", s.FellBack(), s.Advice())
+}

@@ -3,7 +3,9 @@
 package tokenstore
 
 import (
+	"context"
 	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
@@ -83,4 +85,24 @@ func inLogin(items []dbus.ObjectPath) (dbus.ObjectPath, bool) {
 		}
 	}
 	return "", false
+}
+
+// keychainLocked reports whether the Secret Service's login collection is
+// there and locked. It asks without unlocking, so it never prompts.
+// A Secret Service that does not answer within a second is not.
+func keychainLocked() bool {
+	if sessionBusKnown() != nil {
+		return false
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var locked dbus.Variant
+	if conn.Object(ssName, ssLogin).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ssCollection, "Locked").Store(&locked) != nil {
+		return false
+	}
+	return locked.Value() == any(true)
 }

@@ -63,7 +63,7 @@ var fallbackWarning sync.Once
 //   - "auto": the keychain if it answers (the first read, within
 //     [DefaultTimeout]), otherwise files under dir, with one short warning
 //     on log, at the first write of the process, that names dir
-//     ([Store.FellBack] says why, [KeychainAdvice] what to do).
+//     ([Store.FellBack] says why, [Store.Advice] what to do).
 //
 // Except for "memory", dir is also where the lock files, change markers
 // and the index go (see the package documentation); it is created with
@@ -110,6 +110,15 @@ func open(ctx context.Context, kind, dir string, log *slog.Logger, kc *Keychain)
 	return s, nil
 }
 
+// Advice says what to do about the OS keychain that "auto" did not use
+// ([Store.FellBack]): unlock it, or set one up.
+func (s *Store) Advice() string {
+	if errors.Is(s.FellBack(), ErrLocked) {
+		return "unlock the login keyring (log in to the desktop session, or run gnome-keyring-daemon --unlock), or use --token-store file"
+	}
+	return KeychainAdvice()
+}
+
 // KeychainAdvice says what to do when the OS keychain cannot be reached.
 func KeychainAdvice() string {
 	switch keychainName() {
@@ -141,6 +150,9 @@ func (s *Store) resolve(ctx context.Context, key string) (value []byte, err erro
 			s.kind, s.b = KindKeychain, s.kc
 		} else {
 			s.fallback = fmt.Errorf("%w (%s: %w)", ErrUnavailable, keychainName(), err)
+			if keychainLocked() {
+				s.fallback = &lockedError{err}
+			}
 			s.kind, s.b = KindFile, &File{Dir: s.dir}
 		}
 		s.decided.Store(true)
@@ -195,7 +207,11 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	s.resolve(ctx, "")
 	if s.fallback != nil {
 		fallbackWarning.Do(func() {
-			s.log.Warn("no OS keychain ("+keychainName()+"): credentials go to plaintext files (mode 0600); `mcp-bridge doctor` explains", "dir", s.dir)
+			what := "no OS keychain (" + keychainName() + ")"
+			if errors.Is(s.fallback, ErrLocked) {
+				what = "the OS keychain (" + keychainName() + ") is locked"
+			}
+			s.log.Warn(what+": credentials go to plaintext files (mode 0600); `mcp-bridge doctor` explains", "dir", s.dir)
 		})
 	}
 	if err := s.b.Set(ctx, key, value); err != nil {

@@ -255,7 +255,7 @@ func (s *Store) Check(key string) oauthclient.Check {
 	switch kind := s.s.Kind(); {
 	case s.s.FellBack() != nil:
 		c.Detail = fmt.Sprintf("%v: credentials go to plaintext files (mode 0600) under %s", s.s.FellBack(), s.s.Dir())
-		c.Fix = tokenstore.KeychainAdvice() + " (which also silences the warning)"
+		c.Fix = s.s.Advice() + " (which also silences the warning)"
 	case kind == tokenstore.KindKeychain:
 		c.Detail = "the OS keychain answers: " + s.s.Location(tokensKey(key))
 	case kind == tokenstore.KindMemory:
