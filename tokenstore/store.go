@@ -144,13 +144,14 @@ func (s *Store) resolve(ctx context.Context, key string) (value []byte, err erro
 	}
 	value, err = s.kc.Get(ctx, probe)
 	reachable := err == nil || errors.Is(err, ErrNotFound)
+	locked := !reachable && !s.decided.Load() && keychainLocked() // a D-Bus call: not under decideMu
 	s.decideMu.Lock()
 	if !s.decided.Load() {
 		if reachable {
 			s.kind, s.b = KindKeychain, s.kc
 		} else {
 			s.fallback = fmt.Errorf("%w (%s: %w)", ErrUnavailable, keychainName(), err)
-			if keychainLocked() {
+			if locked {
 				s.fallback = &lockedError{err}
 			}
 			s.kind, s.b = KindFile, &File{Dir: s.dir}

@@ -127,27 +127,8 @@ func TestInterop(t *testing.T) {
 func (p *pairing) run(t *testing.T, node, bridge, logs string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Second)
 	defer cancel()
-	serverLog := logFile(t, filepath.Join(logs, p.name()+".server.log"))
 	hostLog := logFile(t, filepath.Join(logs, p.name()+".host.log"))
-
-	server := exec.CommandContext(ctx, node, append([]string{p.server.script}, p.server.args...)...)
-	server.Stderr = serverLog
-	server.WaitDelay = 5 * time.Second
-	stdout, err := server.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		server.Process.Kill()
-		server.Wait()
-	}()
-	url, err := firstLine(stdout, 20*time.Second)
-	if err != nil {
-		t.Fatalf("%s printed no URL: %v (see %s)", p.server.script, err, serverLog.Name())
-	}
+	url := startServer(ctx, t, node, filepath.Join(logs, p.name()+".server.log"), p.server.script, p.server.args...)
 
 	args := append([]string{p.host.script}, p.host.args...)
 	if p.path == "direct" {
@@ -184,6 +165,31 @@ func (p *pairing) run(t *testing.T, node, bridge, logs string) {
 	if p.plan == nil {
 		t.Errorf("the host announced no checks: %s", p.failure)
 	}
+}
+
+// startServer starts the server program script with args, its stderr to
+// the file log, until the test ends, and returns the URL it prints.
+func startServer(ctx context.Context, t *testing.T, node, log, script string, args ...string) string {
+	t.Helper()
+	server := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	server.Stderr = logFile(t, log)
+	server.WaitDelay = 5 * time.Second
+	stdout, err := server.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		server.Process.Kill()
+		server.Wait()
+	})
+	url, err := firstLine(stdout, 20*time.Second)
+	if err != nil {
+		t.Fatalf("%s printed no URL: %v (see %s)", script, err, log)
+	}
+	return strings.TrimSpace(url)
 }
 
 // compare fails t for each check of p that fails and expected.txt does not

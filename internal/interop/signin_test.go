@@ -37,25 +37,7 @@ func TestSignInShownByHost(t *testing.T) {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	server := exec.CommandContext(ctx, node, "server-2026.mjs", "--reject")
-	server.Stderr = logFile(t, filepath.Join(logs, "signin.server.log"))
-	server.WaitDelay = 5 * time.Second
-	stdout, err := server.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		server.Process.Kill()
-		server.Wait()
-	}()
-	raw, err := firstLine(stdout, 20*time.Second)
-	if err != nil {
-		t.Fatalf("server-2026.mjs printed no URL: %v", err)
-	}
-	target, err := url.Parse(strings.TrimSpace(raw))
+	target, err := url.Parse(startServer(ctx, t, node, filepath.Join(logs, "signin.server.log"), "server-2026.mjs", "--reject"))
 	if err != nil {
 		t.Fatal(err)
 	}
