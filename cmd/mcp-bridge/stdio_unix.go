@@ -5,6 +5,7 @@ package main
 import (
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,10 @@ func pollableStdio() (in io.Reader, out io.Writer, restore func()) {
 		if outSet {
 			syscall.SetNonblock(syscall.Stdout, false)
 		}
+		// Until here: the second *os.File of each descriptor closes it
+		// when it is collected.
+		runtime.KeepAlive(in)
+		runtime.KeepAlive(out)
 	}
 }
 
