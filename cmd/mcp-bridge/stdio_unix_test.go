@@ -15,7 +15,7 @@ import (
 )
 
 // TestStdioModeRestored: the bridge runs with its stdin and stdout pipes
-// in non-blocking mode (for the poller, stdin_unix.go) and sets them back
+// in non-blocking mode (for the poller, stdio_unix.go) and sets them back
 // when it ends: the mode belongs to the pipe, and what shares the pipe
 // after the bridge, a shell's next command, expects it blocking.
 func TestStdioModeRestored(t *testing.T) {
