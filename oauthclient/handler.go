@@ -599,11 +599,16 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 		h.log.Debug("malformed WWW-Authenticate header", "err", err)
 	}
 	sent := sentToken(req)
-	h.load(ctx)
+	// Read the store, not only what this process holds: another process
+	// (`mcp-bridge login`, a bridge beside this one) may have signed in or
+	// refreshed, and the notice of its write may not have come yet
+	// (tokenstore.WatchDelay). A 401 is rare; a sign-in it would start
+	// for nothing is not.
+	h.reread(ctx)
 
 	c, renewed := h.renewedSince(sent)
 	if renewed {
-		return nil // another request has already renewed the token
+		return nil // another request, or process, has already renewed the token
 	}
 	if resp.StatusCode == http.StatusForbidden {
 		return h.stepUp(ctx, challenges, c)

@@ -184,6 +184,41 @@ func TestStoredTokenNeedsNoBrowser(t *testing.T) {
 	}
 }
 
+// TestSignedInElsewhereFirst: a Handler that read the store before
+// another process signed in, and has not been told of its write, uses
+// the tokens that process saved when the server refuses its bare request:
+// no sign-in process is started. Before, the notice of the write had to
+// come first (`mcp-bridge login` in a terminal, then a host's request at
+// once); a sign-in in this process did read the store again.
+func TestSignedInElsewhereFirst(t *testing.T) {
+	e := setup(t, nil, nil)
+	ctx := t.Context()
+	stale := e.handler(t, func(c *oauthclient.Config) {
+		c.SignInAgent = func(context.Context, func(string, bool)) error {
+			t.Error("a sign-in process was started")
+			return oauthclient.ErrNoSignInAgent
+		}
+	})
+	if c := stale.Credentials(ctx); c != nil {
+		t.Fatalf("credentials before any sign-in: %+v", c)
+	}
+	if err := e.handler(t, nil).Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.forbidBrowser(t)
+	s, err := e.connect(ctx, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := echo(ctx, s, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.demo.AuthServer.Stats(); st.AuthorizationRequests != 1 {
+		t.Errorf("%d authorization requests, want 1 (the other process's)", st.AuthorizationRequests)
+	}
+}
+
 // TestConcurrent401sSignInOnce: many requests refused at once lead to one
 // sign-in, one browser tab.
 func TestConcurrent401sSignInOnce(t *testing.T) {

@@ -192,9 +192,11 @@ func TestPicksUpOtherProcessesCredentials(t *testing.T) {
 	// The bridge starts signed out, with no browser, and is idle.
 	h := startBridgeEnv(t, env, demo.URL, "--browser-command", "false", "--login-timeout", "2s")
 	terminal("login")
-	// The bridge's notice of the write: "reloaded", or, when its start-up
-	// read of the store already found the new tokens, "those in use".
-	h.waitStderr("the stored credentials", 1)
+	// The bridge's notice of the write of the tokens: "reloaded", or, when
+	// its start-up read of the store already found them, "those in use".
+	// The login writes the registration first, which may have a notice of
+	// its own (signed_in=false).
+	h.waitStderr("signed_in=true", 1)
 	h.initialize("2025-11-25", `{}`)
 	if got := requests(); len(got) == 0 || got[0] != "POST bearer" {
 		t.Errorf("after a login in a terminal, the bridge's first request was %q, want it to carry the token", got)

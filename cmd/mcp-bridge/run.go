@@ -231,10 +231,13 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// notice of this process's own write changes nothing, and says so
 	// only at debug level.
 	reload := func() {
-		if oauth.Reload(ctx) {
-			log.Info("the stored credentials changed; reloaded them")
+		changed := oauth.Reload(ctx)
+		c := oauth.Credentials(ctx)
+		signedIn := c != nil && (c.AccessToken != "" || c.RefreshToken != "")
+		if changed {
+			log.Info("the stored credentials changed; reloaded them", "signed_in", signedIn)
 		} else {
-			log.Debug("the stored credentials were written; they are those in use")
+			log.Debug("the stored credentials were written; they are those in use", "signed_in", signedIn)
 		}
 	}
 	if stop, err := b.store.Watch(ctx, oauth.Key(), reload); err != nil {
