@@ -381,7 +381,9 @@ func TestSpareProof(t *testing.T) {
 	if err != nil || got != spare.jws {
 		t.Fatalf("DPoPProof = %.20s…, %v; want the spare", got, err)
 	}
-	if _, ok := h.takeSpare(&want, now); ok {
+	// DPoPProof started the signing of the next spare, which may be done
+	// by now: that one is another proof.
+	if again, ok := h.takeSpare(&want, now); ok && again == got {
 		t.Error("the spare was taken twice")
 	}
 	parts := strings.Split(got, ".")
