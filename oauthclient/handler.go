@@ -504,7 +504,7 @@ func (h *Handler) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 	h.load(ctx)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.creds.hasToken() {
+	if !h.creds.HasToken() {
 		return nil, nil
 	}
 	return h, nil
@@ -518,7 +518,7 @@ func (h *Handler) Token() (*oauth2.Token, error) {
 	h.mu.Lock()
 	c := h.creds.clone()
 	h.mu.Unlock()
-	if c == nil || !c.hasToken() {
+	if c == nil || !c.HasToken() {
 		return nil, nil
 	}
 	if c.AccessToken != "" && !h.expiring(c) {
@@ -624,7 +624,7 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 			return nil // while the metadata was read
 		}
 	}
-	if c.hasToken() && c.RefreshToken != "" {
+	if c.HasToken() && c.RefreshToken != "" {
 		// The server no longer takes the token (revoked, or expired
 		// early): a refresh, which needs no user, may do.
 		if _, err := h.refresh(ctx, c); err == nil {
@@ -633,7 +633,7 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 			h.log.Warn("refreshing the rejected token failed", "err", err)
 		}
 	}
-	if c.hasToken() && c.AccessToken != "" && h.signedInRecently() {
+	if c.HasToken() && c.AccessToken != "" && h.signedInRecently() {
 		// Storm guard: a server that refuses the token it was just given
 		// would otherwise have the user sign in again and again.
 		return fmt.Errorf("the server refused the token %s issued moments ago (401%s); not signing in again",
@@ -658,7 +658,7 @@ func (h *Handler) renewedSince(sent string) (*Credentials, bool) {
 	h.mu.Lock()
 	c := h.creds.clone()
 	h.mu.Unlock()
-	return c, c.hasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken
+	return c, c.HasToken() && c.AccessToken != "" && !h.expiring(c) && sent != c.AccessToken
 }
 
 // movedTo returns the authorization server the server's protected

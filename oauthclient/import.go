@@ -14,7 +14,7 @@ import (
 // It saves them under the handler's key, holding the store's lock, then
 // reads them back and compares: a nil error means the store holds them.
 func (h *Handler) Import(ctx context.Context, c *Credentials) error {
-	if c == nil || c.Client.ID == "" || !c.hasToken() {
+	if c == nil || c.Client.ID == "" || !c.HasToken() {
 		return errors.New("import credentials: want a client id and a token")
 	}
 	challenges, err := h.probe(ctx)

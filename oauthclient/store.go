@@ -105,8 +105,9 @@ func (c *Credentials) clone() *Credentials {
 	return &cc
 }
 
-// hasToken reports whether c holds an access or refresh token.
-func (c *Credentials) hasToken() bool {
+// HasToken reports whether c holds an access or refresh token, expired
+// or not. Nil holds none.
+func (c *Credentials) HasToken() bool {
 	return c != nil && (c.AccessToken != "" || c.RefreshToken != "")
 }
 

@@ -232,8 +232,7 @@ func runBridge(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// only at debug level.
 	reload := func() {
 		changed := oauth.Reload(ctx)
-		c := oauth.Credentials(ctx)
-		signedIn := c != nil && (c.AccessToken != "" || c.RefreshToken != "")
+		signedIn := oauth.Credentials(ctx).HasToken()
 		if changed {
 			log.Info("the stored credentials changed; reloaded them", "signed_in", signedIn)
 		} else {
