@@ -193,11 +193,11 @@ func (h *Handler) localChecks(ctx context.Context, registration string, open boo
 		}
 	}
 	c := h.Credentials(ctx)
-	if (c == nil || !c.HasToken()) && open {
+	if !c.HasToken() && open {
 		return append(checks, Check{Step: "stored token", OK: true,
 			Detail: "not signed in, and the server answered without a token: it needs none, unless a later request asks for one"})
 	}
-	if c == nil || !c.HasToken() {
+	if !c.HasToken() {
 		return append(checks, Check{Step: "stored token", Detail: "not signed in",
 			Fix: "run `" + h.cfg.LoginCommand + "`, or let the host's first request open the browser"})
 	}

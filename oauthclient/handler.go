@@ -518,7 +518,7 @@ func (h *Handler) Token() (*oauth2.Token, error) {
 	h.mu.Lock()
 	c := h.creds.clone()
 	h.mu.Unlock()
-	if c == nil || !c.HasToken() {
+	if !c.HasToken() {
 		return nil, nil
 	}
 	if c.AccessToken != "" && !h.expiring(c) {
@@ -602,8 +602,8 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 	// Read the store, not only what this process holds: another process
 	// (`mcp-bridge login`, a bridge beside this one) may have signed in or
 	// refreshed, and the notice of its write may not have come yet
-	// (tokenstore.WatchDelay). A 401 is rare; a sign-in it would start
-	// for nothing is not.
+	// (tokenstore.WatchDelay). A 401 is rare, and a read of the store
+	// costs less than a sign-in started for nothing.
 	h.reread(ctx)
 
 	c, renewed := h.renewedSince(sent)
