@@ -268,14 +268,15 @@ func (h *Handler) DPoPProof(method string, u *url.URL, accessToken string) (stri
 		return "", errors.New("the token is DPoP-bound, but no DPoP key is stored with it")
 	}
 	want := spareProof{key: k, method: method, htu: htu(u), token: accessToken, nonce: h.nonce(u)}
-	jws, ok := h.takeSpare(&want, h.now())
+	now := h.now()
+	jws, ok := h.takeSpare(&want, now)
 	if h.spareSigning.CompareAndSwap(false, true) {
 		go h.signSpare(want)
 	}
 	if ok {
 		return jws, nil
 	}
-	return k.proof(want.method, want.htu, want.token, want.nonce, h.now())
+	return k.proof(want.method, want.htu, want.token, want.nonce, now)
 }
 
 // A spareProof is a proof signed ahead of the request that will carry it,
